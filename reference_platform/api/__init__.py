@@ -1,0 +1,1 @@
+"""HTTP interfaces of the platform: JSON API, French HTML pages, admin API, health, metrics."""

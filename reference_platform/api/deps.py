@@ -1,0 +1,64 @@
+"""Dependencies shared by the routes: the platform context and the authenticated caller.
+
+Handlers open their write transactions themselves (``with ctx.stores.front.write()``) so that
+the commit happens before the response is sent: an acknowledgement is never ahead of the disk.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from reference_platform.context import PlatformContext
+from reference_platform.domain import front_office, prefecture
+from reference_platform.errors import Forbidden
+from reference_platform.storage.back import Agent
+from reference_platform.storage.front import Applicant
+
+SESSION_COOKIE = "anef_session"
+
+
+def get_context(request: Request) -> PlatformContext:
+    context: PlatformContext = request.app.state.context
+    return context
+
+
+Context = Annotated[PlatformContext, Depends(get_context)]
+
+
+def bearer_or_cookie(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return request.cookies.get(SESSION_COOKIE)
+
+
+def route_of(request: Request) -> str:
+    route = request.scope.get("route")
+    return str(getattr(route, "path", request.url.path))
+
+
+def current_applicant(request: Request, ctx: Context) -> Applicant:
+    with ctx.stores.front.read() as db:
+        return front_office.authenticate(ctx, db, bearer_or_cookie(request), route_of(request))
+
+
+def current_agent(request: Request, ctx: Context) -> Agent:
+    with ctx.stores.back.read() as db:
+        return prefecture.authenticate(db, bearer_or_cookie(request))
+
+
+CurrentApplicant = Annotated[Applicant, Depends(current_applicant)]
+CurrentAgent = Annotated[Agent, Depends(current_agent)]
+
+
+def require_admin(request: Request, ctx: Context) -> None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        token.strip().encode(), ctx.settings.admin_token.encode()
+    ):
+        raise Forbidden("admin_token_required", "Authorization: Bearer <admin token> required.")

@@ -1,0 +1,156 @@
+"""The applicant's JSON API (front office)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
+
+from reference_platform.api import schemas, views
+from reference_platform.api.deps import SESSION_COOKIE, Context, CurrentApplicant, bearer_or_cookie, route_of
+from reference_platform.api.routes import ERRORS
+from reference_platform.domain import front_office
+from reference_platform.domain.procedures import Procedure
+
+router = APIRouter(prefix="/api", tags=["usager"], responses=ERRORS)
+
+RESET_ANSWER = (
+    "Si un compte correspond à cette adresse, un message contenant un lien de "
+    "réinitialisation vient de lui être envoyé."
+)
+
+
+def set_session_cookie(response: Response, ctx: Context, token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="lax", secure=ctx.settings.secure_cookies,
+        max_age=ctx.settings.session_ttl_seconds, path="/",
+    )
+
+
+@router.post("/auth/login", response_model=schemas.LoginResult)
+def login(body: schemas.Credentials, response: Response, ctx: Context) -> schemas.LoginResult:
+    applicant, token = front_office.login(ctx, body.identifier, body.password)
+    set_session_cookie(response, ctx, token)
+    return schemas.LoginResult(token=token, applicant_id=applicant.id)
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(request: Request, response: Response, ctx: Context) -> None:
+    token = bearer_or_cookie(request)
+    if token:
+        with ctx.stores.front.write() as db:
+            front_office.logout(db, token)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+@router.post("/auth/password-reset", status_code=status.HTTP_202_ACCEPTED, response_model=schemas.Message)
+def request_reset(body: schemas.ResetRequest, request: Request, ctx: Context) -> schemas.Message:
+    with ctx.stores.front.write() as db:
+        front_office.request_password_reset(ctx, db, body.email, route_of(request))
+    return schemas.Message(message=RESET_ANSWER)
+
+
+@router.post("/auth/password-reset/confirm", response_model=schemas.Message)
+def confirm_reset(body: schemas.ResetConfirm, ctx: Context) -> schemas.Message:
+    with ctx.stores.front.write() as db:
+        front_office.confirm_password_reset(ctx, db, body.token, body.password)
+    return schemas.Message(message="Votre mot de passe a été modifié. Vous pouvez vous connecter.")
+
+
+@router.get("/me", response_model=schemas.ProfileOut)
+def profile(applicant: CurrentApplicant, ctx: Context) -> schemas.ProfileOut:
+    with ctx.stores.front.read() as db:
+        return views.profile_out(applicant, front_office.current_card(db, applicant))
+
+
+@router.get("/me/procedures", response_model=list[schemas.ProcedureOut])
+def procedures(applicant: CurrentApplicant, request: Request, ctx: Context) -> list[schemas.ProcedureOut]:
+    with ctx.stores.front.read() as db:
+        offers = front_office.list_procedures(ctx, db, applicant, route_of(request))
+    return [
+        schemas.ProcedureOut(id=Procedure(o.id), label=o.label, available=o.available, reason=o.reason)
+        for o in offers
+    ]
+
+
+@router.get("/me/dossiers", response_model=list[schemas.DossierOut])
+def dossiers(applicant: CurrentApplicant, ctx: Context) -> list[schemas.DossierOut]:
+    with ctx.stores.front.read() as db:
+        return [views.dossier_out(d, front_office.documents_of(db, d)) for d in front_office.list_dossiers(db, applicant)]
+
+
+@router.post("/me/dossiers", status_code=status.HTTP_201_CREATED, response_model=schemas.DossierOut)
+def create_dossier(
+    body: schemas.DossierCreate, applicant: CurrentApplicant, request: Request, ctx: Context
+) -> schemas.DossierOut:
+    with ctx.stores.front.write() as db:
+        dossier = front_office.create_dossier(ctx, db, applicant, body.procedure, dict(body.details), route_of(request))
+        return views.dossier_out(dossier, [])
+
+
+@router.get("/me/dossiers/{dossier_id}", response_model=schemas.DossierOut)
+def dossier(dossier_id: str, applicant: CurrentApplicant, ctx: Context) -> schemas.DossierOut:
+    with ctx.stores.front.read() as db:
+        found = front_office.get_dossier(db, applicant, dossier_id)
+        return views.dossier_out(found, front_office.documents_of(db, found))
+
+
+@router.delete("/me/dossiers/{dossier_id}", response_model=schemas.DossierOut)
+def cancel_dossier(dossier_id: str, applicant: CurrentApplicant, ctx: Context) -> schemas.DossierOut:
+    with ctx.stores.front.write() as db:
+        found = front_office.get_dossier(db, applicant, dossier_id)
+        front_office.cancel_draft(db, found)
+        return views.dossier_out(found, front_office.documents_of(db, found))
+
+
+@router.post(
+    "/me/dossiers/{dossier_id}/documents", status_code=status.HTTP_201_CREATED, response_model=schemas.DocumentOut
+)
+def upload(
+    dossier_id: str,
+    kind: Annotated[str, Form(max_length=40)],
+    file: Annotated[UploadFile, File()],
+    applicant: CurrentApplicant,
+    ctx: Context,
+) -> schemas.DocumentOut:
+    content = file.file.read(ctx.settings.upload_max_bytes + 1)
+    with ctx.stores.front.write() as db:
+        found = front_office.get_dossier(db, applicant, dossier_id)
+        document = front_office.add_document(
+            ctx, db, applicant, found, kind=kind, filename=file.filename or "piece", content=content
+        )
+    return views.document_out(document)
+
+
+@router.post("/me/dossiers/{dossier_id}/submit", response_model=schemas.DossierOut)
+def submit(dossier_id: str, applicant: CurrentApplicant, request: Request, ctx: Context) -> schemas.DossierOut:
+    with ctx.stores.front.write() as db:
+        found = front_office.get_dossier(db, applicant, dossier_id)
+        front_office.submit_dossier(ctx, db, applicant, found, route_of(request))
+        return views.dossier_out(found, front_office.documents_of(db, found))
+
+
+@router.get("/me/dossiers/{dossier_id}/receipt", response_model=schemas.ReceiptOut)
+def receipt(dossier_id: str, applicant: CurrentApplicant, ctx: Context) -> schemas.ReceiptOut:
+    with ctx.stores.front.read() as db:
+        found = front_office.get_dossier(db, applicant, dossier_id)
+    front_office.require_submitted(found)
+    assert found.receipt_number is not None and found.submitted_at is not None
+    return schemas.ReceiptOut(
+        receipt_number=found.receipt_number, dossier_id=found.id, procedure=Procedure(found.procedure),
+        submitted_at=found.submitted_at, applicant=f"{applicant.given_name} {applicant.family_name}",
+        foreign_number=applicant.foreign_number,
+        notice="Cette attestation de dépôt ne vaut pas preuve de la régularité du séjour.",
+    )
+
+
+@router.get("/me/requests", response_model=list[schemas.AgentRequestOut])
+def agent_requests(applicant: CurrentApplicant, ctx: Context) -> list[schemas.AgentRequestOut]:
+    with ctx.stores.front.read() as db:
+        return [views.request_out(r) for r in front_office.list_agent_requests(db, applicant)]
+
+
+@router.post("/me/requests/{request_id}/answer", response_model=schemas.AgentRequestOut)
+def answer(request_id: str, body: schemas.AnswerIn, applicant: CurrentApplicant, ctx: Context) -> schemas.AgentRequestOut:
+    with ctx.stores.front.write() as db:
+        return views.request_out(front_office.answer_agent_request(ctx, db, applicant, request_id, body.answer))

@@ -1,0 +1,103 @@
+"""``create_app(settings)``: builds the stores, injector, workers and the ASGI application.
+
+Nothing is created at import time; the app owns its workers through its lifespan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from reference_platform.api.edge import EdgeMiddleware
+from reference_platform.api.routes import admin, agent, applicant, ops, pages
+from reference_platform.clock import PlatformClock
+from reference_platform.context import PlatformContext
+from reference_platform.domain.security import Passwords
+from reference_platform.errors import DomainError
+from reference_platform.faults.injector import FaultInjector
+from reference_platform.faults.models import FaultSet, load_profile
+from reference_platform.mail import MailWorker
+from reference_platform.metrics import build_metrics
+from reference_platform.settings import Settings
+from reference_platform.storage.blobs import BlobStore
+from reference_platform.storage.db import open_stores
+from reference_platform.sync.bridge import SyncBridge
+
+VERSION = "0.1.0"
+
+
+def build_context(settings: Settings) -> PlatformContext:
+    """Open storage and load the fault profile; raises ConfigError on a bad setting."""
+    fault_set = load_profile(settings.faults_file) if settings.faults_file else FaultSet()
+    stores = open_stores(settings)
+    metrics = build_metrics()
+    injector = FaultInjector(
+        stores.platform,
+        seed=settings.fault_seed,
+        on_fire=lambda fault_id: metrics.faults_injected.labels(fault_id).inc(),
+    )
+    injector.replace(fault_set)
+    return PlatformContext(
+        settings=settings,
+        stores=stores,
+        blobs=BlobStore(settings.data_dir / "blobs"),
+        faults=injector,
+        clock=PlatformClock(stores.platform),
+        passwords=Passwords(settings.password_cost, settings.synthetic_password_cost),
+        metrics=metrics,
+    )
+
+
+def create_app(settings: Settings, *, context: PlatformContext | None = None) -> FastAPI:
+    ctx = context or build_context(settings)
+    bridge = SyncBridge(ctx)
+    mailer = MailWorker(ctx)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        bridge.start()
+        mailer.start()
+        try:
+            yield
+        finally:
+            bridge.stop()
+            mailer.stop()
+            ctx.stores.dispose()
+
+    app = FastAPI(
+        title="ANEF — plateforme de référence",
+        version=VERSION,
+        description=(
+            "An ANEF-like service with injectable faults, the system under test of anef-harness. "
+            "Applicant front office (/api), prefecture back office (/api/agent), admin (/_admin)."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.context = ctx
+    app.state.bridge = bridge
+    app.state.mailer = mailer
+    routers = (applicant.router, agent.router, admin.router, ops.router, pages.router)
+    for router in routers:
+        app.include_router(router)
+
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first.get("loc", ()))
+        message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+        return JSONResponse(
+            {"error": {"code": "invalid_input", "message": f"{field}: {message}", "field": field}},
+            status_code=422,
+        )
+
+    templates = [route for router in routers for route in router.routes]
+    app.add_middleware(EdgeMiddleware, context=ctx, routes=templates)
+    return app

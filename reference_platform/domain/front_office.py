@@ -1,0 +1,490 @@
+"""The applicant's front office: accounts, procedures, dossiers, documents, agent requests."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import filetype
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from reference_platform.context import PlatformContext
+from reference_platform.domain.outbox import enqueue
+from reference_platform.domain.procedures import (
+    DOCUMENT_KINDS,
+    IN_PROGRESS,
+    LABELS,
+    REQUIRED_DOCUMENTS,
+    DossierState,
+    Procedure,
+    check_renewal_window,
+    check_transition,
+    request_in_progress,
+)
+from reference_platform.domain.security import new_token, token_hash
+from reference_platform.errors import (
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Throttled,
+    Unauthorized,
+)
+from reference_platform.faults.catalogue import (
+    EmailDelay,
+    ProcedureNotSelectable,
+    ResetEmailLost,
+)
+from reference_platform.storage.common import utcnow
+from reference_platform.storage.front import (
+    AgentRequest,
+    Applicant,
+    Card,
+    Document,
+    Dossier,
+    Email,
+    LoginThrottle,
+    ResetToken,
+)
+from reference_platform.storage.front import Session as LoginSession
+
+ACCEPTED_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+SESSION_EXPIRED = "Votre session a expiré. Veuillez vous reconnecter."
+
+
+# --- accounts --------------------------------------------------------------------------------
+
+
+def login(ctx: PlatformContext, identifier: str, password: str) -> tuple[Applicant, str]:
+    """Check the credentials (throttled per account) and open a session; returns its token.
+
+    A failed attempt is committed before the refusal is raised, so throttling counts it.
+    """
+    refusal: Unauthorized | None = None
+    with ctx.stores.front.write() as db:
+        try:
+            return _login(ctx, db, identifier, password)
+        except Unauthorized as exc:
+            refusal = exc
+    raise refusal
+
+
+def _login(ctx: PlatformContext, db: Session, identifier: str, password: str) -> tuple[Applicant, str]:
+    key = identifier.strip().lower()
+    now = utcnow()
+    throttle = db.get(LoginThrottle, key)
+    window = timedelta(seconds=ctx.settings.login_lockout_seconds)
+    if throttle is not None and now - throttle.window_start > window:
+        db.delete(throttle)
+        db.flush()
+        throttle = None
+    if throttle is not None and throttle.failures >= ctx.settings.login_max_failures:
+        raise Throttled(
+            "too_many_attempts",
+            "Trop de tentatives de connexion. Réessayez dans quelques minutes.",
+        )
+    applicant = db.scalar(
+        select(Applicant).where(
+            (Applicant.email == key) if "@" in key else (Applicant.foreign_number == key)
+        )
+    )
+    if applicant is None:
+        ctx.passwords.dummy_verify()
+    if applicant is None or not ctx.passwords.verify(applicant.password_hash, password):
+        if throttle is None:
+            db.add(LoginThrottle(key=key, failures=1, window_start=now))
+        else:
+            throttle.failures += 1
+        raise Unauthorized("bad_credentials", "Identifiant ou mot de passe incorrect.")
+    if throttle is not None:
+        db.delete(throttle)
+    token = new_token()
+    expires = now + timedelta(seconds=ctx.settings.session_ttl_seconds)
+    db.add(LoginSession(token_hash=token_hash(token), applicant_id=applicant.id, expires_at=expires))
+    return applicant, token
+
+
+def authenticate(ctx: PlatformContext, db: Session, token: str | None, route: str) -> Applicant:
+    """The applicant behind a session token; ``session_drop`` may end the session here."""
+    if not token:
+        raise Unauthorized("not_authenticated", "Veuillez vous connecter.")
+    record = db.get(LoginSession, token_hash(token))
+    if record is None or record.expires_at <= utcnow():
+        raise Unauthorized("session_expired", SESSION_EXPIRED)
+    if ctx.faults.fire("session_drop", route=route, applicant=record.applicant_id):
+        with ctx.stores.front.write() as writer:
+            writer.execute(delete(LoginSession).where(LoginSession.token_hash == record.token_hash))
+        raise Unauthorized("session_expired", SESSION_EXPIRED)
+    applicant = db.get(Applicant, record.applicant_id)
+    if applicant is None:
+        raise Unauthorized("session_expired", SESSION_EXPIRED)
+    return applicant
+
+
+def logout(db: Session, token: str) -> None:
+    db.execute(delete(LoginSession).where(LoginSession.token_hash == token_hash(token)))
+
+
+def request_password_reset(ctx: PlatformContext, db: Session, email: str, route: str) -> None:
+    """Send a reset link if the account exists; the caller answers the same either way."""
+    applicant = db.scalar(select(Applicant).where(Applicant.email == email.strip().lower()))
+    if applicant is None:
+        return
+    token = new_token()
+    now = utcnow()
+    ttl = timedelta(seconds=ctx.settings.reset_token_ttl_seconds)
+    db.add(ResetToken(token_hash=token_hash(token), applicant_id=applicant.id, expires_at=now + ttl))
+    link = f"{ctx.settings.base_url}/mot-de-passe/nouveau?jeton={token}"
+    message = queue_email(
+        ctx,
+        db,
+        to=applicant.email,
+        applicant=applicant.id,
+        route=route,
+        subject="ANEF : réinitialisation de votre mot de passe",
+        body=(
+            f"Bonjour {applicant.given_name} {applicant.family_name},\n\n"
+            "Vous avez demandé à réinitialiser votre mot de passe. Ce lien est valable "
+            f"{ctx.settings.reset_token_ttl_seconds // 60} minutes et ne sert qu'une fois :\n\n"
+            f"{link}\n\n"
+            "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.\n"
+        ),
+    )
+    lost = ctx.faults.fire("reset_email_lost", route=route, applicant=applicant.id, obj="reset")
+    if lost is not None:
+        assert isinstance(lost.params, ResetEmailLost)
+        if lost.params.late_seconds is None:
+            message.dropped = True
+        else:
+            message.send_after = now + timedelta(seconds=lost.params.late_seconds)
+
+
+def confirm_password_reset(ctx: PlatformContext, db: Session, token: str, password: str) -> None:
+    check_password_strength(password)
+    record = db.get(ResetToken, token_hash(token))
+    if record is None or record.used_at is not None or record.expires_at <= utcnow():
+        raise InvalidInput(
+            "invalid_reset_token",
+            "Ce lien de réinitialisation n'est plus valide. Faites une nouvelle demande.",
+        )
+    applicant = db.get(Applicant, record.applicant_id)
+    if applicant is None:
+        raise InvalidInput("invalid_reset_token", "Ce lien de réinitialisation n'est plus valide.")
+    record.used_at = utcnow()
+    applicant.password_hash = ctx.passwords.hash(password, synthetic=applicant.synthetic)
+    db.execute(delete(LoginSession).where(LoginSession.applicant_id == applicant.id))
+    db.execute(delete(LoginThrottle).where(LoginThrottle.key.in_([applicant.email, applicant.foreign_number])))
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < 12 or not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
+        raise InvalidInput(
+            "weak_password",
+            "Le mot de passe doit comporter au moins 12 caractères, dont des lettres et des chiffres.",
+        )
+
+
+def queue_email(
+    ctx: PlatformContext,
+    db: Session,
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    applicant: str | None,
+    route: str,
+) -> Email:
+    """Write an e-mail for the mail worker; ``email_delay`` may hold it back."""
+    send_after = utcnow()
+    delayed = ctx.faults.fire("email_delay", route=route, applicant=applicant, obj=subject[:64])
+    if delayed is not None:
+        assert isinstance(delayed.params, EmailDelay)
+        send_after += timedelta(seconds=delayed.params.delay_seconds)
+    message = Email(recipient=to, subject=subject, body=body, send_after=send_after)
+    db.add(message)
+    return message
+
+
+# --- procedures ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProcedureOffer:
+    id: str
+    label: str
+    available: bool
+    reason: str | None
+
+
+def current_card(db: Session, applicant: Applicant) -> Card | None:
+    return db.scalar(
+        select(Card).where(Card.applicant_id == applicant.id).order_by(Card.valid_until.desc()).limit(1)
+    )
+
+
+def open_dossier(db: Session, applicant: Applicant) -> Dossier | None:
+    return db.scalar(
+        select(Dossier)
+        .where(Dossier.applicant_id == applicant.id, Dossier.state.in_([s.value for s in IN_PROGRESS]))
+        .limit(1)
+    )
+
+
+def _eligibility(ctx: PlatformContext, db: Session, applicant: Applicant, procedure: Procedure) -> None:
+    """Raise the refusal an applicant would read, or return when the procedure may start."""
+    card = current_card(db, applicant)
+    if procedure in (Procedure.RENEWAL, Procedure.DUPLICATE) and card is None:
+        raise DomainError("no_card", "Aucun titre de séjour n'est associé à votre compte.")
+    if procedure is Procedure.RENEWAL:
+        assert card is not None
+        if card.state != "handed_over":
+            raise DomainError(
+                "card_not_handed_over",
+                "Votre titre de séjour précédent n'a pas été remis : le renouvellement ne peut "
+                "pas être demandé.",
+            )
+        check_renewal_window(card.valid_until, ctx.clock.today())
+    if open_dossier(db, applicant) is not None:
+        raise request_in_progress()
+
+
+def _not_selectable(ctx: PlatformContext, applicant: Applicant, procedure: Procedure, route: str) -> bool:
+    spec = ctx.faults.fire("procedure_not_selectable", route=route, applicant=applicant.id, obj=procedure.value) if _targets(ctx, procedure) else None
+    return spec is not None
+
+
+def _targets(ctx: PlatformContext, procedure: Procedure) -> bool:
+    """Whether an active ``procedure_not_selectable`` names this procedure."""
+    return any(
+        isinstance(spec.params, ProcedureNotSelectable) and spec.params.procedure == procedure.value
+        for spec in ctx.faults.specs("procedure_not_selectable")
+    )
+
+
+def list_procedures(ctx: PlatformContext, db: Session, applicant: Applicant, route: str) -> list[ProcedureOffer]:
+    offers = []
+    for procedure in Procedure:
+        if _not_selectable(ctx, applicant, procedure, route):
+            continue  # the defect: the procedure is simply not in the list
+        try:
+            _eligibility(ctx, db, applicant, procedure)
+        except DomainError as refusal:
+            offers.append(ProcedureOffer(procedure.value, LABELS[procedure], False, refusal.message))
+        else:
+            offers.append(ProcedureOffer(procedure.value, LABELS[procedure], True, None))
+    return offers
+
+
+def create_dossier(
+    ctx: PlatformContext,
+    db: Session,
+    applicant: Applicant,
+    procedure: Procedure,
+    details: dict[str, Any],
+    route: str,
+) -> Dossier:
+    if _not_selectable(ctx, applicant, procedure, route):
+        raise DomainError("procedure_unavailable", "Cette démarche n'est pas disponible.")
+    _eligibility(ctx, db, applicant, procedure)
+    if procedure is Procedure.ADDRESS_CHANGE:
+        details = _address_details(details)
+    elif details:
+        raise InvalidInput("details", f"La démarche « {LABELS[procedure]} » ne prend pas de détails.")
+    if ctx.faults.fire("phantom_pending_request", route=route, applicant=applicant.id, obj=procedure.value):
+        raise request_in_progress()
+    dossier = Dossier(applicant_id=applicant.id, procedure=procedure.value, state=DossierState.DRAFT.value, details=details)
+    db.add(dossier)
+    db.flush()
+    return dossier
+
+
+def _address_details(details: dict[str, Any]) -> dict[str, Any]:
+    address = str(details.get("address", "")).strip()
+    postcode = str(details.get("postcode", "")).strip()
+    city = str(details.get("city", "")).strip()
+    if not address or len(address) > 250:
+        raise InvalidInput("details.address", "details.address : adresse attendue (250 caractères au plus).")
+    if not re.fullmatch(r"\d{5}", postcode):
+        raise InvalidInput("details.postcode", "details.postcode : code postal à 5 chiffres attendu.")
+    if not city or len(city) > 120:
+        raise InvalidInput("details.city", "details.city : commune attendue (120 caractères au plus).")
+    return {"address": address, "postcode": postcode, "city": city}
+
+
+def get_dossier(db: Session, applicant: Applicant, dossier_id: str, *, lock: bool = False) -> Dossier:
+    dossier = db.get(Dossier, dossier_id)
+    if dossier is None or dossier.applicant_id != applicant.id:
+        # Another applicant's dossier is indistinguishable from a missing one.
+        raise NotFound("dossier_not_found", "Dossier introuvable.")
+    return dossier
+
+
+def list_dossiers(db: Session, applicant: Applicant) -> list[Dossier]:
+    return list(db.scalars(select(Dossier).where(Dossier.applicant_id == applicant.id).order_by(Dossier.created_at)))
+
+
+def documents_of(db: Session, dossier: Dossier) -> list[Document]:
+    return list(db.scalars(select(Document).where(Document.dossier_id == dossier.id).order_by(Document.acknowledged_at)))
+
+
+def check_upload(ctx: PlatformContext, content: bytes) -> str:
+    """Return the content type, judged by content, or refuse the file."""
+    if not content:
+        raise InvalidInput("file", "file : le fichier est vide.")
+    if len(content) > ctx.settings.upload_max_bytes:
+        raise DomainError(
+            "file_too_large",
+            f"file : le fichier dépasse la taille maximale ({ctx.settings.upload_max_bytes // 1_000_000} Mo).",
+            status=413,
+        )
+    kind = filetype.guess(content)
+    mime = kind.mime if kind is not None else None
+    if mime not in ACCEPTED_TYPES:
+        raise DomainError(
+            "unsupported_type",
+            "file : format non accepté ; PDF, JPEG ou PNG attendu.",
+            status=415,
+        )
+    return mime
+
+
+def add_document(
+    ctx: PlatformContext,
+    db: Session,
+    applicant: Applicant,
+    dossier: Dossier,
+    *,
+    kind: str,
+    filename: str,
+    content: bytes,
+) -> Document:
+    """Store the file durably, then acknowledge it; forward it if the dossier is already filed."""
+    if kind not in DOCUMENT_KINDS:
+        raise InvalidInput("kind", f"kind : type de pièce inconnu ; attendu l'un de {', '.join(DOCUMENT_KINDS)}.")
+    if dossier.state not in (
+        DossierState.DRAFT, DossierState.SUBMITTED, DossierState.UNDER_REVIEW, DossierState.COMPLEMENT_REQUESTED
+    ):
+        raise DomainError("dossier_closed", "Ce dossier n'accepte plus de pièces.")
+    content_type = check_upload(ctx, content)
+    digest = ctx.blobs.put(content)  # fsynced before the acknowledgement below
+    display = re.sub(r"[\x00-\x1f/\\]", "_", filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1])[:255] or "piece"
+    document = Document(
+        dossier_id=dossier.id,
+        applicant_id=applicant.id,
+        kind=kind,
+        filename=display,
+        content_type=content_type,
+        size=len(content),
+        sha256=digest,
+    )
+    db.add(document)
+    db.flush()
+    if dossier.state != DossierState.DRAFT:
+        enqueue(
+            db, ctx.faults, side="front", kind="document.added",
+            payload={"id": document.id, "dossier_id": dossier.id, "applicant_id": applicant.id, "document": document_payload(document)},
+            applicant=applicant.id,
+        )
+    return document
+
+
+def document_payload(document: Document) -> dict[str, Any]:
+    return {
+        "id": document.id,
+        "kind": document.kind,
+        "content_type": document.content_type,
+        "size": document.size,
+        "sha256": document.sha256,
+    }
+
+
+def submit_dossier(ctx: PlatformContext, db: Session, applicant: Applicant, dossier: Dossier, route: str) -> Dossier:
+    check_transition(dossier.state, DossierState.SUBMITTED)
+    procedure = Procedure(dossier.procedure)
+    documents = documents_of(db, dossier)
+    missing = [k for k in REQUIRED_DOCUMENTS[procedure] if k not in {d.kind for d in documents}]
+    if missing:
+        raise DomainError(
+            "missing_documents",
+            "Pièces manquantes : " + ", ".join(DOCUMENT_KINDS[k] for k in missing) + ".",
+        )
+    other = open_dossier(db, applicant)
+    if other is not None and other.id != dossier.id:
+        raise request_in_progress()
+    now = utcnow()
+    dossier.state = DossierState.SUBMITTED.value
+    dossier.submitted_at = now
+    dossier.updated_at = now
+    dossier.receipt_number = f"ANEF-{applicant.prefecture}-{now:%Y%m%d}-{secrets.token_hex(4).upper()}"
+    enqueue(
+        db, ctx.faults, side="front", kind="dossier.submitted",
+        payload={
+            "id": dossier.id,
+            "procedure": dossier.procedure,
+            "details": dossier.details,
+            "receipt_number": dossier.receipt_number,
+            "applicant_id": applicant.id,
+            "documents": [document_payload(d) for d in documents],
+        },
+        applicant=applicant.id,
+    )
+    queue_email(
+        ctx, db, to=applicant.email, applicant=applicant.id, route=route,
+        subject="ANEF : votre demande a été déposée",
+        body=(
+            f"Bonjour {applicant.given_name} {applicant.family_name},\n\n"
+            f"Votre demande ({LABELS[procedure]}) a été déposée. Numéro : {dossier.receipt_number}.\n"
+            "Votre attestation de dépôt est disponible dans votre espace. Elle ne vaut pas "
+            "preuve de la régularité du séjour.\n"
+        ),
+    )
+    return dossier
+
+
+def cancel_draft(db: Session, dossier: Dossier) -> None:
+    check_transition(dossier.state, DossierState.CLOSED)
+    dossier.state = DossierState.CLOSED.value
+    dossier.updated_at = utcnow()
+
+
+def require_submitted(dossier: Dossier) -> None:
+    if dossier.receipt_number is None:
+        raise DomainError("not_submitted", "Ce dossier n'a pas encore été déposé : pas d'attestation de dépôt.")
+
+
+def list_agent_requests(db: Session, applicant: Applicant) -> list[AgentRequest]:
+    return list(
+        db.scalars(select(AgentRequest).where(AgentRequest.applicant_id == applicant.id).order_by(AgentRequest.requested_at))
+    )
+
+
+def answer_agent_request(ctx: PlatformContext, db: Session, applicant: Applicant, request_id: str, answer: str) -> AgentRequest:
+    request = db.get(AgentRequest, request_id)
+    if request is None or request.applicant_id != applicant.id:
+        raise NotFound("request_not_found", "Demande introuvable.")
+    if request.answered_at is not None:
+        raise DomainError("already_answered", "Vous avez déjà répondu à cette demande.")
+    if not answer.strip():
+        raise InvalidInput("answer", "answer : réponse attendue.")
+    request.answer = answer.strip()
+    request.answered_at = utcnow()
+    dossier = db.get(Dossier, request.dossier_id)
+    if dossier is not None and dossier.state == DossierState.COMPLEMENT_REQUESTED:
+        dossier.state = DossierState.UNDER_REVIEW.value
+        dossier.updated_at = request.answered_at
+    enqueue(
+        db, ctx.faults, side="front", kind="agent_request.answered",
+        payload={"id": request.id, "dossier_id": request.dossier_id, "answer": request.answer,
+                 "answered_at": request.answered_at.isoformat()},
+        applicant=applicant.id,
+    )
+    return request
+
+
+def ensure_owner(applicant: Applicant, owner_id: str) -> None:
+    if applicant.id != owner_id:
+        raise Forbidden("forbidden", "Accès refusé.")

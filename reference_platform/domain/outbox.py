@@ -1,0 +1,35 @@
+"""Writing a message for the other side of the seam, in the same transaction as the change."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from reference_platform.faults.catalogue import SyncDelay
+from reference_platform.faults.injector import FaultInjector
+from reference_platform.storage import back, front
+from reference_platform.storage.common import utcnow
+
+
+def enqueue(
+    session: Session,
+    faults: FaultInjector,
+    *,
+    side: str,
+    kind: str,
+    payload: dict[str, Any],
+    applicant: str | None,
+) -> None:
+    """Add a message to this side's outbox; ``sync_delay`` may hold it back."""
+    outbox = front.Outbox if side == "front" else back.Outbox
+    now = utcnow()
+    not_before = None
+    delayed = faults.fire(
+        "sync_delay", route=f"sync:{kind}", applicant=applicant, obj=payload.get("id")
+    )
+    if delayed is not None:
+        assert isinstance(delayed.params, SyncDelay)
+        not_before = now + timedelta(seconds=delayed.params.delay_seconds)
+    session.add(outbox(kind=kind, payload=payload, created_at=now, not_before=not_before))

@@ -1,0 +1,52 @@
+"""Errors of the reference platform: domain refusals and start-up configuration problems."""
+
+from __future__ import annotations
+
+
+class PlatformError(Exception):
+    """Root of the platform's own errors."""
+
+
+class ConfigError(PlatformError):
+    """A start-up setting or file is invalid; the message is one line naming the source."""
+
+    def __init__(self, source: str, problem: str) -> None:
+        super().__init__(f"{source}: {problem}")
+        self.source = source
+        self.problem = problem
+
+
+class DomainError(PlatformError):
+    """A business refusal shown to a user: a stable code, a French message, an HTTP status.
+
+    The code is what clients branch on; the message is what a person reads.
+    """
+
+    status = 409
+
+    def __init__(self, code: str, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        if status is not None:
+            self.status = status
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Unauthorized(DomainError):
+    status = 401
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+class InvalidInput(DomainError):
+    status = 422
+
+
+class Throttled(DomainError):
+    status = 429

@@ -1,0 +1,122 @@
+"""The active fault set as data: what a profile file and the admin API carry."""
+
+from __future__ import annotations
+
+import difflib
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializeAsAny,
+    ValidationError,
+    model_validator,
+)
+
+from reference_platform.errors import ConfigError
+from reference_platform.faults.catalogue import CATALOGUE, FaultParams
+
+PROFILES_DIR = Path(__file__).resolve().parent.parent / "profiles"
+
+
+class Scope(BaseModel):
+    """Where a fault may fire: routes (globs on the path or route template) and a sticky share
+    of applicants (the same applicants every time, as real bugs do)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    routes: list[str] | None = Field(None, min_length=1)
+    share: float | None = Field(None, gt=0, le=1)
+
+
+class Window(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Window:
+        if self.start and self.end and self.end <= self.start:
+            raise ValueError(f"end ({self.end.isoformat()}) must come after start")
+        return self
+
+    def contains(self, moment: datetime) -> bool:
+        return (self.start is None or moment >= self.start) and (
+            self.end is None or moment < self.end
+        )
+
+
+class FaultSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    rate: float = Field(ge=0, le=1)
+    scope: Scope | None = None
+    window: Window | None = None
+    params: SerializeAsAny[FaultParams] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_fault(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        fault_id = data.get("id")
+        if not isinstance(fault_id, str):
+            return data
+        kind = CATALOGUE.get(fault_id)
+        if kind is None:
+            close = difflib.get_close_matches(fault_id, CATALOGUE, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ValueError(f"unknown fault id {fault_id!r}{hint}")
+        data = dict(data)
+        data["params"] = kind.params.model_validate(data.get("params") or {})
+        return data
+
+    @property
+    def kind_params(self) -> FaultParams:
+        assert self.params is not None  # filled by the validator
+        return self.params
+
+
+class FaultSet(BaseModel):
+    """The body of ``PUT /_admin/faults`` and the content of a profile file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    faults: list[FaultSpec] = Field(default_factory=list)
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line: the first problem, with its field path."""
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    message = first["msg"].removeprefix("Value error, ")
+    return f"{where}: {message}"
+
+
+def load_profile(name_or_path: str | Path) -> FaultSet:
+    """Read a profile by name (``anef-2024``) or path; errors name the file and the field."""
+    path = Path(name_or_path)
+    if not path.exists() and (PROFILES_DIR / f"{name_or_path}.yaml").exists():
+        path = PROFILES_DIR / f"{name_or_path}.yaml"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        known = ", ".join(sorted(p.stem for p in PROFILES_DIR.glob("*.yaml")))
+        raise ConfigError(str(path), f"cannot read ({exc.strerror}); known profiles: {known}")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(str(path), f"not valid YAML{line}") from None
+    try:
+        return FaultSet.model_validate(data if data is not None else {})
+    except ValidationError as exc:
+        raise ConfigError(str(path), describe_validation_error(exc)) from None

@@ -1,0 +1,68 @@
+"""The mail worker: hands queued e-mails to the configured SMTP server, retrying on failure."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import timedelta
+from email.message import EmailMessage
+
+from sqlalchemy import select
+
+from reference_platform.context import PlatformContext
+from reference_platform.storage.common import utcnow
+from reference_platform.storage.front import Email
+from reference_platform.workers import PollingWorker
+
+log = logging.getLogger("reference_platform.mail")
+
+
+class MailWorker(PollingWorker):
+    name = "mail-sender"
+
+    def __init__(self, ctx: PlatformContext) -> None:
+        super().__init__(ctx.settings.mail_interval_seconds)
+        self.ctx = ctx
+
+    def run_once(self) -> int:
+        now = utcnow()
+        store = self.ctx.stores.front
+        with store.read() as session:
+            due = list(
+                session.scalars(
+                    select(Email)
+                    .where(Email.sent_at.is_(None), Email.dropped.is_(False), Email.send_after <= now)
+                    .order_by(Email.send_after)
+                    .limit(50)
+                )
+            )
+        if not due:
+            return 0
+        sent = 0
+        try:
+            with smtplib.SMTP(self.ctx.settings.smtp_host, self.ctx.settings.smtp_port, timeout=10) as smtp:
+                for email in due:
+                    smtp.send_message(self._message(email))
+                    with store.write() as session:
+                        row = session.get(Email, email.seq)
+                        if row is not None:
+                            row.sent_at = utcnow()
+                    sent += 1
+        except (OSError, smtplib.SMTPException) as exc:
+            log.warning("SMTP %s:%s unavailable: %s", self.ctx.settings.smtp_host, self.ctx.settings.smtp_port, exc)
+            with store.write() as session:
+                for email in due[sent:]:
+                    row = session.get(Email, email.seq)
+                    if row is not None:
+                        row.attempts += 1
+                        row.send_after = utcnow() + timedelta(seconds=min(2**row.attempts, 60))
+        return sent
+
+    def _message(self, email: Email) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = self.ctx.settings.mail_from
+        message["To"] = email.recipient
+        message["Subject"] = email.subject
+        message["Message-ID"] = f"<anef-{email.seq}-{int(email.created_at.timestamp())}@anef.invalid>"
+        message.set_content(email.body)
+        return message

@@ -1,0 +1,97 @@
+"""The worker that carries outbox messages across the seam, in order, at least once."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import func, or_, select
+
+from reference_platform.context import PlatformContext
+from reference_platform.storage import back, front
+from reference_platform.storage.common import utcnow
+from reference_platform.storage.db import Store
+from reference_platform.sync.handlers import HANDLERS, Deferred
+from reference_platform.workers import PollingWorker
+
+log = logging.getLogger("reference_platform.sync")
+
+BATCH = 200
+# A message whose target never appears (its parent was itself lost to a fault) is given up
+# after this long, so it does not block the ones behind it forever.
+ORPHAN_AFTER = timedelta(seconds=60)
+
+
+class SyncBridge(PollingWorker):
+    name = "sync-bridge"
+
+    def __init__(self, ctx: PlatformContext) -> None:
+        super().__init__(ctx.settings.sync_interval_seconds)
+        self.ctx = ctx
+        self._routes = (
+            (ctx.stores.front, front.Outbox, ctx.stores.back, back.Inbox),
+            (ctx.stores.back, back.Outbox, ctx.stores.front, front.Inbox),
+        )
+
+    def run_once(self) -> int:
+        delivered = 0
+        for source, outbox, target, inbox in self._routes:
+            delivered += self._deliver(source, outbox, target, inbox)
+        self._measure_lag()
+        return delivered
+
+    def _deliver(
+        self,
+        source: Store,
+        outbox: type[front.Outbox] | type[back.Outbox],
+        target: Store,
+        inbox: type[front.Inbox] | type[back.Inbox],
+    ) -> int:
+        now = utcnow()
+        with source.read() as session:
+            messages = list(
+                session.scalars(
+                    select(outbox)
+                    .where(outbox.delivered_at.is_(None))
+                    .where(or_(outbox.not_before.is_(None), outbox.not_before <= now))
+                    .order_by(outbox.seq)
+                    .limit(BATCH)
+                )
+            )
+        delivered = 0
+        for message in messages:
+            try:
+                with target.write() as session:
+                    if session.get(inbox, message.id) is None:
+                        HANDLERS[message.kind](self.ctx, session, message.payload)
+                        session.add(inbox(message_id=message.id))
+            except Deferred as reason:
+                if now - (message.not_before or message.created_at) < ORPHAN_AFTER:
+                    continue
+                log.warning("giving up %s %s: %s", message.kind, message.id, reason)
+            with source.write() as session:
+                row = session.get(outbox, message.seq)
+                if row is not None:
+                    row.delivered_at = utcnow()
+            delivered += 1
+        return delivered
+
+    def pending(self) -> int:
+        """Messages not yet delivered, on both sides (delayed ones included)."""
+        total = 0
+        for source, outbox, _target, _inbox in self._routes:
+            with source.read() as session:
+                total += session.scalar(
+                    select(func.count()).select_from(outbox).where(outbox.delivered_at.is_(None))
+                ) or 0
+        return total
+
+    def _measure_lag(self) -> None:
+        oldest = []
+        for source, outbox, _target, _inbox in self._routes:
+            with source.read() as session:
+                value = session.scalar(select(func.min(outbox.created_at)).where(outbox.delivered_at.is_(None)))
+            if value is not None:
+                oldest.append(value)
+        lag = (utcnow() - min(oldest)).total_seconds() if oldest else 0.0
+        self.ctx.metrics.sync_lag.set(lag)

@@ -1,0 +1,200 @@
+"""Benchmark: throughput and p50/p95 of the main journey steps beside a trivial endpoint.
+
+Everything runs in one go on this machine, side by side, against one platform process (one
+uvicorn worker, SQLite by default): `wrk` (Debian's package; C, so the load generator is not
+the limit) sends the requests from a generated Lua script that cycles through real tokens and
+dossiers of seeded applicants. The figure to read is each step's throughput as a share of the
+trivial endpoint's (target: at least 25 %).
+
+    .venv/bin/python benchmarks/platform_steps.py [--seconds 8] [--applicants 600] [--connections 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.support import Api, PlatformProcess, agent_seed, applicant_seed, pdf_bytes, smtp_sink  # noqa: E402
+
+LUA = """
+local function slurp(path)
+  local f = assert(io.open(path, "rb"))
+  local data = f:read("*a")
+  f:close()
+  return data
+end
+local bodies = {BODIES}
+local requests = {REQUESTS}
+local i = 0
+local done_count = 0
+local errors = 0
+request = function()
+  i = i + 1
+  if i > #requests then
+    if {ONCE} then wrk.thread:stop() end
+    i = 1
+  end
+  local r = requests[i]
+  return wrk.format(r[1], r[2], r[3], r[4] and bodies[r[4]] or nil)
+end
+response = function(status, headers, body)
+  if status >= 400 then errors = errors + 1 end
+end
+done = function(summary, latency, requests)
+  io.write(string.format('{"requests": %d, "seconds": %f, "p50_ms": %f, "p95_ms": %f, "socket_errors": %d, "non_2xx": %d}\\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status))
+end
+"""
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: str | None = None
+
+
+def lua_string(value: str) -> str:
+    return json.dumps(value)  # JSON string escapes are valid Lua escapes for ASCII content
+
+
+def script(requests: list[Request], once: bool, folder: Path) -> str:
+    """A wrk script cycling through the requests; bodies go through files (they may be binary)."""
+    rows, bodies, files = [], {}, []
+    for r in requests:
+        headers = "{" + ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in r.headers.items()) + "}"
+        body = "nil"
+        if r.body is not None:
+            if r.body not in bodies:
+                path = folder / f"body-{len(files)}.bin"
+                path.write_bytes(r.body.encode("latin-1"))
+                bodies[r.body] = len(files) + 1
+                files.append(f"slurp({lua_string(str(path))})")
+            body = str(bodies[r.body])
+        rows.append(f"{{{lua_string(r.method)}, {lua_string(r.path)}, {headers}, {body}}}")
+    return (
+        LUA.replace("{BODIES}", "{" + ", ".join(files) + "}")
+        .replace("{REQUESTS}", "{" + ",\n".join(rows) + "}")
+        .replace("{ONCE}", "true" if once else "false")
+    )
+
+
+def run_wrk(url: str, requests: list[Request], *, seconds: float, connections: int, once: bool, folder: Path) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(dir=folder))
+    path = work / "bench.lua"
+    path.write_text(script(requests, once, work))
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s", "-s", str(path), url],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    line = next(line for line in out.splitlines() if line.startswith("{"))
+    result: dict[str, Any] = json.loads(line)
+    result["rps"] = result["requests"] / result["seconds"]
+    return result
+
+
+def multipart(kind: str, content: bytes) -> tuple[str, str]:
+    boundary = "anefbenchboundary"
+    body = (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\n{kind}\r\n"
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"piece.pdf\"\r\n"
+        "Content-Type: application/pdf\r\n\r\n"
+    ).encode() + content + f"\r\n--{boundary}--\r\n".encode()
+    return body.decode("latin-1"), f"multipart/form-data; boundary={boundary}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("--applicants", type=int, default=600)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("benchmark: wrk is missing (apt-get install wrk)")
+
+    folder = Path(tempfile.mkdtemp(prefix="anef-bench-"))
+    with smtp_sink() as smtp:
+        platform = PlatformProcess(data_dir=folder / "data", smtp_port=smtp.port, database_url=args.database_url)
+        platform.start()
+        try:
+            report(platform, args, folder)
+        finally:
+            platform.stop()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def report(platform: PlatformProcess, args: argparse.Namespace, folder: Path) -> None:
+    with httpx.Client(base_url=platform.url, timeout=30) as client:
+        api = Api(client)
+        seeds = [applicant_seed() for _ in range(args.applicants)]
+        agent = agent_seed()
+        api.seed(*seeds, agent)
+        with ThreadPoolExecutor(8) as pool:
+            auths = list(pool.map(api.login, seeds))
+        agent_auth = api.agent_login(agent)
+
+        def prepare(auth: dict[str, str]) -> str:
+            created = client.post("/api/me/dossiers", headers=auth, json={"procedure": "renewal"}).json()
+            for kind in created["missing_documents"]:
+                api.upload(auth, created["id"], kind, pdf_bytes(10_000))
+            return str(created["id"])
+
+        print(f"prepared {len(seeds)} applicants; preparing {len(seeds)} complete drafts…", file=sys.stderr)
+        with ThreadPoolExecutor(8) as pool:
+            drafts = list(pool.map(prepare, auths))
+
+    def bearer(auth: dict[str, str]) -> dict[str, str]:
+        return {"Authorization": auth["Authorization"]}
+
+    json_headers = {"Content-Type": "application/json"}
+    upload_body, upload_type = multipart("complement", pdf_bytes(200_000))
+    plans: list[tuple[str, list[Request], bool]] = [
+        ("trivial GET /healthz", [Request("GET", "/healthz", {})], False),
+        ("login.submit", [Request("POST", "/api/auth/login", json_headers,
+                                  json.dumps({"identifier": s["email"], "password": s["password"]})) for s in seeds], False),
+        ("login.dashboard (GET /api/me)", [Request("GET", "/api/me", bearer(a)) for a in auths], False),
+        ("renewal.choose_procedure", [Request("GET", "/api/me/procedures", bearer(a)) for a in auths], False),
+        ("renewal.create (draft)", [Request("POST", "/api/me/dossiers", {**bearer(a), **json_headers},
+                                            json.dumps({"procedure": "renewal"})) for a in auths], False),
+        ("renewal.upload (200 KB PDF)", [Request("POST", f"/api/me/dossiers/{d}/documents",
+                                                 {**bearer(a), "Content-Type": upload_type}, upload_body)
+                                         for a, d in zip(auths, drafts, strict=True)], False),
+        ("renewal.submit", [Request("POST", f"/api/me/dossiers/{d}/submit", bearer(a))
+                            for a, d in zip(auths, drafts, strict=True)], True),
+        ("renewal.receipt", [Request("GET", f"/api/me/dossiers/{d}/receipt", bearer(a))
+                             for a, d in zip(auths, drafts, strict=True)], False),
+        ("renewal.reconcile (agent GET dossier)", [Request("GET", f"/api/agent/dossiers/{d}", bearer(agent_auth))
+                                                   for d in drafts], False),
+    ]
+    rows = []
+    for name, requests, once in plans:
+        result = run_wrk(platform.url, requests, seconds=args.seconds, connections=args.connections, once=once, folder=folder)
+        rows.append((name, result))
+        print(f"  measured {name}: {result['rps']:.0f} req/s", file=sys.stderr)
+    trivial = rows[0][1]["rps"]
+    print(f"\nPlatform benchmark — one uvicorn worker, {'PostgreSQL' if args.database_url else 'SQLite (WAL)'}, "
+          f"{args.connections} connections, {args.seconds:g} s per row, wrk\n")
+    print(f"{'endpoint':40} {'req/s':>8} {'share':>7} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7}")
+    for name, r in rows:
+        errors = r["socket_errors"] + r["non_2xx"]
+        print(f"{name:40} {r['rps']:8.0f} {r['rps'] / trivial:7.0%} {r['p50_ms']:8.1f} {r['p95_ms']:8.1f} {errors:7d}")
+
+
+if __name__ == "__main__":
+    main()

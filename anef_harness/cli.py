@@ -35,6 +35,7 @@ def platform_serve(
     public_url: Annotated[str | None, typer.Option(help="Base URL written into e-mailed links.")] = None,
 ) -> None:
     """Serve the reference platform (JSON API, French pages, admin API, /metrics)."""
+    from reference_platform.app import build_context
     from reference_platform.server import serve
     from reference_platform.settings import Settings, parse_smtp
 
@@ -48,13 +49,15 @@ def platform_serve(
         if admin_token:
             options["admin_token"] = admin_token
         settings = Settings.model_validate(options)
+        context = build_context(settings)  # a bad file or database fails here, before anything is printed
         if not admin_token:
             typer.echo(f"admin token: {settings.admin_token}", err=True)
-        serve(settings)
+        serve(settings, context=context)
     except ConfigError as exc:
         fail_usage(str(exc))
     except ValidationError as exc:
-        fail_usage(f"--{describe_validation_error(exc).replace('_', '-')}")
+        option, _, problem = describe_validation_error(exc).partition(": ")
+        fail_usage(f"--{option.replace('_', '-')}: {problem}")
 
 
 def _profile_path(name_or_path: str) -> Path:

@@ -24,8 +24,9 @@ class PrintingSink:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
         message = message_from_bytes(envelope.content)
-        body = message.get_payload(decode=True) or b""
-        typer.echo(f"\n--- e-mail to {', '.join(envelope.rcpt_tos)}: {message['Subject']}\n{body.decode(errors='replace')}")
+        body = message.get_payload(decode=True)
+        text = body.decode(errors="replace") if isinstance(body, bytes) else str(body)
+        typer.echo(f"\n--- e-mail to {', '.join(envelope.rcpt_tos)}: {message['Subject']}\n{text}")
         return "250 OK"
 
 

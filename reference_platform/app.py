@@ -9,8 +9,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reference_platform.api.edge import EdgeMiddleware
 from reference_platform.api.routes import admin, agent, applicant, ops, pages
@@ -86,17 +88,32 @@ def create_app(settings: Settings, *, context: PlatformContext | None = None) ->
 
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status)
+        error = {"code": exc.code, "message": exc.message}
+        if exc.field is not None:
+            error["field"] = exc.field
+        return JSONResponse({"error": error}, status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first.get("loc", ()))
         message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+        if first.get("type") == "json_invalid":  # loc is ("body", <character offset>), not a field
+            field = "body"
+            message = f"malformed JSON at character {first['loc'][-1]} ({first.get('ctx', {}).get('error', 'invalid')})"
         return JSONResponse(
             {"error": {"code": "invalid_input", "message": f"{field}: {message}", "field": field}},
             status_code=422,
         )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """A body FastAPI cannot even parse (not UTF-8, a broken multipart form) is invalid input like
+        malformed JSON, in the documented error shape, not an undocumented 400 ``{"detail": …}``."""
+        if exc.status_code == 400:
+            message = "body: unreadable (not UTF-8 JSON, or a malformed form)"
+            return JSONResponse({"error": {"code": "invalid_input", "message": message, "field": "body"}}, status_code=422)
+        return await http_exception_handler(request, exc)
 
     templates = [route for router in routers for route in router.routes]
     app.add_middleware(EdgeMiddleware, context=ctx, routes=templates)

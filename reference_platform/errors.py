@@ -23,13 +23,16 @@ class DomainError(PlatformError):
     """
 
     status = 409
+    field: str | None = None
 
-    def __init__(self, code: str, message: str, *, status: int | None = None) -> None:
+    def __init__(self, code: str, message: str, *, status: int | None = None, field: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         if status is not None:
             self.status = status
+        if field is not None:
+            self.field = field
 
 
 class NotFound(DomainError):
@@ -45,7 +48,12 @@ class Forbidden(DomainError):
 
 
 class InvalidInput(DomainError):
+    """Input to correct: ``field`` names it (``details.postcode``) and is the code unless one is given."""
+
     status = 422
+
+    def __init__(self, field: str, message: str, *, code: str | None = None) -> None:
+        super().__init__(code or field, message, field=field)
 
 
 class Throttled(DomainError):

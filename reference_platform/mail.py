@@ -7,7 +7,7 @@ import smtplib
 from datetime import timedelta
 from email.message import EmailMessage
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from reference_platform.context import PlatformContext
 from reference_platform.storage.common import utcnow
@@ -38,25 +38,24 @@ class MailWorker(PollingWorker):
             )
         if not due:
             return 0
-        sent = 0
+        sent: list[int] = []
         try:
             with smtplib.SMTP(self.ctx.settings.smtp_host, self.ctx.settings.smtp_port, timeout=10) as smtp:
                 for email in due:
                     smtp.send_message(self._message(email))
-                    with store.write() as session:
-                        row = session.get(Email, email.seq)
-                        if row is not None:
-                            row.sent_at = utcnow()
-                    sent += 1
+                    sent.append(email.seq)
         except (OSError, smtplib.SMTPException) as exc:
             log.warning("SMTP %s:%s unavailable: %s", self.ctx.settings.smtp_host, self.ctx.settings.smtp_port, exc)
-            with store.write() as session:
-                for email in due[sent:]:
-                    row = session.get(Email, email.seq)
-                    if row is not None:
-                        row.attempts += 1
-                        row.send_after = utcnow() + timedelta(seconds=min(2**row.attempts, 60))
-        return sent
+        # At least once: a crash before this commit sends those e-mails again after restart.
+        with store.write() as session:
+            if sent:
+                session.execute(update(Email).where(Email.seq.in_(sent)).values(sent_at=utcnow()))
+            for email in due[len(sent):]:
+                row = session.get(Email, email.seq)
+                if row is not None:
+                    row.attempts += 1
+                    row.send_after = utcnow() + timedelta(seconds=min(2**row.attempts, 60))
+        return len(sent)
 
     def _message(self, email: Email) -> EmailMessage:
         message = EmailMessage()

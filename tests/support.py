@@ -266,3 +266,18 @@ class Api:
         submitted = self.http.post(f"/api/me/dossiers/{dossier['id']}/submit", headers=auth)
         assert submitted.status_code == 200, submitted.text
         return dict(submitted.json())
+
+
+# --- fault tests -----------------------------------------------------------------------------
+
+
+def wait_synced(api: Api, timeout: float = 10.0) -> None:
+    """Wait until the sync bridge has delivered every message, both ways (delayed ones included)."""
+    wait_until(lambda: api.admin("GET", "/_admin/sync").json()["pending"] == 0, timeout)
+
+
+def binomial_bounds(n: int, p: float, alpha: float = 0.001) -> tuple[int, int]:
+    """Two-sided acceptance interval of a Binomial(n, p) count at significance ``alpha``."""
+    from scipy.stats import binom
+
+    return int(binom.ppf(alpha / 2, n, p)), int(binom.ppf(1 - alpha / 2, n, p))

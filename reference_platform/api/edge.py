@@ -36,7 +36,7 @@ class EdgeMiddleware:
         for route in self.routes:
             match, _ = route.matches(scope)
             if match is Match.FULL:
-                return str(route.path)
+                return str(getattr(route, "path", "unmatched"))
         return "unmatched"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -12,7 +12,7 @@ def card_out(card: front.Card | back.CardRecord | None) -> schemas.CardOut | Non
         return None
     return schemas.CardOut(
         id=card.id, kind=card.kind, motif=card.motif, valid_from=card.valid_from,
-        valid_until=card.valid_until, state=card.state,  # type: ignore[arg-type]
+        valid_until=card.valid_until, state=card.state,
     )
 
 

@@ -76,6 +76,13 @@ def login(ctx: PlatformContext, identifier: str, password: str) -> tuple[Applica
 def _login(ctx: PlatformContext, db: Session, identifier: str, password: str) -> tuple[Applicant, str]:
     key = identifier.strip().lower()
     now = utcnow()
+    applicant = db.scalar(
+        select(Applicant).where(
+            (Applicant.email == key) if "@" in key else (Applicant.foreign_number == key)
+        )
+    )
+    if applicant is not None:
+        key = throttle_key(applicant)  # one count per account, whichever identifier is typed
     throttle = db.get(LoginThrottle, key)
     window = timedelta(seconds=ctx.settings.login_lockout_seconds)
     if throttle is not None and now - throttle.window_start > window:
@@ -87,11 +94,6 @@ def _login(ctx: PlatformContext, db: Session, identifier: str, password: str) ->
             "too_many_attempts",
             "Trop de tentatives de connexion. Réessayez dans quelques minutes.",
         )
-    applicant = db.scalar(
-        select(Applicant).where(
-            (Applicant.email == key) if "@" in key else (Applicant.foreign_number == key)
-        )
-    )
     if applicant is None:
         ctx.passwords.dummy_verify()
     if applicant is None or not ctx.passwords.verify(applicant.password_hash, password):
@@ -108,19 +110,26 @@ def _login(ctx: PlatformContext, db: Session, identifier: str, password: str) ->
     return applicant, token
 
 
+def throttle_key(applicant: Applicant) -> str:
+    return f"applicant:{applicant.id}"
+
+
 def authenticate(ctx: PlatformContext, db: Session, token: str | None, route: str) -> Applicant:
     """The applicant behind a session token; ``session_drop`` may end the session here."""
     if not token:
         raise Unauthorized("not_authenticated", "Veuillez vous connecter.")
-    record = db.get(LoginSession, token_hash(token))
-    if record is None or record.expires_at <= utcnow():
-        raise Unauthorized("session_expired", SESSION_EXPIRED)
-    if ctx.faults.fire("session_drop", route=route, applicant=record.applicant_id):
-        with ctx.stores.front.write() as writer:
-            writer.execute(delete(LoginSession).where(LoginSession.token_hash == record.token_hash))
-        raise Unauthorized("session_expired", SESSION_EXPIRED)
-    applicant = db.get(Applicant, record.applicant_id)
+    hashed = token_hash(token)
+    # One query on every authenticated request: the session and its applicant together.
+    applicant = db.scalar(
+        select(Applicant)
+        .join(LoginSession, LoginSession.applicant_id == Applicant.id)
+        .where(LoginSession.token_hash == hashed, LoginSession.expires_at > utcnow())
+    )
     if applicant is None:
+        raise Unauthorized("session_expired", SESSION_EXPIRED)
+    if ctx.faults.fire("session_drop", route=route, applicant=applicant.id):
+        with ctx.stores.front.write() as writer:
+            writer.execute(delete(LoginSession).where(LoginSession.token_hash == hashed))
         raise Unauthorized("session_expired", SESSION_EXPIRED)
     return applicant
 
@@ -168,23 +177,25 @@ def confirm_password_reset(ctx: PlatformContext, db: Session, token: str, passwo
     record = db.get(ResetToken, token_hash(token))
     if record is None or record.used_at is not None or record.expires_at <= utcnow():
         raise InvalidInput(
-            "invalid_reset_token",
+            "token",
             "Ce lien de réinitialisation n'est plus valide. Faites une nouvelle demande.",
+            code="invalid_reset_token",
         )
     applicant = db.get(Applicant, record.applicant_id)
     if applicant is None:
-        raise InvalidInput("invalid_reset_token", "Ce lien de réinitialisation n'est plus valide.")
+        raise InvalidInput("token", "Ce lien de réinitialisation n'est plus valide.", code="invalid_reset_token")
     record.used_at = utcnow()
     applicant.password_hash = ctx.passwords.hash(password, synthetic=applicant.synthetic)
     db.execute(delete(LoginSession).where(LoginSession.applicant_id == applicant.id))
-    db.execute(delete(LoginThrottle).where(LoginThrottle.key.in_([applicant.email, applicant.foreign_number])))
+    db.execute(delete(LoginThrottle).where(LoginThrottle.key == throttle_key(applicant)))
 
 
 def check_password_strength(password: str) -> None:
     if len(password) < 12 or not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
         raise InvalidInput(
-            "weak_password",
+            "password",
             "Le mot de passe doit comporter au moins 12 caractères, dont des lettres et des chiffres.",
+            code="weak_password",
         )
 
 
@@ -234,9 +245,23 @@ def open_dossier(db: Session, applicant: Applicant) -> Dossier | None:
     )
 
 
-def _eligibility(ctx: PlatformContext, db: Session, applicant: Applicant, procedure: Procedure) -> None:
+@dataclass(frozen=True)
+class Situation:
+    """What decides which procedures an applicant may start: read once, judged per procedure."""
+
+    card: Card | None
+    busy: bool
+
+
+def situation(db: Session, applicant: Applicant) -> Situation:
+    return Situation(card=current_card(db, applicant), busy=open_dossier(db, applicant) is not None)
+
+
+def _eligibility(ctx: PlatformContext, db: Session, applicant: Applicant, procedure: Procedure,
+                 known: Situation | None = None) -> None:
     """Raise the refusal an applicant would read, or return when the procedure may start."""
-    card = current_card(db, applicant)
+    known = known or situation(db, applicant)
+    card = known.card
     if procedure in (Procedure.RENEWAL, Procedure.DUPLICATE) and card is None:
         raise DomainError("no_card", "Aucun titre de séjour n'est associé à votre compte.")
     if procedure is Procedure.RENEWAL:
@@ -248,7 +273,7 @@ def _eligibility(ctx: PlatformContext, db: Session, applicant: Applicant, proced
                 "pas être demandé.",
             )
         check_renewal_window(card.valid_until, ctx.clock.today())
-    if open_dossier(db, applicant) is not None:
+    if known.busy:
         raise request_in_progress()
 
 
@@ -267,11 +292,12 @@ def _targets(ctx: PlatformContext, procedure: Procedure) -> bool:
 
 def list_procedures(ctx: PlatformContext, db: Session, applicant: Applicant, route: str) -> list[ProcedureOffer]:
     offers = []
+    known = situation(db, applicant)
     for procedure in Procedure:
         if _not_selectable(ctx, applicant, procedure, route):
             continue  # the defect: the procedure is simply not in the list
         try:
-            _eligibility(ctx, db, applicant, procedure)
+            _eligibility(ctx, db, applicant, procedure, known)
         except DomainError as refusal:
             offers.append(ProcedureOffer(procedure.value, LABELS[procedure], False, refusal.message))
         else:
@@ -349,7 +375,7 @@ def check_upload(ctx: PlatformContext, content: bytes) -> str:
             "file : format non accepté ; PDF, JPEG ou PNG attendu.",
             status=415,
         )
-    return mime
+    return str(mime)
 
 
 def add_document(

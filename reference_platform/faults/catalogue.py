@@ -14,6 +14,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 
+ProcedureName = Literal["renewal", "address_change", "duplicate"]
+PROCEDURES: tuple[ProcedureName, ...] = ("renewal", "address_change", "duplicate")
+
+
 class FaultParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -100,9 +104,7 @@ class DocumentLost(FaultParams):
     summary="the procedure shows on the applicant's dashboard; the prefecture never gets it",
 )
 class ProcedureNotForwarded(FaultParams):
-    procedures: list[Literal["renewal", "address_change", "duplicate"]] = Field(
-        default_factory=lambda: ["renewal", "address_change", "duplicate"], min_length=1
-    )
+    procedures: list[ProcedureName] = Field(default_factory=lambda: list(PROCEDURES), min_length=1)
 
 
 @fault(
@@ -111,7 +113,7 @@ class ProcedureNotForwarded(FaultParams):
     summary="the procedure is missing from the list the applicant can choose from",
 )
 class ProcedureNotSelectable(FaultParams):
-    procedure: Literal["renewal", "address_change", "duplicate"] = "renewal"
+    procedure: ProcedureName = "renewal"
 
 
 # --- generic faults (names after Toxiproxy and xk6-disruptor) ------------------------------

@@ -15,6 +15,8 @@ from pydantic import (
     Field,
     SerializeAsAny,
     ValidationError,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -59,7 +61,7 @@ class FaultSpec(BaseModel):
     rate: float = Field(ge=0, le=1)
     scope: Scope | None = None
     window: Window | None = None
-    params: SerializeAsAny[FaultParams] | None = None
+    params: SerializeAsAny[FaultParams] | None = Field(None, validate_default=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -74,9 +76,14 @@ class FaultSpec(BaseModel):
             close = difflib.get_close_matches(fault_id, CATALOGUE, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise ValueError(f"unknown fault id {fault_id!r}{hint}")
-        data = dict(data)
-        data["params"] = kind.params.model_validate(data.get("params") or {})
         return data
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _params_of_kind(cls, value: Any, info: ValidationInfo) -> Any:
+        """Validate the params against the fault's own model (errors at ``params.<field>``)."""
+        kind = CATALOGUE.get(info.data.get("id", ""))
+        return kind.params.model_validate(value or {}) if kind is not None else value
 
     @property
     def kind_params(self) -> FaultParams:

@@ -9,7 +9,8 @@ when a read lock cannot be upgraded.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,10 @@ class Store:
     engine: Engine
     _read: sessionmaker[Session]
     _write: sessionmaker[Session]
+    # SQLite admits one writer at a time and makes the others sleep in growing steps (its busy
+    # handler); queueing writers on a lock in-process instead keeps throughput and latency
+    # steady under load. PostgreSQL locks rows itself, so it gets no lock.
+    _writer_lock: threading.Lock | None = None
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -49,7 +54,7 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A transaction committed on success and rolled back on any exception."""
-        with self._write.begin() as session:
+        with self._writer_lock or nullcontext(), self._write.begin() as session:
             yield session
 
 
@@ -68,7 +73,7 @@ def _sqlite_engine(path: Path) -> Engine:
     engine = create_engine(
         f"sqlite:///{path}",
         connect_args={"check_same_thread": False, "timeout": 30},
-        pool_size=8,
+        pool_size=48,  # one per worker thread: SQLite connections are cheap to keep, costly to reopen
         max_overflow=16,
     )
 
@@ -84,8 +89,10 @@ def _sqlite_engine(path: Path) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        immediate = conn.get_execution_options().get("sqlite_immediate", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # Writers take the write lock up front; readers run each statement on its own WAL
+        # snapshot (no BEGIN round trip), which is all a page or an API read needs.
+        if conn.get_execution_options().get("sqlite_immediate", False):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
@@ -97,6 +104,7 @@ def _store(name: str, engine: Engine) -> Store:
         engine=engine,
         _read=sessionmaker(bind=engine, expire_on_commit=False),
         _write=sessionmaker(bind=writer, expire_on_commit=False),
+        _writer_lock=threading.Lock() if engine.dialect.name == "sqlite" else None,
     )
 
 
@@ -118,7 +126,7 @@ def open_stores(settings: Settings) -> Stores:
                 with engine.begin() as conn:
                     conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{name}"'))
                 mapped = engine.execution_options(schema_translate_map={None: name})
-                stores[name] = _store(name, mapped)  # type: ignore[arg-type]
+                stores[name] = _store(name, mapped)
         for name, metadata in SIDES.items():
             with stores[name].engine.begin() as conn:
                 metadata.create_all(conn)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 
 from reference_platform.context import PlatformContext
 from reference_platform.storage import back, front
-from reference_platform.storage.common import utcnow
+from reference_platform.storage.common import InboxColumns, OutboxColumns, utcnow
 from reference_platform.storage.db import Store
 from reference_platform.sync.handlers import HANDLERS, Deferred
 from reference_platform.workers import PollingWorker
@@ -28,7 +28,7 @@ class SyncBridge(PollingWorker):
     def __init__(self, ctx: PlatformContext) -> None:
         super().__init__(ctx.settings.sync_interval_seconds)
         self.ctx = ctx
-        self._routes = (
+        self._routes: tuple[tuple[Store, type[OutboxColumns], Store, type[InboxColumns]], ...] = (
             (ctx.stores.front, front.Outbox, ctx.stores.back, back.Inbox),
             (ctx.stores.back, back.Outbox, ctx.stores.front, front.Inbox),
         )
@@ -40,13 +40,7 @@ class SyncBridge(PollingWorker):
         self._measure_lag()
         return delivered
 
-    def _deliver(
-        self,
-        source: Store,
-        outbox: type[front.Outbox] | type[back.Outbox],
-        target: Store,
-        inbox: type[front.Inbox] | type[back.Inbox],
-    ) -> int:
+    def _deliver(self, source: Store, outbox: type[OutboxColumns], target: Store, inbox: type[InboxColumns]) -> int:
         now = utcnow()
         with source.read() as session:
             messages = list(
@@ -58,23 +52,30 @@ class SyncBridge(PollingWorker):
                     .limit(BATCH)
                 )
             )
-        delivered = 0
-        for message in messages:
-            try:
-                with target.write() as session:
-                    if session.get(inbox, message.id) is None:
-                        HANDLERS[message.kind](self.ctx, session, message.payload)
-                        session.add(inbox(message_id=message.id))
-            except Deferred as reason:
-                if now - (message.not_before or message.created_at) < ORPHAN_AFTER:
+        if not messages:
+            return 0
+        done: list[int] = []
+        # One transaction per batch on each side; a savepoint per message, so a message whose
+        # target is not there yet is skipped without undoing the others.
+        with target.write() as session:
+            for message in messages:
+                try:
+                    with session.begin_nested():
+                        if session.get(inbox, message.id) is None:
+                            HANDLERS[message.kind](self.ctx, session, message.payload)
+                            session.add(inbox(message_id=message.id))  # type: ignore[call-arg]
+                except Deferred as reason:
+                    if now - (message.not_before or message.created_at) < ORPHAN_AFTER:
+                        continue
+                    log.warning("giving up %s %s: %s", message.kind, message.id, reason)
+                except Exception:  # a poison message is retried later; it must not block the rest
+                    log.exception("cannot apply %s %s; will retry", message.kind, message.id)
                     continue
-                log.warning("giving up %s %s: %s", message.kind, message.id, reason)
+                done.append(message.seq)
+        if done:
             with source.write() as session:
-                row = session.get(outbox, message.seq)
-                if row is not None:
-                    row.delivered_at = utcnow()
-            delivered += 1
-        return delivered
+                session.execute(update(outbox).where(outbox.seq.in_(done)).values(delivered_at=utcnow()))
+        return len(done)
 
     def pending(self) -> int:
         """Messages not yet delivered, on both sides (delayed ones included)."""

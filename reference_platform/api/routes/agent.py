@@ -126,6 +126,6 @@ def hand_over(card_id: str, agent: CurrentAgent, ctx: Context) -> schemas.AgentC
 def agent_card_out(card: back.CardRecord) -> schemas.AgentCardOut:
     return schemas.AgentCardOut(
         id=card.id, kind=card.kind, motif=card.motif, valid_from=card.valid_from,
-        valid_until=card.valid_until, state=card.state,  # type: ignore[arg-type]
+        valid_until=card.valid_until, state=card.state,
         applicant_id=card.applicant_id, dossier_id=card.dossier_id,
     )

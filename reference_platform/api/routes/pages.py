@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -33,7 +33,15 @@ CARD_KINDS = {
     "certificat_residence_algerien": "Certificat de résidence algérien",
 }
 CARD_STATES = {"produced": "en production", "available": "disponible en préfecture", "handed_over": "remis"}
-Csrf = Annotated[str, Form(alias="csrf")]
+
+
+async def submitted_csrf(request: Request) -> str:
+    """The form's ``csrf`` field, "" when absent: a missing token is refused like a wrong one (403)."""
+    value = (await request.form()).get("csrf")
+    return value if isinstance(value, str) else ""
+
+
+Csrf = Annotated[str, Depends(submitted_csrf)]
 
 
 def render(request: Request, ctx: Context, name: str, title: str, *, status: int = 200, **values: Any) -> HTMLResponse:

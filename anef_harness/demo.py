@@ -4,7 +4,8 @@ applicant (inside the renewal window) and an agent of the same prefecture."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from email import message_from_bytes
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,10 @@ class PrintingSink:
     """Prints every e-mail the platform sends, so the reset link can be followed."""
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
-        message = message_from_bytes(envelope.content)
-        body = message.get_payload(decode=True)
-        text = body.decode(errors="replace") if isinstance(body, bytes) else str(body)
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        body = message.get_body()
+        text = body.get_content() if body is not None else ""
         typer.echo(f"\n--- e-mail to {', '.join(envelope.rcpt_tos)}: {message['Subject']}\n{text}")
         return "250 OK"
 
@@ -58,7 +60,7 @@ ANEF reference platform (demo) on {base}
   OpenAPI:          {base}/docs
   Agent API:        POST {base}/api/agent/login {{"login": "agent.paris", "password": "{AGENT_PASSWORD}"}}
   Admin API:        curl -H 'Authorization: Bearer demo-admin-token' {base}/_admin/faults
-  Turn on the documented defects:
+  Inject a documented defect (or start with --faults anef-2024 for all seven):
     curl -X PUT -H 'Authorization: Bearer demo-admin-token' -H 'Content-Type: application/json' \\
          -d '{{"faults": [{{"id": "reset_email_lost", "rate": 1}}]}}' {base}/_admin/faults
   E-mails sent by the platform are printed below. Ctrl-C stops the demo (data kept in {data_dir}).

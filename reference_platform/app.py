@@ -112,7 +112,8 @@ def create_app(settings: Settings, *, context: PlatformContext | None = None) ->
         malformed JSON, in the documented error shape, not an undocumented 400 ``{"detail": …}``."""
         if exc.status_code == 400:
             message = "body: unreadable (not UTF-8 JSON, or a malformed form)"
-            return JSONResponse({"error": {"code": "invalid_input", "message": message, "field": "body"}}, status_code=422)
+            error = {"code": "invalid_input", "message": message, "field": "body"}
+            return JSONResponse({"error": error}, status_code=422)
         return await http_exception_handler(request, exc)
 
     templates = [route for router in routers for route in router.routes]

@@ -17,6 +17,10 @@ the operations tested after them still see faults off, today's date and a live s
 * ``PUT /_admin/clock`` may move the platform's clock: it is given back to the real date.
 * ``POST /api/auth/logout`` ends the session it is called with: it gets a session of its own.
 
+``POST /api/me/dossiers`` is called by a newly seeded applicant each time (one dossier in progress
+per applicant), and half of the uploads carry a real PDF of a known kind, so that successful
+answers (201 and their bodies) are checked too, not only refusals.
+
 ``POST /_admin/seed`` takes NDJSON, which Schemathesis sends as the generated string.
 """
 
@@ -42,9 +46,11 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from reference_platform.app import create_app
+from reference_platform.domain.procedures import DOCUMENT_KINDS
 from reference_platform.settings import Settings
-from tests.support import ADMIN_TOKEN, Api, PlatformProcess, agent_seed, applicant_seed, wait_until
+from tests.support import ADMIN_TOKEN, Api, PlatformProcess, agent_seed, applicant_seed, pdf_bytes, wait_until
 
+SMALL_PDF = pdf_bytes(2_000)
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
@@ -75,6 +81,12 @@ class World:
         if path == "/api/auth/logout":
             with httpx.Client(base_url=self.url, timeout=10) as http:
                 return Api(http).login(self.applicant)
+        if (case.method.upper(), path) == ("POST", "/api/me/dossiers"):
+            # A newcomer each time: the seeded applicants already have their one dossier in progress.
+            newcomer = applicant_seed()
+            with httpx.Client(base_url=self.url, timeout=10) as http:
+                Api(http).seed(newcomer)
+                return Api(http).login(newcomer)
         # A real dossier is looked at by its owner (an applicant has one dossier in progress at a time).
         return self.owners.get(str((case.path_parameters or {}).get("dossier_id")), self.applicant_auth)
 
@@ -167,6 +179,15 @@ def flatmap_path_parameters(_context: schemathesis.HookContext, parameters: dict
         return st.just(parameters)
     real = st.fixed_dictionaries({name: st.sampled_from(REAL_IDS[name]) for name in names})
     return st.one_of(st.just(parameters), real.map(lambda ids: {**parameters, **ids}))
+
+
+@schema.hook
+def flatmap_body(context: schemathesis.HookContext, body: Any) -> Any:
+    """Half of the uploads send a real PDF of a known kind, so that acknowledgements are checked too."""
+    if context.operation is None or context.operation.path != "/api/me/dossiers/{dossier_id}/documents":
+        return st.just(body)
+    real = st.builds(lambda kind: {"kind": kind, "file": SMALL_PDF}, st.sampled_from(sorted(DOCUMENT_KINDS)))
+    return st.one_of(st.just(body), real)
 
 
 def test_the_platform_serves_the_schema_under_test(world: World) -> None:

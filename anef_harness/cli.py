@@ -27,11 +27,19 @@ def fail_usage(message: str) -> None:
 def platform_serve(
     host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    database_url: Annotated[str | None, typer.Option(help="sqlite:///… or postgresql+psycopg://… (default: SQLite files in --data-dir).")] = None,
-    faults: Annotated[str | None, typer.Option(help="Fault profile: a YAML file or a shipped profile name (anef-2024).")] = None,
-    admin_token: Annotated[str | None, typer.Option(envvar="ANEF_ADMIN_TOKEN", help="Bearer token of the admin API (random if not given).")] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="sqlite:///… or postgresql+psycopg://… (default: SQLite files in --data-dir).")
+    ] = None,
+    faults: Annotated[
+        str | None, typer.Option(help="Fault profile: a YAML file or a shipped profile name (anef-2024).")
+    ] = None,
+    admin_token: Annotated[
+        str | None, typer.Option(envvar="ANEF_ADMIN_TOKEN", help="Bearer token of the admin API (random if not given).")
+    ] = None,
     smtp: Annotated[str, typer.Option(help="SMTP server for outgoing e-mail, HOST:PORT.")] = "127.0.0.1:1025",
-    data_dir: Annotated[Path, typer.Option(help="Folder for SQLite files and uploaded documents.")] = Path("var/platform"),
+    data_dir: Annotated[Path, typer.Option(help="Folder for SQLite files and uploaded documents.")] = Path(
+        "var/platform"
+    ),
     public_url: Annotated[str | None, typer.Option(help="Base URL written into e-mailed links.")] = None,
 ) -> None:
     """Serve the reference platform (JSON API, French pages, admin API, /metrics)."""
@@ -42,8 +50,13 @@ def platform_serve(
     try:
         smtp_host, smtp_port = parse_smtp(smtp)
         options: dict[str, object] = {
-            "host": host, "port": port, "database_url": database_url, "data_dir": data_dir,
-            "smtp_host": smtp_host, "smtp_port": smtp_port, "public_url": public_url,
+            "host": host,
+            "port": port,
+            "database_url": database_url,
+            "data_dir": data_dir,
+            "smtp_host": smtp_host,
+            "smtp_port": smtp_port,
+            "public_url": public_url,
             "faults_file": _profile_path(faults) if faults else None,
         }
         if admin_token:

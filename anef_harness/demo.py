@@ -16,8 +16,8 @@ from reference_platform.app import build_context, create_app
 from reference_platform.domain.seeding import AgentSeed, ApplicantSeed, CardSeed, seed_batch
 from reference_platform.settings import Settings
 
-APPLICANT_PASSWORD = "Demo-Renouvellement-2026"
-AGENT_PASSWORD = "Demo-Prefecture-2026"
+APPLICANT_PASSWORD = "Demo-Renouvellement-2026"  # noqa: S105 - a synthetic demo account
+AGENT_PASSWORD = "Demo-Prefecture-2026"  # noqa: S105 - a synthetic demo account
 
 
 class PrintingSink:
@@ -35,20 +35,38 @@ class PrintingSink:
 def run_demo(*, port: int, smtp_port: int, data_dir: Path) -> None:
     import uvicorn
 
-    settings = Settings(port=port, smtp_port=smtp_port, data_dir=data_dir, admin_token="demo-admin-token")
+    settings = Settings(port=port, smtp_port=smtp_port, data_dir=data_dir, admin_token="demo-admin-token")  # noqa: S106
     context = build_context(settings)
     today = context.clock.today()
     expiry = today + timedelta(days=90)  # inside the renewal window (120 to 60 days before)
     applicant = ApplicantSeed(
-        type="applicant", foreign_number="7512345678", email="amina.benali@example.org",
-        given_name="Amina", family_name="Benali", birth_date=date(1990, 4, 12), nationality="DZA",
-        address="12 rue des Lilas", postcode="75011", city="Paris", prefecture="75",
+        type="applicant",
+        foreign_number="7512345678",
+        email="amina.benali@example.org",
+        given_name="Amina",
+        family_name="Benali",
+        birth_date=date(1990, 4, 12),
+        nationality="DZA",
+        address="12 rue des Lilas",
+        postcode="75011",
+        city="Paris",
+        prefecture="75",
         password=APPLICANT_PASSWORD,
-        card=CardSeed(kind="certificat_residence_algerien", motif="vie_privee_familiale",
-                      valid_from=expiry - timedelta(days=3650), valid_until=expiry, state="handed_over"),
+        card=CardSeed(
+            kind="certificat_residence_algerien",
+            motif="vie_privee_familiale",
+            valid_from=expiry - timedelta(days=3650),
+            valid_until=expiry,
+            state="handed_over",
+        ),
     )
-    agent = AgentSeed(type="agent", login="agent.paris", name="Agent de la préfecture de police", prefecture="75",
-                      password=AGENT_PASSWORD)
+    agent = AgentSeed(
+        type="agent",
+        login="agent.paris",
+        name="Agent de la préfecture de police",
+        prefecture="75",
+        password=AGENT_PASSWORD,
+    )
     seed_batch(context, [applicant, agent])
     sink = Controller(PrintingSink(), hostname="127.0.0.1", port=smtp_port)
     sink.start()

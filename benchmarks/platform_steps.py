@@ -26,7 +26,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support import Api, PlatformProcess, agent_seed, applicant_seed, pdf_bytes, smtp_sink  # noqa: E402
+from tests.support import Api, PlatformProcess, agent_seed, applicant_seed, pdf_bytes, smtp_sink
 
 LUA = """
 local function slurp(path)
@@ -53,7 +53,8 @@ response = function(status, headers, body)
   if status >= 400 then errors = errors + 1 end
 end
 done = function(summary, latency, requests)
-  io.write(string.format('{"requests": %d, "seconds": %f, "p50_ms": %f, "p95_ms": %f, "socket_errors": %d, "non_2xx": %d}\\n',
+  io.write(string.format(
+    '{"requests": %d, "seconds": %f, "p50_ms": %f, "p95_ms": %f, "socket_errors": %d, "non_2xx": %d}\\n',
     summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
     summary.errors.status))
@@ -94,13 +95,17 @@ def script(requests: list[Request], once: bool, folder: Path) -> str:
     )
 
 
-def run_wrk(url: str, requests: list[Request], *, seconds: float, connections: int, once: bool, folder: Path) -> dict[str, Any]:
+def run_wrk(
+    url: str, requests: list[Request], *, seconds: float, connections: int, once: bool, folder: Path
+) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(dir=folder))
     path = work / "bench.lua"
     path.write_text(script(requests, once, work))
     out = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s", "-s", str(path), url],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     line = next(line for line in out.splitlines() if line.startswith("{"))
     result: dict[str, Any] = json.loads(line)
@@ -111,10 +116,14 @@ def run_wrk(url: str, requests: list[Request], *, seconds: float, connections: i
 def multipart(kind: str, content: bytes) -> tuple[str, str]:
     boundary = "anefbenchboundary"
     body = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\n{kind}\r\n"
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"piece.pdf\"\r\n"
-        "Content-Type: application/pdf\r\n\r\n"
-    ).encode() + content + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\n{kind}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="piece.pdf"\r\n'
+            "Content-Type: application/pdf\r\n\r\n"
+        ).encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     return body.decode("latin-1"), f"multipart/form-data; boundary={boundary}"
 
 
@@ -166,30 +175,67 @@ def report(platform: PlatformProcess, args: argparse.Namespace, folder: Path) ->
     upload_body, upload_type = multipart("complement", pdf_bytes(200_000))
     plans: list[tuple[str, list[Request], bool]] = [
         ("trivial GET /healthz", [Request("GET", "/healthz", {})], False),
-        ("login.submit", [Request("POST", "/api/auth/login", json_headers,
-                                  json.dumps({"identifier": s["email"], "password": s["password"]})) for s in seeds], False),
+        (
+            "login.submit",
+            [
+                Request(
+                    "POST",
+                    "/api/auth/login",
+                    json_headers,
+                    json.dumps({"identifier": s["email"], "password": s["password"]}),
+                )
+                for s in seeds
+            ],
+            False,
+        ),
         ("login.dashboard (GET /api/me)", [Request("GET", "/api/me", bearer(a)) for a in auths], False),
         ("renewal.choose_procedure", [Request("GET", "/api/me/procedures", bearer(a)) for a in auths], False),
-        ("renewal.create (draft)", [Request("POST", "/api/me/dossiers", {**bearer(a), **json_headers},
-                                            json.dumps({"procedure": "renewal"})) for a in auths], False),
-        ("renewal.upload (200 KB PDF)", [Request("POST", f"/api/me/dossiers/{d}/documents",
-                                                 {**bearer(a), "Content-Type": upload_type}, upload_body)
-                                         for a, d in zip(auths, drafts, strict=True)], False),
-        ("renewal.submit", [Request("POST", f"/api/me/dossiers/{d}/submit", bearer(a))
-                            for a, d in zip(auths, drafts, strict=True)], True),
-        ("renewal.receipt", [Request("GET", f"/api/me/dossiers/{d}/receipt", bearer(a))
-                             for a, d in zip(auths, drafts, strict=True)], False),
-        ("renewal.reconcile (agent GET dossier)", [Request("GET", f"/api/agent/dossiers/{d}", bearer(agent_auth))
-                                                   for d in drafts], False),
+        (
+            "renewal.create (draft)",
+            [
+                Request("POST", "/api/me/dossiers", {**bearer(a), **json_headers}, json.dumps({"procedure": "renewal"}))
+                for a in auths
+            ],
+            False,
+        ),
+        (
+            "renewal.upload (200 KB PDF)",
+            [
+                Request(
+                    "POST", f"/api/me/dossiers/{d}/documents", {**bearer(a), "Content-Type": upload_type}, upload_body
+                )
+                for a, d in zip(auths, drafts, strict=True)
+            ],
+            False,
+        ),
+        (
+            "renewal.submit",
+            [Request("POST", f"/api/me/dossiers/{d}/submit", bearer(a)) for a, d in zip(auths, drafts, strict=True)],
+            True,
+        ),
+        (
+            "renewal.receipt",
+            [Request("GET", f"/api/me/dossiers/{d}/receipt", bearer(a)) for a, d in zip(auths, drafts, strict=True)],
+            False,
+        ),
+        (
+            "renewal.reconcile (agent GET dossier)",
+            [Request("GET", f"/api/agent/dossiers/{d}", bearer(agent_auth)) for d in drafts],
+            False,
+        ),
     ]
     rows = []
     for name, requests, once in plans:
-        result = run_wrk(platform.url, requests, seconds=args.seconds, connections=args.connections, once=once, folder=folder)
+        result = run_wrk(
+            platform.url, requests, seconds=args.seconds, connections=args.connections, once=once, folder=folder
+        )
         rows.append((name, result))
         print(f"  measured {name}: {result['rps']:.0f} req/s", file=sys.stderr)
     trivial = rows[0][1]["rps"]
-    print(f"\nPlatform benchmark — one uvicorn worker, {'PostgreSQL' if args.database_url else 'SQLite (WAL)'}, "
-          f"{args.connections} connections, {args.seconds:g} s per row, wrk\n")
+    print(
+        f"\nPlatform benchmark — one uvicorn worker, {'PostgreSQL' if args.database_url else 'SQLite (WAL)'}, "
+        f"{args.connections} connections, {args.seconds:g} s per row, wrk\n"
+    )
     print(f"{'endpoint':40} {'req/s':>8} {'share':>7} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7}")
     for name, r in rows:
         errors = r["socket_errors"] + r["non_2xx"]

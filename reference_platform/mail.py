@@ -50,7 +50,7 @@ class MailWorker(PollingWorker):
         with store.write() as session:
             if sent:
                 session.execute(update(Email).where(Email.seq.in_(sent)).values(sent_at=utcnow()))
-            for email in due[len(sent):]:
+            for email in due[len(sent) :]:
                 row = session.get(Email, email.seq)
                 if row is not None:
                     row.attempts += 1

@@ -69,9 +69,7 @@ class Settings(BaseModel):
         except ArgumentError as exc:
             raise ValueError(f"not a database URL ({exc})") from None
         if url.get_backend_name() not in {"sqlite", "postgresql"}:
-            raise ValueError(
-                f"expected a sqlite:// or postgresql:// URL, got {url.get_backend_name()}://"
-            )
+            raise ValueError(f"expected a sqlite:// or postgresql:// URL, got {url.get_backend_name()}://")
         return value
 
     @property

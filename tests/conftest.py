@@ -21,8 +21,12 @@ from tests.support import ADMIN_TOKEN, Api, PlatformProcess, SmtpSink, smtp_sink
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--database", choices=["sqlite", "postgresql"], default=os.environ.get("ANEF_TEST_DATABASE", "sqlite"),
-                     help="Run the platform tests against this database (postgresql starts a throwaway server).")
+    parser.addoption(
+        "--database",
+        choices=["sqlite", "postgresql"],
+        default=os.environ.get("ANEF_TEST_DATABASE", "sqlite"),
+        help="Run the platform tests against this database (postgresql starts a throwaway server).",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -44,9 +48,14 @@ def smtp() -> Iterator[SmtpSink]:
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpSink, database_url: str | None) -> Iterator[PlatformProcess]:
-    process = PlatformProcess(data_dir=tmp_path_factory.mktemp("platform") / "data", smtp_port=smtp.port,
-                              database_url=_fresh_schema_url(database_url))
+def platform(
+    tmp_path_factory: pytest.TempPathFactory, smtp: SmtpSink, database_url: str | None
+) -> Iterator[PlatformProcess]:
+    process = PlatformProcess(
+        data_dir=tmp_path_factory.mktemp("platform") / "data",
+        smtp_port=smtp.port,
+        database_url=_fresh_schema_url(database_url),
+    )
     process.start()
     try:
         yield process
@@ -65,9 +74,15 @@ def api(platform: PlatformProcess) -> Iterator[Api]:
 
 @pytest.fixture
 def app_settings(tmp_path: Path, smtp: SmtpSink, database_url: str | None) -> Settings:
-    return Settings(data_dir=tmp_path / "data", admin_token=ADMIN_TOKEN, smtp_port=smtp.port,
-                    database_url=_fresh_schema_url(database_url), fault_seed=20241201,
-                    sync_interval_seconds=0.01, mail_interval_seconds=0.01)
+    return Settings(
+        data_dir=tmp_path / "data",
+        admin_token=ADMIN_TOKEN,
+        smtp_port=smtp.port,
+        database_url=_fresh_schema_url(database_url),
+        fault_seed=20241201,
+        sync_interval_seconds=0.01,
+        mail_interval_seconds=0.01,
+    )
 
 
 @pytest.fixture

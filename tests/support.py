@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import os
@@ -12,7 +13,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from email import message_from_bytes
@@ -116,9 +117,19 @@ class PlatformProcess:
 
     def command(self) -> list[str]:
         cmd = [
-            sys.executable, "-m", "anef_harness", "platform", "serve",
-            "--port", str(self.port), "--data-dir", str(self.data_dir),
-            "--admin-token", ADMIN_TOKEN, "--smtp", f"127.0.0.1:{self.smtp_port}",
+            sys.executable,
+            "-m",
+            "anef_harness",
+            "platform",
+            "serve",
+            "--port",
+            str(self.port),
+            "--data-dir",
+            str(self.data_dir),
+            "--admin-token",
+            ADMIN_TOKEN,
+            "--smtp",
+            f"127.0.0.1:{self.smtp_port}",
         ]
         if self.database_url:
             cmd += ["--database-url", self.database_url]
@@ -181,12 +192,25 @@ def applicant_seed(
     number = foreign_number()
     until = (today or date.today()) + timedelta(days=expires_in_days)
     seed: dict[str, Any] = {
-        "type": "applicant", "foreign_number": number, "email": f"usager.{number}@example.org",
-        "given_name": "Amina", "family_name": "Benali", "birth_date": "1990-04-12", "nationality": "DZA",
-        "address": "12 rue des Lilas", "postcode": "75011", "city": "Paris", "prefecture": prefecture,
+        "type": "applicant",
+        "foreign_number": number,
+        "email": f"usager.{number}@example.org",
+        "given_name": "Amina",
+        "family_name": "Benali",
+        "birth_date": "1990-04-12",
+        "nationality": "DZA",
+        "address": "12 rue des Lilas",
+        "postcode": "75011",
+        "city": "Paris",
+        "prefecture": prefecture,
         "password": PASSWORD,
-        "card": {"kind": "carte_pluriannuelle", "motif": "salarie", "valid_from": str(until - timedelta(days=1460)),
-                 "valid_until": str(until), "state": card_state},
+        "card": {
+            "kind": "carte_pluriannuelle",
+            "motif": "salarie",
+            "valid_from": str(until - timedelta(days=1460)),
+            "valid_until": str(until),
+            "state": card_state,
+        },
     }
     seed.update(overrides)
     return seed
@@ -248,10 +272,18 @@ class Api:
         assert response.status_code == 200, response.text
         return {"Authorization": f"Bearer {response.json()['token']}"}
 
-    def upload(self, auth: dict[str, str], dossier_id: str, kind: str, content: bytes | None = None,
-               filename: str = "piece.pdf") -> httpx.Response:
+    def upload(
+        self,
+        auth: dict[str, str],
+        dossier_id: str,
+        kind: str,
+        content: bytes | None = None,
+        filename: str = "piece.pdf",
+    ) -> httpx.Response:
         return self.http.post(
-            f"/api/me/dossiers/{dossier_id}/documents", headers=auth, data={"kind": kind},
+            f"/api/me/dossiers/{dossier_id}/documents",
+            headers=auth,
+            data={"kind": kind},
             files={"file": (filename, content if content is not None else pdf_bytes(), "application/octet-stream")},
         )
 
@@ -278,6 +310,38 @@ def wait_synced(api: Api, timeout: float = 10.0) -> None:
 
 def binomial_bounds(n: int, p: float, alpha: float = 0.001) -> tuple[int, int]:
     """Two-sided acceptance interval of a Binomial(n, p) count at significance ``alpha``."""
-    from scipy.stats import binom
+    from scipy.stats import binom  # type: ignore[import-untyped]
 
     return int(binom.ppf(alpha / 2, n, p)), int(binom.ppf(1 - alpha / 2, n, p))
+
+
+def in_app(api: Api, work: Callable[[httpx.AsyncClient], Awaitable[Any]]) -> Any:
+    """Run ``work`` with an async client on the event loop of the in-process app (``app_api``).
+
+    The same ASGI requests as the TestClient's, without its thread hand-offs per request: for
+    tests that send thousands of requests. ``work`` must not call the TestClient itself.
+    """
+    from starlette.testclient import TestClient
+
+    client = api.http
+    assert isinstance(client, TestClient), "in_app needs the app_api fixture"
+    portal, app = client.portal, client.app
+    assert portal is not None, "in_app needs the TestClient started (used as a context manager)"
+
+    async def main() -> Any:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=str(client.base_url)) as http:
+            return await work(http)
+
+    return portal.call(main)
+
+
+async def gather_bounded(calls: Iterable[Awaitable[Any]], limit: int = 4) -> list[Any]:
+    """Await the calls with at most ``limit`` in flight; results in the order of the calls."""
+    semaphore = asyncio.Semaphore(limit)
+
+    async def one(call: Awaitable[Any]) -> Any:
+        async with semaphore:
+            return await call
+
+    return list(await asyncio.gather(*(one(call) for call in calls)))

@@ -58,7 +58,5 @@ CurrentAgent = Annotated[Agent, Depends(current_agent)]
 def require_admin(request: Request, ctx: Context) -> None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-        token.strip().encode(), ctx.settings.admin_token.encode()
-    ):
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), ctx.settings.admin_token.encode()):
         raise Forbidden("admin_token_required", "Authorization: Bearer <admin token> required.")

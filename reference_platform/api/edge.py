@@ -7,7 +7,6 @@ import asyncio
 import json
 import random
 import time
-from typing import Any
 
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -68,7 +67,9 @@ class EdgeMiddleware:
         active = [fault_id for fault_id in HTTP_FAULTS if faults.specs(fault_id)]
         if not active:
             return False
-        applicant = await self._applicant(scope) if _needs_applicant(faults, active) else None
+        # The ledger names the applicant behind an authenticated request (sticky shares need it
+        # too); looked up only while an HTTP fault is active.
+        applicant = await self._applicant(scope)
         path = scope["path"]
         for fault_id in active:
             spec = faults.fire(fault_id, route=route, path=path, applicant=applicant)
@@ -87,8 +88,13 @@ class EdgeMiddleware:
                 await _error(send, 504, "gateway_timeout", "Le service n'a pas répondu à temps.")
                 return True
             if fault_id == "connection_reset":
-                await send({"type": "http.response.start", "status": 200,
-                            "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")]})
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 200,
+                        "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
+                    }
+                )
                 await send({"type": "http.response.body", "body": b'{"partial":', "more_body": True})
                 raise ConnectionResetFault(route)
             if fault_id == "latency":
@@ -98,7 +104,8 @@ class EdgeMiddleware:
         return False
 
     async def _applicant(self, scope: Scope) -> str | None:
-        """The applicant behind the request's session, for sticky shares; None if anonymous."""
+        """The applicant behind the request's session, for the ledger and sticky shares; None if
+        anonymous."""
         headers = dict(scope.get("headers") or [])
         token = None
         auth = headers.get(b"authorization", b"").decode("latin-1")
@@ -120,12 +127,13 @@ class EdgeMiddleware:
         return await asyncio.to_thread(lookup)
 
 
-def _needs_applicant(faults: Any, active: list[str]) -> bool:
-    return any(spec.scope and spec.scope.share for fault_id in active for spec in faults.specs(fault_id))
-
-
 async def _error(send: Send, status: int, code: str, message: str) -> None:
     body = json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

@@ -77,9 +77,7 @@ def _login(ctx: PlatformContext, db: Session, identifier: str, password: str) ->
     key = identifier.strip().lower()
     now = utcnow()
     applicant = db.scalar(
-        select(Applicant).where(
-            (Applicant.email == key) if "@" in key else (Applicant.foreign_number == key)
-        )
+        select(Applicant).where((Applicant.email == key) if "@" in key else (Applicant.foreign_number == key))
     )
     if applicant is not None:
         key = throttle_key(applicant)  # one count per account, whichever identifier is typed
@@ -232,9 +230,7 @@ class ProcedureOffer:
 
 
 def current_card(db: Session, applicant: Applicant) -> Card | None:
-    return db.scalar(
-        select(Card).where(Card.applicant_id == applicant.id).order_by(Card.valid_until.desc()).limit(1)
-    )
+    return db.scalar(select(Card).where(Card.applicant_id == applicant.id).order_by(Card.valid_until.desc()).limit(1))
 
 
 def open_dossier(db: Session, applicant: Applicant) -> Dossier | None:
@@ -257,8 +253,9 @@ def situation(db: Session, applicant: Applicant) -> Situation:
     return Situation(card=current_card(db, applicant), busy=open_dossier(db, applicant) is not None)
 
 
-def _eligibility(ctx: PlatformContext, db: Session, applicant: Applicant, procedure: Procedure,
-                 known: Situation | None = None) -> None:
+def _eligibility(
+    ctx: PlatformContext, db: Session, applicant: Applicant, procedure: Procedure, known: Situation | None = None
+) -> None:
     """Raise the refusal an applicant would read, or return when the procedure may start."""
     known = known or situation(db, applicant)
     card = known.card
@@ -269,8 +266,7 @@ def _eligibility(ctx: PlatformContext, db: Session, applicant: Applicant, proced
         if card.state != "handed_over":
             raise DomainError(
                 "card_not_handed_over",
-                "Votre titre de séjour précédent n'a pas été remis : le renouvellement ne peut "
-                "pas être demandé.",
+                "Votre titre de séjour précédent n'a pas été remis : le renouvellement ne peut pas être demandé.",
             )
         check_renewal_window(card.valid_until, ctx.clock.today())
     if known.busy:
@@ -278,7 +274,11 @@ def _eligibility(ctx: PlatformContext, db: Session, applicant: Applicant, proced
 
 
 def _not_selectable(ctx: PlatformContext, applicant: Applicant, procedure: Procedure, route: str) -> bool:
-    spec = ctx.faults.fire("procedure_not_selectable", route=route, applicant=applicant.id, obj=procedure.value) if _targets(ctx, procedure) else None
+    spec = (
+        ctx.faults.fire("procedure_not_selectable", route=route, applicant=applicant.id, obj=procedure.value)
+        if _targets(ctx, procedure)
+        else None
+    )
     return spec is not None
 
 
@@ -322,7 +322,9 @@ def create_dossier(
         raise InvalidInput("details", f"La démarche « {LABELS[procedure]} » ne prend pas de détails.")
     if ctx.faults.fire("phantom_pending_request", route=route, applicant=applicant.id, obj=procedure.value):
         raise request_in_progress()
-    dossier = Dossier(applicant_id=applicant.id, procedure=procedure.value, state=DossierState.DRAFT.value, details=details)
+    dossier = Dossier(
+        applicant_id=applicant.id, procedure=procedure.value, state=DossierState.DRAFT.value, details=details
+    )
     db.add(dossier)
     db.flush()
     return dossier
@@ -354,7 +356,14 @@ def list_dossiers(db: Session, applicant: Applicant) -> list[Dossier]:
 
 
 def documents_of(db: Session, dossier: Dossier) -> list[Document]:
-    return list(db.scalars(select(Document).where(Document.dossier_id == dossier.id).order_by(Document.acknowledged_at)))
+    return list(
+        db.scalars(select(Document).where(Document.dossier_id == dossier.id).order_by(Document.acknowledged_at))
+    )
+
+
+def size_label(size: int) -> str:
+    """A size as the pages write it: "10 Mo", "500 Ko"."""
+    return f"{size // 1_000_000} Mo" if size >= 1_000_000 else f"{max(1, size // 1_000)} Ko"
 
 
 def check_upload(ctx: PlatformContext, content: bytes) -> str:
@@ -364,7 +373,7 @@ def check_upload(ctx: PlatformContext, content: bytes) -> str:
     if len(content) > ctx.settings.upload_max_bytes:
         raise DomainError(
             "file_too_large",
-            f"file : le fichier dépasse la taille maximale ({ctx.settings.upload_max_bytes // 1_000_000} Mo).",
+            f"file : le fichier dépasse la taille maximale ({size_label(ctx.settings.upload_max_bytes)}).",
             status=413,
         )
     kind = filetype.guess(content)
@@ -392,7 +401,10 @@ def add_document(
     if kind not in DOCUMENT_KINDS:
         raise InvalidInput("kind", f"kind : type de pièce inconnu ; attendu l'un de {', '.join(DOCUMENT_KINDS)}.")
     if dossier.state not in (
-        DossierState.DRAFT, DossierState.SUBMITTED, DossierState.UNDER_REVIEW, DossierState.COMPLEMENT_REQUESTED
+        DossierState.DRAFT,
+        DossierState.SUBMITTED,
+        DossierState.UNDER_REVIEW,
+        DossierState.COMPLEMENT_REQUESTED,
     ):
         raise DomainError("dossier_closed", "Ce dossier n'accepte plus de pièces.")
     content_type = check_upload(ctx, content)
@@ -411,8 +423,16 @@ def add_document(
     db.flush()
     if dossier.state != DossierState.DRAFT:
         enqueue(
-            db, ctx.faults, side="front", kind="document.added",
-            payload={"id": document.id, "dossier_id": dossier.id, "applicant_id": applicant.id, "document": document_payload(document)},
+            db,
+            ctx.faults,
+            side="front",
+            kind="document.added",
+            payload={
+                "id": document.id,
+                "dossier_id": dossier.id,
+                "applicant_id": applicant.id,
+                "document": document_payload(document),
+            },
             applicant=applicant.id,
         )
     return document
@@ -447,7 +467,10 @@ def submit_dossier(ctx: PlatformContext, db: Session, applicant: Applicant, doss
     dossier.updated_at = now
     dossier.receipt_number = f"ANEF-{applicant.prefecture}-{now:%Y%m%d}-{secrets.token_hex(4).upper()}"
     enqueue(
-        db, ctx.faults, side="front", kind="dossier.submitted",
+        db,
+        ctx.faults,
+        side="front",
+        kind="dossier.submitted",
         payload={
             "id": dossier.id,
             "procedure": dossier.procedure,
@@ -459,7 +482,11 @@ def submit_dossier(ctx: PlatformContext, db: Session, applicant: Applicant, doss
         applicant=applicant.id,
     )
     queue_email(
-        ctx, db, to=applicant.email, applicant=applicant.id, route=route,
+        ctx,
+        db,
+        to=applicant.email,
+        applicant=applicant.id,
+        route=route,
         subject="ANEF : votre demande a été déposée",
         body=(
             f"Bonjour {applicant.given_name} {applicant.family_name},\n\n"
@@ -484,11 +511,15 @@ def require_submitted(dossier: Dossier) -> None:
 
 def list_agent_requests(db: Session, applicant: Applicant) -> list[AgentRequest]:
     return list(
-        db.scalars(select(AgentRequest).where(AgentRequest.applicant_id == applicant.id).order_by(AgentRequest.requested_at))
+        db.scalars(
+            select(AgentRequest).where(AgentRequest.applicant_id == applicant.id).order_by(AgentRequest.requested_at)
+        )
     )
 
 
-def answer_agent_request(ctx: PlatformContext, db: Session, applicant: Applicant, request_id: str, answer: str) -> AgentRequest:
+def answer_agent_request(
+    ctx: PlatformContext, db: Session, applicant: Applicant, request_id: str, answer: str
+) -> AgentRequest:
     request = db.get(AgentRequest, request_id)
     if request is None or request.applicant_id != applicant.id:
         raise NotFound("request_not_found", "Demande introuvable.")
@@ -503,9 +534,16 @@ def answer_agent_request(ctx: PlatformContext, db: Session, applicant: Applicant
         dossier.state = DossierState.UNDER_REVIEW.value
         dossier.updated_at = request.answered_at
     enqueue(
-        db, ctx.faults, side="front", kind="agent_request.answered",
-        payload={"id": request.id, "dossier_id": request.dossier_id, "answer": request.answer,
-                 "answered_at": request.answered_at.isoformat()},
+        db,
+        ctx.faults,
+        side="front",
+        kind="agent_request.answered",
+        payload={
+            "id": request.id,
+            "dossier_id": request.dossier_id,
+            "answer": request.answer,
+            "answered_at": request.answered_at.isoformat(),
+        },
         applicant=applicant.id,
     )
     return request

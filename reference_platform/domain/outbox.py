@@ -26,9 +26,7 @@ def enqueue(
     outbox = front.Outbox if side == "front" else back.Outbox
     now = utcnow()
     not_before = None
-    delayed = faults.fire(
-        "sync_delay", route=f"sync:{kind}", applicant=applicant, obj=payload.get("id")
-    )
+    delayed = faults.fire("sync_delay", route=f"sync:{kind}", applicant=applicant, obj=payload.get("id"))
     if delayed is not None:
         assert isinstance(delayed.params, SyncDelay)
         not_before = now + timedelta(seconds=delayed.params.delay_seconds)

@@ -33,7 +33,12 @@ QUEUE_STATES = (
 )
 
 # Validity of a renewed card by kind, in years (carte pluriannuelle: up to 4).
-CARD_YEARS = {"carte_temporaire": 1, "carte_pluriannuelle": 4, "carte_resident": 10, "certificat_residence_algerien": 10}
+CARD_YEARS = {
+    "carte_temporaire": 1,
+    "carte_pluriannuelle": 4,
+    "carte_resident": 10,
+    "certificat_residence_algerien": 10,
+}
 
 
 def login(ctx: PlatformContext, db: Session, login_name: str, password: str) -> tuple[Agent, str]:
@@ -79,12 +84,20 @@ def get_dossier(db: Session, agent: Agent, dossier_id: str) -> DossierRecord:
 
 
 def documents_of(db: Session, dossier: DossierRecord) -> list[DocumentRecord]:
-    return list(db.scalars(select(DocumentRecord).where(DocumentRecord.dossier_id == dossier.id).order_by(DocumentRecord.received_at)))
+    return list(
+        db.scalars(
+            select(DocumentRecord).where(DocumentRecord.dossier_id == dossier.id).order_by(DocumentRecord.received_at)
+        )
+    )
 
 
 def requests_of(db: Session, dossier: DossierRecord) -> list[AgentRequestRecord]:
     return list(
-        db.scalars(select(AgentRequestRecord).where(AgentRequestRecord.dossier_id == dossier.id).order_by(AgentRequestRecord.requested_at))
+        db.scalars(
+            select(AgentRequestRecord)
+            .where(AgentRequestRecord.dossier_id == dossier.id)
+            .order_by(AgentRequestRecord.requested_at)
+        )
     )
 
 
@@ -92,9 +105,17 @@ def _move(ctx: PlatformContext, db: Session, dossier: DossierRecord, target: Dos
     check_transition(dossier.state, target)
     dossier.state = target.value
     enqueue(
-        db, ctx.faults, side="back", kind="dossier.state_changed",
-        payload={"id": dossier.id, "state": target.value, "decision": dossier.decision,
-                 "details": dossier.details, "procedure": dossier.procedure},
+        db,
+        ctx.faults,
+        side="back",
+        kind="dossier.state_changed",
+        payload={
+            "id": dossier.id,
+            "state": target.value,
+            "decision": dossier.decision,
+            "details": dossier.details,
+            "procedure": dossier.procedure,
+        },
         applicant=dossier.applicant_id,
     )
 
@@ -104,19 +125,31 @@ def start_review(ctx: PlatformContext, db: Session, dossier: DossierRecord) -> D
     return dossier
 
 
-def request_complements(ctx: PlatformContext, db: Session, agent: Agent, dossier: DossierRecord, message: str) -> AgentRequestRecord:
+def request_complements(
+    ctx: PlatformContext, db: Session, agent: Agent, dossier: DossierRecord, message: str
+) -> AgentRequestRecord:
     if not message.strip():
         raise InvalidInput("message", "message : texte de la demande attendu.")
     check_transition(dossier.state, DossierState.COMPLEMENT_REQUESTED)
     dossier.state = DossierState.COMPLEMENT_REQUESTED.value
-    request = AgentRequestRecord(dossier_id=dossier.id, agent_id=agent.id, message=message.strip(), requested_at=utcnow())
+    request = AgentRequestRecord(
+        dossier_id=dossier.id, agent_id=agent.id, message=message.strip(), requested_at=utcnow()
+    )
     db.add(request)
     db.flush()
     # One message carries the request and the new state: the applicant learns both or neither.
     enqueue(
-        db, ctx.faults, side="back", kind="agent_request.created",
-        payload={"id": request.id, "dossier_id": dossier.id, "applicant_id": dossier.applicant_id,
-                 "message": request.message, "requested_at": request.requested_at.isoformat()},
+        db,
+        ctx.faults,
+        side="back",
+        kind="agent_request.created",
+        payload={
+            "id": request.id,
+            "dossier_id": dossier.id,
+            "applicant_id": dossier.applicant_id,
+            "message": request.message,
+            "requested_at": request.requested_at.isoformat(),
+        },
         applicant=dossier.applicant_id,
     )
     return request
@@ -145,13 +178,32 @@ def produce_card(ctx: PlatformContext, db: Session, dossier: DossierRecord, toda
         raise DomainError("no_card_for_procedure", "Un changement d'adresse ne donne pas lieu à un nouveau titre.")
     check_transition(dossier.state, DossierState.CARD_PRODUCED)
     previous = db.scalar(
-        select(CardRecord).where(CardRecord.applicant_id == dossier.applicant_id).order_by(CardRecord.valid_until.desc()).limit(1)
+        select(CardRecord)
+        .where(CardRecord.applicant_id == dossier.applicant_id)
+        .order_by(CardRecord.valid_until.desc())
+        .limit(1)
     )
     kind = previous.kind if previous else "carte_pluriannuelle"
     motif = previous.motif if previous else "vie_privee_familiale"
-    start = max(today, previous.valid_until + timedelta(days=1)) if previous and dossier.procedure == Procedure.RENEWAL else today
-    end = previous.valid_until if previous and dossier.procedure == Procedure.DUPLICATE else start.replace(year=start.year + CARD_YEARS.get(kind, 1)) - timedelta(days=1)
-    card = CardRecord(applicant_id=dossier.applicant_id, dossier_id=dossier.id, kind=kind, motif=motif, valid_from=start, valid_until=end, state="produced")
+    start = (
+        max(today, previous.valid_until + timedelta(days=1))
+        if previous and dossier.procedure == Procedure.RENEWAL
+        else today
+    )
+    end = (
+        previous.valid_until
+        if previous and dossier.procedure == Procedure.DUPLICATE
+        else start.replace(year=start.year + CARD_YEARS.get(kind, 1)) - timedelta(days=1)
+    )
+    card = CardRecord(
+        applicant_id=dossier.applicant_id,
+        dossier_id=dossier.id,
+        kind=kind,
+        motif=motif,
+        valid_from=start,
+        valid_until=end,
+        state="produced",
+    )
     db.add(card)
     db.flush()
     _move(ctx, db, dossier, DossierState.CARD_PRODUCED)
@@ -190,9 +242,17 @@ def hand_over(ctx: PlatformContext, db: Session, agent: Agent, card_id: str) -> 
     card.state = "handed_over"
     card.handed_over_at = utcnow()
     enqueue(
-        db, ctx.faults, side="back", kind="card.handed_over",
-        payload={"id": card.id, "applicant_id": card.applicant_id, "dossier_id": card.dossier_id,
-                 "handed_over_at": card.handed_over_at.isoformat(), "card": card_payload(card)},
+        db,
+        ctx.faults,
+        side="back",
+        kind="card.handed_over",
+        payload={
+            "id": card.id,
+            "applicant_id": card.applicant_id,
+            "dossier_id": card.dossier_id,
+            "handed_over_at": card.handed_over_at.isoformat(),
+            "card": card_payload(card),
+        },
         applicant=card.applicant_id,
     )
     return card
@@ -211,14 +271,26 @@ def card_payload(card: CardRecord) -> dict[str, str]:
 
 def _card_changed(ctx: PlatformContext, db: Session, card: CardRecord, *, dossier_id: str | None) -> None:
     enqueue(
-        db, ctx.faults, side="back", kind="card.state_changed",
-        payload={"id": card.id, "applicant_id": card.applicant_id, "dossier_id": dossier_id, "card": card_payload(card)},
+        db,
+        ctx.faults,
+        side="back",
+        kind="card.state_changed",
+        payload={
+            "id": card.id,
+            "applicant_id": card.applicant_id,
+            "dossier_id": dossier_id,
+            "card": card_payload(card),
+        },
         applicant=card.applicant_id,
     )
 
 
 def cards_of_prefecture(db: Session, agent: Agent, state: str | None, limit: int) -> list[CardRecord]:
-    query = select(CardRecord).join(ApplicantRecord, ApplicantRecord.id == CardRecord.applicant_id).where(ApplicantRecord.prefecture == agent.prefecture)
+    query = (
+        select(CardRecord)
+        .join(ApplicantRecord, ApplicantRecord.id == CardRecord.applicant_id)
+        .where(ApplicantRecord.prefecture == agent.prefecture)
+    )
     if state:
         query = query.where(CardRecord.state == state)
     return list(db.scalars(query.order_by(CardRecord.valid_until).limit(limit)))

@@ -120,8 +120,7 @@ def check_transition(current: str, target: DossierState) -> None:
     if target not in TRANSITIONS[state]:
         raise DomainError(
             "invalid_transition",
-            f"Le dossier est « {STATE_LABELS[state]} » : il ne peut pas passer à "
-            f"« {STATE_LABELS[target]} ».",
+            f"Le dossier est « {STATE_LABELS[state]} » : il ne peut pas passer à « {STATE_LABELS[target]} ».",
         )
 
 

@@ -6,7 +6,6 @@ instead of crossing the seam. It is idempotent: a record whose key already exist
 
 from __future__ import annotations
 
-
 import uuid
 from datetime import date
 from typing import Annotated, Literal
@@ -76,7 +75,17 @@ class AgentSeed(BaseModel):
     password: str = Field(min_length=1, max_length=1024)
 
 
-BACK_FIELDS = ("id", "foreign_number", "given_name", "family_name", "email", "prefecture", "address", "postcode", "city")
+BACK_FIELDS = (
+    "id",
+    "foreign_number",
+    "given_name",
+    "family_name",
+    "email",
+    "prefecture",
+    "address",
+    "postcode",
+    "city",
+)
 
 SeedRecord = TypeAdapter(Annotated[ApplicantSeed | AgentSeed, Field(discriminator="type")])
 
@@ -95,8 +104,16 @@ def _seed_applicants(ctx: PlatformContext, seeds: list[ApplicantSeed]) -> int:
         return 0
     unique = {s.foreign_number: s for s in seeds}
     with ctx.stores.front.read() as db:
-        taken = set(db.scalars(select(front.Applicant.foreign_number).where(front.Applicant.foreign_number.in_(unique))))
-        taken_emails = set(db.scalars(select(front.Applicant.email).where(front.Applicant.email.in_([s.email.lower() for s in unique.values()]))))
+        taken = set(
+            db.scalars(select(front.Applicant.foreign_number).where(front.Applicant.foreign_number.in_(unique)))
+        )
+        taken_emails = set(
+            db.scalars(
+                select(front.Applicant.email).where(
+                    front.Applicant.email.in_([s.email.lower() for s in unique.values()])
+                )
+            )
+        )
     new = [s for s in unique.values() if s.foreign_number not in taken and s.email.lower() not in taken_emails]
     if not new:
         return 0
@@ -106,18 +123,30 @@ def _seed_applicants(ctx: PlatformContext, seeds: list[ApplicantSeed]) -> int:
         password_hash = seed.password_hash or ctx.passwords.hash(seed.password or "", synthetic=True)
         people.append(
             {
-                "id": applicant_id, "foreign_number": seed.foreign_number, "email": seed.email.lower(),
-                "given_name": seed.given_name, "family_name": seed.family_name, "birth_date": seed.birth_date,
-                "nationality": seed.nationality, "address": seed.address, "postcode": seed.postcode,
-                "city": seed.city, "prefecture": seed.prefecture, "password_hash": password_hash,
+                "id": applicant_id,
+                "foreign_number": seed.foreign_number,
+                "email": seed.email.lower(),
+                "given_name": seed.given_name,
+                "family_name": seed.family_name,
+                "birth_date": seed.birth_date,
+                "nationality": seed.nationality,
+                "address": seed.address,
+                "postcode": seed.postcode,
+                "city": seed.city,
+                "prefecture": seed.prefecture,
+                "password_hash": password_hash,
                 "synthetic": True,
             }
         )
         if seed.card is not None:
-            cards.append({"id": stable_id("card", seed.foreign_number), "applicant_id": applicant_id, **seed.card.model_dump()})
+            cards.append(
+                {"id": stable_id("card", seed.foreign_number), "applicant_id": applicant_id, **seed.card.model_dump()}
+            )
     # Each side is checked on its own, so a seed interrupted between the two sides completes.
     with ctx.stores.back.read() as db:
-        in_back = set(db.scalars(select(back.ApplicantRecord.id).where(back.ApplicantRecord.id.in_([p["id"] for p in people]))))
+        in_back = set(
+            db.scalars(select(back.ApplicantRecord.id).where(back.ApplicantRecord.id.in_([p["id"] for p in people])))
+        )
     back_people = [p for p in people if p["id"] not in in_back]
     if back_people:
         with ctx.stores.back.write() as db:
@@ -141,11 +170,18 @@ def _seed_agents(ctx: PlatformContext, seeds: list[AgentSeed]) -> int:
     new = [s for s in unique.values() if s.login not in taken]
     if new:
         with ctx.stores.back.write() as db:
-            db.execute(insert(back.Agent), [
-                {"id": stable_id("agent", s.login), "login": s.login, "name": s.name, "prefecture": s.prefecture,
-                 "password_hash": ctx.passwords.hash(s.password, synthetic=True), "synthetic": True}
-                for s in new
-            ])
+            db.execute(
+                insert(back.Agent),
+                [
+                    {
+                        "id": stable_id("agent", s.login),
+                        "login": s.login,
+                        "name": s.name,
+                        "prefecture": s.prefecture,
+                        "password_hash": ctx.passwords.hash(s.password, synthetic=True),
+                        "synthetic": True,
+                    }
+                    for s in new
+                ],
+            )
     return len(new)
-
-

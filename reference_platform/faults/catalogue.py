@@ -13,7 +13,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-
 ProcedureName = Literal["renewal", "address_change", "duplicate"]
 PROCEDURES: tuple[ProcedureName, ...] = ("renewal", "address_change", "duplicate")
 
@@ -33,9 +32,7 @@ class FaultKind:
 CATALOGUE: dict[str, FaultKind] = {}
 
 
-def fault(
-    fault_id: str, *, summary: str, documented: bool = False
-) -> Callable[[type[FaultParams]], type[FaultParams]]:
+def fault(fault_id: str, *, summary: str, documented: bool = False) -> Callable[[type[FaultParams]], type[FaultParams]]:
     """Register a fault id with the model of its parameters."""
 
     def register(params: type[FaultParams]) -> type[FaultParams]:

@@ -87,32 +87,22 @@ class FaultInjector:
         return None
 
     @staticmethod
-    def _in_scope(
-        spec: FaultSpec, now: datetime, *, route: str, path: str | None, applicant: str | None
-    ) -> bool:
+    def _in_scope(spec: FaultSpec, now: datetime, *, route: str, path: str | None, applicant: str | None) -> bool:
         if spec.window is not None and not spec.window.contains(now):
             return False
         scope = spec.scope
         if scope is None:
             return True
         if scope.routes is not None and not any(
-            fnmatch.fnmatchcase(route, pattern)
-            or (path is not None and fnmatch.fnmatchcase(path, pattern))
+            fnmatch.fnmatchcase(route, pattern) or (path is not None and fnmatch.fnmatchcase(path, pattern))
             for pattern in scope.routes
         ):
             return False
-        if scope.share is not None:
-            if applicant is None or sticky_draw(spec.id, applicant) >= scope.share:
-                return False
-        return True
+        return not (scope.share is not None and (applicant is None or sticky_draw(spec.id, applicant) >= scope.share))
 
-    def _record(
-        self, fault_id: str, *, now: datetime, route: str, applicant: str | None, obj: str | None
-    ) -> None:
+    def _record(self, fault_id: str, *, now: datetime, route: str, applicant: str | None, obj: str | None) -> None:
         with self._ledger.write() as session:
-            session.add(
-                LedgerEntry(time=now, fault=fault_id, applicant=applicant, object=obj, route=route)
-            )
+            session.add(LedgerEntry(time=now, fault=fault_id, applicant=applicant, object=obj, route=route))
         if self._on_fire is not None:
             self._on_fire(fault_id)
 

@@ -49,9 +49,7 @@ class Window(BaseModel):
         return self
 
     def contains(self, moment: datetime) -> bool:
-        return (self.start is None or moment >= self.start) and (
-            self.end is None or moment < self.end
-        )
+        return (self.start is None or moment >= self.start) and (self.end is None or moment < self.end)
 
 
 class FaultSpec(BaseModel):
@@ -116,7 +114,7 @@ def load_profile(name_or_path: str | Path) -> FaultSet:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         known = ", ".join(sorted(p.stem for p in PROFILES_DIR.glob("*.yaml")))
-        raise ConfigError(str(path), f"cannot read ({exc.strerror}); known profiles: {known}")
+        raise ConfigError(str(path), f"cannot read ({exc.strerror}); known profiles: {known}") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -82,9 +82,9 @@ class SyncBridge(PollingWorker):
         total = 0
         for source, outbox, _target, _inbox in self._routes:
             with source.read() as session:
-                total += session.scalar(
-                    select(func.count()).select_from(outbox).where(outbox.delivered_at.is_(None))
-                ) or 0
+                total += (
+                    session.scalar(select(func.count()).select_from(outbox).where(outbox.delivered_at.is_(None))) or 0
+                )
         return total
 
     def _measure_lag(self) -> None:

@@ -13,6 +13,7 @@ import time
 import uuid
 from typing import Any
 
+import httpx
 import pytest
 
 from reference_platform.settings import Settings
@@ -23,6 +24,8 @@ from tests.support import (
     agent_seed,
     applicant_seed,
     binomial_bounds,
+    gather_bounded,
+    in_app,
     pdf_bytes,
     wait_synced,
     wait_until,
@@ -37,9 +40,10 @@ SMALL_PDF = pdf_bytes(400)  # one blob for every upload of a count: no fsync per
 
 @pytest.fixture
 def app_settings(app_settings: Settings) -> Settings:
-    """The conftest app, with workers polling every 50 ms instead of 10 ms: idle polling would
-    otherwise take most of the CPU of a test that sends thousands of requests."""
-    return app_settings.model_copy(update={"sync_interval_seconds": 0.05, "mail_interval_seconds": 0.05})
+    """The conftest app for counting: the sync bridge polls every 50 ms instead of 10 ms (idle
+    polling would take much of the CPU of a test that sends thousands of requests), and the
+    mailer stays idle, since counts are read from the ledger, not from the SMTP sink."""
+    return app_settings.model_copy(update={"sync_interval_seconds": 0.05, "mail_interval_seconds": 3600})
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -65,7 +69,9 @@ def offers(api: Api, auth: dict[str, str]) -> dict[str, dict[str, Any]]:
 
 def submitted_address_change(api: Api, auth: dict[str, str]) -> str:
     """File an address change (one document) and return the dossier id."""
-    created = api.http.post("/api/me/dossiers", headers=auth, json={"procedure": "address_change", "details": NEW_ADDRESS})
+    created = api.http.post(
+        "/api/me/dossiers", headers=auth, json={"procedure": "address_change", "details": NEW_ADDRESS}
+    )
     assert created.status_code == 201, created.text
     dossier_id = created.json()["id"]
     uploaded = api.upload(auth, dossier_id, "proof_of_address", SMALL_PDF)
@@ -77,15 +83,54 @@ def submitted_address_change(api: Api, auth: dict[str, str]) -> str:
 
 def at_prefecture(api: Api, agent_auth: dict[str, str], dossier_id: str) -> dict[str, Any]:
     """Wait for the dossier to reach the prefecture; return the agent's view of it."""
-    found: dict[str, Any] = wait_until(
-        lambda: (r := api.http.get(f"/api/agent/dossiers/{dossier_id}", headers=agent_auth)).status_code == 200 and r.json()
-    )
+
+    def seen() -> dict[str, Any] | None:
+        response = api.http.get(f"/api/agent/dossiers/{dossier_id}", headers=agent_auth)
+        return response.json() if response.status_code == 200 else None
+
+    found: dict[str, Any] = wait_until(seen)
     return found
 
 
 def assert_binomial(count: int, n: int = EVENTS, p: float = RATE) -> None:
     low, high = binomial_bounds(n, p)
     assert low <= count <= high, f"{count} firings in {n} events at rate {p}: expected {low}..{high}"
+
+
+# The counts send their requests with ``in_app`` (an async client on the app's own loop).
+
+
+async def a_login(http: httpx.AsyncClient, seed: dict[str, Any]) -> dict[str, str]:
+    response = await http.post("/api/auth/login", json={"identifier": seed["email"], "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+async def a_upload(http: httpx.AsyncClient, auth: dict[str, str], dossier_id: str, kind: str) -> httpx.Response:
+    return await http.post(
+        f"/api/me/dossiers/{dossier_id}/documents",
+        headers=auth,
+        data={"kind": kind},
+        files={"file": ("piece.pdf", SMALL_PDF, "application/octet-stream")},
+    )
+
+
+async def a_submitted_address_change(http: httpx.AsyncClient, auth: dict[str, str]) -> str:
+    created = await http.post(
+        "/api/me/dossiers", headers=auth, json={"procedure": "address_change", "details": NEW_ADDRESS}
+    )
+    assert created.status_code == 201, created.text
+    dossier_id = str(created.json()["id"])
+    assert (await a_upload(http, auth, dossier_id, "proof_of_address")).status_code == 201
+    submitted = await http.post(f"/api/me/dossiers/{dossier_id}/submit", headers=auth)
+    assert submitted.status_code == 200, submitted.text
+    return dossier_id
+
+
+async def a_post_all(http: httpx.AsyncClient, paths: list[str], auth: dict[str, str], **kwargs: Any) -> list[int]:
+    """POST to every path (a few in flight at once); the status codes, in order."""
+    responses = await gather_bounded(http.post(path, headers=auth, **kwargs) for path in paths)
+    return [response.status_code for response in responses]
 
 
 # --- title_not_marked_delivered --------------------------------------------------------------
@@ -103,7 +148,9 @@ def test_title_not_marked_delivered(api: Api, rate: float) -> None:
     handed = api.http.post(f"/api/agent/cards/{card_id}/handover", headers=agent_auth)
     assert handed.status_code == 200, handed.text
     assert handed.json()["state"] == "handed_over"
-    agent_cards = api.http.get("/api/agent/cards", headers=agent_auth, params={"state": "handed_over", "limit": 500}).json()
+    agent_cards = api.http.get(
+        "/api/agent/cards", headers=agent_auth, params={"state": "handed_over", "limit": 500}
+    ).json()
     assert card_id in {card["id"] for card in agent_cards}  # the prefecture's record: handed over
     wait_synced(api)
 
@@ -123,6 +170,7 @@ def test_title_not_marked_delivered(api: Api, rate: float) -> None:
         assert ledger_of(api, "title_not_marked_delivered", applicant) == []
 
 
+@pytest.mark.slow
 def test_title_not_marked_delivered_rate(app_api: Api) -> None:
     api = app_api
     seeds = [applicant_seed(card_state="available") for _ in range(EVENTS)]
@@ -132,8 +180,11 @@ def test_title_not_marked_delivered_rate(app_api: Api) -> None:
     cards = api.http.get("/api/agent/cards", headers=agent_auth, params={"state": "available", "limit": EVENTS}).json()
     assert len(cards) == EVENTS
     api.set_faults({"id": "title_not_marked_delivered", "rate": RATE})
-    for card in cards:
-        assert api.http.post(f"/api/agent/cards/{card['id']}/handover", headers=agent_auth).status_code == 200
+
+    async def hand_over_all(http: httpx.AsyncClient) -> list[int]:
+        return await a_post_all(http, [f"/api/agent/cards/{card['id']}/handover" for card in cards], agent_auth)
+
+    assert set(in_app(api, hand_over_all)) == {200}
     wait_synced(api, timeout=30)
     entries = api.ledger("title_not_marked_delivered")
     assert len({e["object"] for e in entries}) == len(entries)  # one firing per card at most
@@ -166,20 +217,21 @@ def test_phantom_pending_request(api: Api, rate: float) -> None:
         assert ledger_of(api, "phantom_pending_request", applicant) == []
 
 
+@pytest.mark.slow
 def test_phantom_pending_request_rate(app_api: Api) -> None:
     api = app_api
     seed = applicant_seed()
     api.seed(seed)
     auth, _ = login(api, seed)
     api.set_faults({"id": "phantom_pending_request", "rate": RATE})
-    refused = 0
-    for _ in range(EVENTS):  # drafts do not block a new procedure: every attempt is eligible
-        created = api.http.post("/api/me/dossiers", headers=auth, json={"procedure": "renewal"})
-        if created.status_code == 409:
-            assert created.json()["error"]["code"] == "request_in_progress"
-            refused += 1
-        else:
-            assert created.status_code == 201, created.text
+
+    async def attempt_all(http: httpx.AsyncClient) -> list[int]:
+        # Drafts do not block a new procedure: every attempt is an eligible event.
+        return await a_post_all(http, ["/api/me/dossiers"] * EVENTS, auth, json={"procedure": "renewal"})
+
+    statuses = in_app(api, attempt_all)
+    assert set(statuses) <= {201, 409}
+    refused = statuses.count(409)
     assert len(api.ledger("phantom_pending_request")) == refused
     assert_binomial(refused)
 
@@ -225,13 +277,17 @@ def test_reset_email_lost_late(api: Api, smtp: SmtpSink) -> None:
     assert ledger_of(api, "reset_email_lost", applicant) == [("/api/auth/password-reset", "reset")]
 
 
+@pytest.mark.slow
 def test_reset_email_lost_rate(app_api: Api) -> None:
     api = app_api
     seed = applicant_seed()
     api.seed(seed)
     api.set_faults({"id": "reset_email_lost", "rate": RATE})
-    for _ in range(EVENTS):
-        assert api.http.post("/api/auth/password-reset", json={"email": seed["email"]}).status_code == 202
+
+    async def reset_all(http: httpx.AsyncClient) -> list[int]:
+        return await a_post_all(http, ["/api/auth/password-reset"] * EVENTS, {}, json={"email": seed["email"]})
+
+    assert set(in_app(api, reset_all)) == {202}
     assert_binomial(len(api.ledger("reset_email_lost")))
 
 
@@ -249,8 +305,11 @@ def test_agent_request_hidden(api: Api, rate: float) -> None:
     assert api.http.post(f"/api/agent/dossiers/{dossier_id}/review", headers=agent_auth).status_code == 200
     api.set_faults({"id": "agent_request_hidden", "rate": rate})
 
-    requested = api.http.post(f"/api/agent/dossiers/{dossier_id}/requests", headers=agent_auth,
-                              json={"message": "Merci de fournir un justificatif de domicile récent."})
+    requested = api.http.post(
+        f"/api/agent/dossiers/{dossier_id}/requests",
+        headers=agent_auth,
+        json={"message": "Merci de fournir un justificatif de domicile récent."},
+    )
     assert requested.status_code == 201, requested.text
     request_id = requested.json()["id"]
     wait_synced(api)
@@ -270,6 +329,7 @@ def test_agent_request_hidden(api: Api, rate: float) -> None:
         assert ledger_of(api, "agent_request_hidden", applicant) == []
 
 
+@pytest.mark.slow
 def test_agent_request_hidden_rate(app_api: Api) -> None:
     """Rounds over 100 dossiers: the agent asks on each, the applicant answers what they see
     (a hidden request answers 404), and the answered dossiers go round again."""
@@ -277,34 +337,52 @@ def test_agent_request_hidden_rate(app_api: Api) -> None:
     seeds, agent = [applicant_seed() for _ in range(100)], agent_seed()
     api.seed(*seeds, agent)
     agent_auth = api.agent_login(agent)
-    live = []
-    for seed in seeds:
-        auth, _ = login(api, seed)
-        live.append((auth, submitted_address_change(api, auth)))
+
+    async def file_all(http: httpx.AsyncClient) -> list[tuple[dict[str, str], str]]:
+        async def one(seed: dict[str, Any]) -> tuple[dict[str, str], str]:
+            auth = await a_login(http, seed)
+            return auth, await a_submitted_address_change(http, auth)
+
+        return await gather_bounded(one(seed) for seed in seeds)
+
+    live = in_app(api, file_all)
     wait_synced(api, timeout=30)
-    for _, dossier_id in live:
-        assert api.http.post(f"/api/agent/dossiers/{dossier_id}/review", headers=agent_auth).status_code == 200
+
+    async def review_all(http: httpx.AsyncClient) -> list[int]:
+        return await a_post_all(http, [f"/api/agent/dossiers/{d}/review" for _, d in live], agent_auth)
+
+    assert set(in_app(api, review_all)) == {200}
     api.set_faults({"id": "agent_request_hidden", "rate": RATE})
     events = hidden = 0
     while events < EVENTS:
         assert live, "every dossier is stuck behind a hidden request"
         batch = live[: EVENTS - events]
-        requests = []
-        for auth, dossier_id in batch:
-            made = api.http.post(f"/api/agent/dossiers/{dossier_id}/requests", headers=agent_auth, json={"message": "Pièce ?"})
-            assert made.status_code == 201, made.text
-            requests.append((auth, dossier_id, made.json()["id"]))
         events += len(batch)
+
+        async def ask(http: httpx.AsyncClient, batch: list[tuple[dict[str, str], str]] = batch) -> list[str]:
+            made = await gather_bounded(
+                http.post(f"/api/agent/dossiers/{d}/requests", headers=agent_auth, json={"message": "Pièce ?"})
+                for _, d in batch
+            )
+            assert {response.status_code for response in made} == {201}
+            return [response.json()["id"] for response in made]
+
+        request_ids = in_app(api, ask)
         wait_synced(api, timeout=30)
-        live = []
-        for auth, dossier_id, request_id in requests:
-            answered = api.http.post(f"/api/me/requests/{request_id}/answer", headers=auth, json={"answer": "Voici."})
-            if answered.status_code == 404:
-                assert answered.json()["error"]["code"] == "request_not_found"
-                hidden += 1
-            else:
-                assert answered.status_code == 200, answered.text
-                live.append((auth, dossier_id))
+
+        async def answer(
+            http: httpx.AsyncClient, batch: list[tuple[dict[str, str], str]] = batch, ids: list[str] = request_ids
+        ) -> list[httpx.Response]:
+            return await gather_bounded(
+                http.post(f"/api/me/requests/{rid}/answer", headers=auth, json={"answer": "Voici."})
+                for (auth, _), rid in zip(batch, ids, strict=True)
+            )
+
+        answers = in_app(api, answer)
+        assert {r.status_code for r in answers} <= {200, 404}
+        assert all(r.json()["error"]["code"] == "request_not_found" for r in answers if r.status_code == 404)
+        hidden += sum(r.status_code == 404 for r in answers)
+        live = [item for item, r in zip(batch, answers, strict=True) if r.status_code == 200]
         wait_synced(api, timeout=30)
     assert len(api.ledger("agent_request_hidden")) == hidden
     assert_binomial(hidden)
@@ -340,6 +418,7 @@ def test_document_lost(api: Api, rate: float) -> None:
         assert ledger_of(api, "document_lost", applicant) == []
 
 
+@pytest.mark.slow
 def test_document_lost_rate(app_api: Api) -> None:
     api = app_api
     seed, agent = applicant_seed(), agent_seed()
@@ -348,8 +427,12 @@ def test_document_lost_rate(app_api: Api) -> None:
     dossier_id = submitted_address_change(api, auth)
     wait_synced(api)
     api.set_faults({"id": "document_lost", "rate": RATE})
-    for _ in range(EVENTS):  # each upload to a filed dossier crosses the seam on its own
-        assert api.upload(auth, dossier_id, "complement", SMALL_PDF).status_code == 201
+
+    async def upload_all(http: httpx.AsyncClient) -> list[httpx.Response]:
+        # Each upload to a filed dossier crosses the seam on its own.
+        return await gather_bounded(a_upload(http, auth, dossier_id, "complement") for _ in range(EVENTS))
+
+    assert {r.status_code for r in in_app(api, upload_all)} == {201}
     wait_synced(api, timeout=30)
     lost = len(api.ledger("document_lost"))
     received = at_prefecture(api, api.agent_login(agent), dossier_id)["documents"]
@@ -371,7 +454,8 @@ def test_procedure_not_forwarded(api: Api, rate: float) -> None:
     dossier_id = submitted_address_change(api, auth)
     wait_synced(api)
     dashboard = {d["id"]: d for d in api.http.get("/api/me/dossiers", headers=auth).json()}
-    assert dashboard[dossier_id]["state"] == "submitted" and dashboard[dossier_id]["receipt_number"]
+    assert dashboard[dossier_id]["state"] == "submitted"
+    assert dashboard[dossier_id]["receipt_number"]  # the applicant holds an attestation de dépôt
     at_agent = api.http.get(f"/api/agent/dossiers/{dossier_id}", headers=agent_auth)
     queue = {d["id"] for d in api.http.get("/api/agent/queue", headers=agent_auth, params={"limit": 500}).json()}
     if rate:
@@ -379,7 +463,8 @@ def test_procedure_not_forwarded(api: Api, rate: float) -> None:
         assert dossier_id not in queue
         assert ledger_of(api, "procedure_not_forwarded", applicant) == [("sync:dossier.submitted", dossier_id)]
     else:
-        assert at_agent.status_code == 200 and at_agent.json()["details"] == NEW_ADDRESS
+        assert at_agent.status_code == 200
+        assert at_agent.json()["details"] == NEW_ADDRESS
         assert ledger_of(api, "procedure_not_forwarded", applicant) == []
 
 
@@ -393,14 +478,20 @@ def test_procedure_not_forwarded_spares_other_procedures(api: Api) -> None:
     assert ledger_of(api, "procedure_not_forwarded", applicant) == []
 
 
+@pytest.mark.slow
 def test_procedure_not_forwarded_rate(app_api: Api) -> None:
     api = app_api
     seeds, agent = [applicant_seed() for _ in range(EVENTS)], agent_seed()
     api.seed(*seeds, agent)
     api.set_faults({"id": "procedure_not_forwarded", "rate": RATE})
-    for seed in seeds:  # one open procedure per applicant: one applicant per event
-        auth, _ = login(api, seed)
-        submitted_address_change(api, auth)
+
+    async def file_all(http: httpx.AsyncClient) -> None:
+        async def one(seed: dict[str, Any]) -> None:  # one open procedure per applicant
+            await a_submitted_address_change(http, await a_login(http, seed))
+
+        await gather_bounded(one(seed) for seed in seeds)
+
+    in_app(api, file_all)
     wait_synced(api, timeout=30)
     lost = len(api.ledger("procedure_not_forwarded"))
     queue = api.http.get("/api/agent/queue", headers=api.agent_login(agent), params={"limit": EVENTS}).json()
@@ -413,8 +504,11 @@ def test_procedure_not_forwarded_rate(app_api: Api) -> None:
 
 @pytest.mark.parametrize(
     ("rate", "procedure"),
-    [pytest.param(1.0, "renewal", id="rate-1"), pytest.param(1.0, "address_change", id="rate-1-address"),
-     pytest.param(0.0, "renewal", id="rate-0")],
+    [
+        pytest.param(1.0, "renewal", id="rate-1"),
+        pytest.param(1.0, "address_change", id="rate-1-address"),
+        pytest.param(0.0, "renewal", id="rate-0"),
+    ],
 )
 def test_procedure_not_selectable(api: Api, rate: float, procedure: str) -> None:
     seed = applicant_seed()
@@ -439,12 +533,19 @@ def test_procedure_not_selectable(api: Api, rate: float, procedure: str) -> None
         assert ledger_of(api, "procedure_not_selectable", applicant) == []
 
 
+@pytest.mark.slow
 def test_procedure_not_selectable_rate(app_api: Api) -> None:
     api = app_api
     seed = applicant_seed()
     api.seed(seed)
     auth, _ = login(api, seed)
     api.set_faults({"id": "procedure_not_selectable", "rate": RATE})
-    missing = sum("renewal" not in offers(api, auth) for _ in range(EVENTS))
+
+    async def list_all(http: httpx.AsyncClient) -> list[httpx.Response]:
+        return await gather_bounded(http.get("/api/me/procedures", headers=auth) for _ in range(EVENTS))
+
+    listings = in_app(api, list_all)
+    assert {r.status_code for r in listings} == {200}
+    missing = sum("renewal" not in {offer["id"] for offer in r.json()} for r in listings)
     assert len(api.ledger("procedure_not_selectable")) == missing
     assert_binomial(missing)

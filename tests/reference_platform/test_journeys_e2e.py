@@ -33,9 +33,14 @@ def test_password_reset_through_real_smtp(api: Api, smtp: SmtpSink) -> None:
     token = re.search(r"jeton=([\w-]+)", body_of(message))
     assert token, body_of(message)
     new_password = "Nouveau-mot-de-passe-42"
-    confirmed = api.http.post("/api/auth/password-reset/confirm", json={"token": token.group(1), "password": new_password})
+    confirmed = api.http.post(
+        "/api/auth/password-reset/confirm", json={"token": token.group(1), "password": new_password}
+    )
     assert confirmed.status_code == 200, confirmed.text
-    assert api.http.post("/api/auth/login", json={"identifier": seed["email"], "password": seed["password"]}).status_code == 401
+    assert (
+        api.http.post("/api/auth/login", json={"identifier": seed["email"], "password": seed["password"]}).status_code
+        == 401
+    )
     api.login(seed, password=new_password)
 
 
@@ -46,14 +51,20 @@ def test_renewal_reaches_the_prefecture_with_every_document(api: Api) -> None:
     offers = {o["id"]: o for o in api.http.get("/api/me/procedures", headers=auth).json()}
     assert offers["renewal"]["available"], offers
     dossier = api.submitted_renewal(auth)
-    assert dossier["state"] == "submitted" and dossier["receipt_number"]
+    assert dossier["state"] == "submitted"
+    assert dossier["receipt_number"]
     receipt = api.http.get(f"/api/me/dossiers/{dossier['id']}/receipt", headers=auth).json()
     assert receipt["receipt_number"] == dossier["receipt_number"]
     assert "ne vaut pas preuve" in receipt["notice"]
 
     agent_auth = api.agent_login(agent)
-    seen = wait_until(lambda: (r := api.http.get(f"/api/agent/dossiers/{dossier['id']}", headers=agent_auth)).status_code == 200 and r.json(),
-                      timeout=SEAM_DEADLINE)
+    seen = wait_until(
+        lambda: (
+            (r := api.http.get(f"/api/agent/dossiers/{dossier['id']}", headers=agent_auth)).status_code == 200
+            and r.json()
+        ),
+        timeout=SEAM_DEADLINE,
+    )
     sent = {d["id"]: d["sha256"] for d in dossier["documents"]}
     assert {d["id"]: d["sha256"] for d in seen["documents"]} == sent
     one = seen["documents"][0]
@@ -68,16 +79,29 @@ def test_agent_request_round_trip(api: Api) -> None:
     api.seed(seed, agent)
     auth, agent_auth = api.login(seed), api.agent_login(agent)
     dossier = api.submitted_renewal(auth)
-    wait_until(lambda: api.http.get(f"/api/agent/dossiers/{dossier['id']}", headers=agent_auth).status_code == 200, SEAM_DEADLINE)
+    wait_until(
+        lambda: api.http.get(f"/api/agent/dossiers/{dossier['id']}", headers=agent_auth).status_code == 200,
+        SEAM_DEADLINE,
+    )
     assert api.http.post(f"/api/agent/dossiers/{dossier['id']}/review", headers=agent_auth).status_code == 200
-    request = api.http.post(f"/api/agent/dossiers/{dossier['id']}/requests", headers=agent_auth,
-                            json={"message": "Merci de fournir un justificatif de domicile récent."})
+    request = api.http.post(
+        f"/api/agent/dossiers/{dossier['id']}/requests",
+        headers=agent_auth,
+        json={"message": "Merci de fournir un justificatif de domicile récent."},
+    )
     assert request.status_code == 201, request.text
     request_id = request.json()["id"]
-    visible = wait_until(lambda: [r for r in api.http.get("/api/me/requests", headers=auth).json() if r["id"] == request_id],
-                         SEAM_DEADLINE)
+    visible = wait_until(
+        lambda: [r for r in api.http.get("/api/me/requests", headers=auth).json() if r["id"] == request_id],
+        SEAM_DEADLINE,
+    )
     assert visible[0]["message"].startswith("Merci")
-    assert api.http.post(f"/api/me/requests/{request_id}/answer", headers=auth, json={"answer": "Voici le justificatif."}).status_code == 200
+    assert (
+        api.http.post(
+            f"/api/me/requests/{request_id}/answer", headers=auth, json={"answer": "Voici le justificatif."}
+        ).status_code
+        == 200
+    )
 
     def answered() -> bool:
         found = api.http.get(f"/api/agent/dossiers/{dossier['id']}", headers=agent_auth).json()
@@ -96,11 +120,17 @@ def test_address_change_reaches_the_prefecture_and_comes_back(api: Api) -> None:
     dossier_id = created.json()["id"]
     assert api.upload(auth, dossier_id, "proof_of_address").status_code == 201
     assert api.http.post(f"/api/me/dossiers/{dossier_id}/submit", headers=auth).status_code == 200
-    at_prefecture = wait_until(lambda: (r := api.http.get(f"/api/agent/dossiers/{dossier_id}", headers=agent_auth)).status_code == 200 and r.json(),
-                               SEAM_DEADLINE)
+    at_prefecture = wait_until(
+        lambda: (
+            (r := api.http.get(f"/api/agent/dossiers/{dossier_id}", headers=agent_auth)).status_code == 200 and r.json()
+        ),
+        SEAM_DEADLINE,
+    )
     assert at_prefecture["details"] == details
     api.http.post(f"/api/agent/dossiers/{dossier_id}/review", headers=agent_auth)
-    decided = api.http.post(f"/api/agent/dossiers/{dossier_id}/decision", headers=agent_auth, json={"decision": "accepted"})
+    decided = api.http.post(
+        f"/api/agent/dossiers/{dossier_id}/decision", headers=agent_auth, json={"decision": "accepted"}
+    )
     assert decided.status_code == 200, decided.text
     wait_until(lambda: api.http.get("/api/me", headers=auth).json()["address"] == details["address"], SEAM_DEADLINE)
 
@@ -110,7 +140,8 @@ def test_card_handover_reaches_the_front_office(api: Api) -> None:
     api.seed(seed, agent)
     auth, agent_auth = api.login(seed), api.agent_login(agent)
     offers = {o["id"]: o for o in api.http.get("/api/me/procedures", headers=auth).json()}
-    assert not offers["renewal"]["available"] and "remis" in offers["renewal"]["reason"]
+    assert not offers["renewal"]["available"]
+    assert "remis" in offers["renewal"]["reason"]
     card_id = api.http.get("/api/me", headers=auth).json()["card"]["id"]
     handed = api.http.post(f"/api/agent/cards/{card_id}/handover", headers=agent_auth)
     assert handed.status_code == 200, handed.text
@@ -124,8 +155,15 @@ def test_whole_renewal_lifecycle_to_a_new_card(api: Api) -> None:
     api.seed(seed, agent)
     auth, agent_auth = api.login(seed), api.agent_login(agent)
     dossier_id = api.submitted_renewal(auth)["id"]
-    wait_until(lambda: api.http.get(f"/api/agent/dossiers/{dossier_id}", headers=agent_auth).status_code == 200, SEAM_DEADLINE)
-    for step, body in (("review", None), ("decision", {"decision": "accepted"}), ("card/produce", None), ("card/available", None)):
+    wait_until(
+        lambda: api.http.get(f"/api/agent/dossiers/{dossier_id}", headers=agent_auth).status_code == 200, SEAM_DEADLINE
+    )
+    for step, body in (
+        ("review", None),
+        ("decision", {"decision": "accepted"}),
+        ("card/produce", None),
+        ("card/available", None),
+    ):
         response = api.http.post(f"/api/agent/dossiers/{dossier_id}/{step}", headers=agent_auth, json=body)
         assert response.status_code == 200, (step, response.text)
     card_id = response.json()["id"]
@@ -138,10 +176,13 @@ def test_whole_renewal_lifecycle_to_a_new_card(api: Api) -> None:
 
     wait_until(front_knows, SEAM_DEADLINE)
     again = api.http.post(f"/api/agent/cards/{card_id}/handover", headers=agent_auth)
-    assert again.status_code == 409 and again.json()["error"]["code"] == "card_not_available"
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "card_not_available"
 
 
 @pytest.mark.parametrize("procedure", ["renewal"])
 def test_html_pages_answer_in_french(api: Api, procedure: str) -> None:
     page = api.http.get("/connexion")
-    assert page.status_code == 200 and 'lang="fr"' in page.text and "Mot de passe oublié" in page.text
+    assert page.status_code == 200
+    assert 'lang="fr"' in page.text
+    assert "Mot de passe oublié" in page.text

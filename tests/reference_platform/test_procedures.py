@@ -48,7 +48,8 @@ def test_a_refused_transition_names_both_states_in_french() -> None:
     with pytest.raises(DomainError) as refusal:
         check_transition("submitted", DossierState.ACCEPTED)
     assert refusal.value.code == "invalid_transition"
-    assert "Déposé" in refusal.value.message and "Décision favorable" in refusal.value.message
+    assert "Déposé" in refusal.value.message
+    assert "Décision favorable" in refusal.value.message
 
 
 def test_complements_go_back_to_review() -> None:

@@ -35,14 +35,18 @@ def submitted_renewal(ctx: PlatformContext) -> tuple[front.Applicant, front.Doss
     with ctx.stores.front.write() as db:
         dossier = front_office.create_dossier(ctx, db, applicant, Procedure.RENEWAL, {}, "/test")
         for kind in ("passport", "residence_card", "proof_of_address", "proof_of_resources"):
-            front_office.add_document(ctx, db, applicant, dossier, kind=kind, filename="p.pdf", content=pdf_bytes(2_000))
+            front_office.add_document(
+                ctx, db, applicant, dossier, kind=kind, filename="p.pdf", content=pdf_bytes(2_000)
+            )
         front_office.submit_dossier(ctx, db, applicant, dossier, "/test")
     return applicant, dossier
 
 
 def back_counts(ctx: PlatformContext, dossier_id: str) -> tuple[int, int]:
     with ctx.stores.back.read() as db:
-        dossiers = db.scalar(select(func.count()).select_from(back.DossierRecord).where(back.DossierRecord.id == dossier_id))
+        dossiers = db.scalar(
+            select(func.count()).select_from(back.DossierRecord).where(back.DossierRecord.id == dossier_id)
+        )
         documents = db.scalar(
             select(func.count()).select_from(back.DocumentRecord).where(back.DocumentRecord.dossier_id == dossier_id)
         )
@@ -68,8 +72,15 @@ def test_a_document_waits_for_its_dossier(ctx: PlatformContext) -> None:
     # The dossier's message is held back (as sync_delay would), the later document is not.
     with ctx.stores.front.write() as db:
         db.execute(update(front.Outbox).values(not_before=utcnow() + timedelta(hours=1)))
-        front_office.add_document(ctx, db, applicant, db.get(front.Dossier, dossier.id), kind="complement",
-                                  filename="c.pdf", content=pdf_bytes(1_000))
+        front_office.add_document(
+            ctx,
+            db,
+            applicant,
+            db.get(front.Dossier, dossier.id),
+            kind="complement",
+            filename="c.pdf",
+            content=pdf_bytes(1_000),
+        )
     bridge = SyncBridge(ctx)
     assert bridge.run_once() == 0  # the document is deferred, not dropped
     assert back_counts(ctx, dossier.id) == (0, 0)
@@ -79,13 +90,22 @@ def test_a_document_waits_for_its_dossier(ctx: PlatformContext) -> None:
     assert back_counts(ctx, dossier.id) == (1, 5)
 
 
-def test_an_orphan_is_given_up_so_it_does_not_block_the_rest(ctx: PlatformContext, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_orphan_is_given_up_so_it_does_not_block_the_rest(
+    ctx: PlatformContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
     applicant, dossier = submitted_renewal(ctx)
     with ctx.stores.front.write() as db:
         # The dossier's message is gone (as if lost to a fault); a document for it follows.
         db.execute(update(front.Outbox).values(delivered_at=utcnow()))
-        front_office.add_document(ctx, db, applicant, db.get(front.Dossier, dossier.id), kind="complement",
-                                  filename="c.pdf", content=pdf_bytes(1_000))
+        front_office.add_document(
+            ctx,
+            db,
+            applicant,
+            db.get(front.Dossier, dossier.id),
+            kind="complement",
+            filename="c.pdf",
+            content=pdf_bytes(1_000),
+        )
     bridge = SyncBridge(ctx)
     assert bridge.run_once() == 0
     monkeypatch.setattr(bridge_module, "ORPHAN_AFTER", timedelta(0))

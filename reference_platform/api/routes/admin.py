@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -69,7 +68,7 @@ def set_clock(body: schemas.ClockIn, ctx: Context) -> schemas.ClockOut:
         "requestBody": {
             "required": True,
             "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
-            "description": "One JSON record a line: {\"type\": \"applicant\", …} or {\"type\": \"agent\", …}.",
+            "description": 'One JSON record a line: {"type": "applicant", …} or {"type": "agent", …}.',
         }
     },
 )
@@ -115,5 +114,3 @@ def _parse(raw: bytes, line_no: int) -> ApplicantSeed | AgentSeed:
 def sync_status(request: Request) -> dict[str, int]:
     """Messages still waiting to cross the seam (delayed ones included)."""
     return {"pending": request.app.state.bridge.pending()}
-
-

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
+from sqlalchemy.orm import Session
 
 from reference_platform.api import schemas, views
 from reference_platform.api.deps import Context, CurrentAgent
@@ -13,7 +14,6 @@ from reference_platform.domain import prefecture
 from reference_platform.domain.procedures import STATE_LABELS, DossierState, Procedure
 from reference_platform.errors import NotFound
 from reference_platform.storage import back
-from sqlalchemy.orm import Session
 
 router = APIRouter(prefix="/api/agent", tags=["préfecture"], responses=ERRORS)
 
@@ -30,12 +30,18 @@ def dossier_out(db: Session, dossier: back.DossierRecord) -> schemas.AgentDossie
     assert applicant is not None
     card = db.query(back.CardRecord).filter(back.CardRecord.dossier_id == dossier.id).one_or_none()
     return schemas.AgentDossierOut(
-        id=dossier.id, procedure=Procedure(dossier.procedure), state=dossier.state,
-        state_label=STATE_LABELS[DossierState(dossier.state)], details=dossier.details,
-        receipt_number=dossier.receipt_number, decision=dossier.decision,
+        id=dossier.id,
+        procedure=Procedure(dossier.procedure),
+        state=dossier.state,
+        state_label=STATE_LABELS[DossierState(dossier.state)],
+        details=dossier.details,
+        receipt_number=dossier.receipt_number,
+        decision=dossier.decision,
         documents=[views.document_out(d) for d in prefecture.documents_of(db, dossier)],
-        applicant_id=applicant.id, foreign_number=applicant.foreign_number,
-        applicant_name=f"{applicant.given_name} {applicant.family_name}", received_at=dossier.received_at,
+        applicant_id=applicant.id,
+        foreign_number=applicant.foreign_number,
+        applicant_name=f"{applicant.given_name} {applicant.family_name}",
+        received_at=dossier.received_at,
         requests=[views.request_out(r) for r in prefecture.requests_of(db, dossier)],
         card=views.card_out(card),
     )
@@ -55,8 +61,11 @@ def dossier(dossier_id: str, agent: CurrentAgent, ctx: Context) -> schemas.Agent
         return dossier_out(db, prefecture.get_dossier(db, agent, dossier_id))
 
 
-@router.get("/dossiers/{dossier_id}/documents/{document_id}/content", response_class=Response,
-            responses={200: {"content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}}}})
+@router.get(
+    "/dossiers/{dossier_id}/documents/{document_id}/content",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}}}},
+)
 def document_content(dossier_id: str, document_id: str, agent: CurrentAgent, ctx: Context) -> Response:
     with ctx.stores.back.read() as db:
         found = prefecture.get_dossier(db, agent, dossier_id)
@@ -74,8 +83,9 @@ def review(dossier_id: str, agent: CurrentAgent, ctx: Context) -> schemas.AgentD
         return dossier_out(db, found)
 
 
-@router.post("/dossiers/{dossier_id}/requests", status_code=status.HTTP_201_CREATED,
-             response_model=schemas.AgentRequestOut)
+@router.post(
+    "/dossiers/{dossier_id}/requests", status_code=status.HTTP_201_CREATED, response_model=schemas.AgentRequestOut
+)
 def request_complements(
     dossier_id: str, body: schemas.ComplementRequestIn, agent: CurrentAgent, ctx: Context
 ) -> schemas.AgentRequestOut:
@@ -125,7 +135,12 @@ def hand_over(card_id: str, agent: CurrentAgent, ctx: Context) -> schemas.AgentC
 
 def agent_card_out(card: back.CardRecord) -> schemas.AgentCardOut:
     return schemas.AgentCardOut(
-        id=card.id, kind=card.kind, motif=card.motif, valid_from=card.valid_from,
-        valid_until=card.valid_until, state=card.state,
-        applicant_id=card.applicant_id, dossier_id=card.dossier_id,
+        id=card.id,
+        kind=card.kind,
+        motif=card.motif,
+        valid_from=card.valid_from,
+        valid_until=card.valid_until,
+        state=card.state,
+        applicant_id=card.applicant_id,
+        dossier_id=card.dossier_id,
     )

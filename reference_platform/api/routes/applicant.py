@@ -22,8 +22,13 @@ RESET_ANSWER = (
 
 def set_session_cookie(response: Response, ctx: Context, token: str) -> None:
     response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="lax", secure=ctx.settings.secure_cookies,
-        max_age=ctx.settings.session_ttl_seconds, path="/",
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=ctx.settings.secure_cookies,
+        max_age=ctx.settings.session_ttl_seconds,
+        path="/",
     )
 
 
@@ -68,15 +73,16 @@ def procedures(applicant: CurrentApplicant, request: Request, ctx: Context) -> l
     with ctx.stores.front.read() as db:
         offers = front_office.list_procedures(ctx, db, applicant, route_of(request))
     return [
-        schemas.ProcedureOut(id=Procedure(o.id), label=o.label, available=o.available, reason=o.reason)
-        for o in offers
+        schemas.ProcedureOut(id=Procedure(o.id), label=o.label, available=o.available, reason=o.reason) for o in offers
     ]
 
 
 @router.get("/me/dossiers", response_model=list[schemas.DossierOut])
 def dossiers(applicant: CurrentApplicant, ctx: Context) -> list[schemas.DossierOut]:
     with ctx.stores.front.read() as db:
-        return [views.dossier_out(d, front_office.documents_of(db, d)) for d in front_office.list_dossiers(db, applicant)]
+        return [
+            views.dossier_out(d, front_office.documents_of(db, d)) for d in front_office.list_dossiers(db, applicant)
+        ]
 
 
 @router.post("/me/dossiers", status_code=status.HTTP_201_CREATED, response_model=schemas.DossierOut)
@@ -135,10 +141,14 @@ def receipt(dossier_id: str, applicant: CurrentApplicant, ctx: Context) -> schem
     with ctx.stores.front.read() as db:
         found = front_office.get_dossier(db, applicant, dossier_id)
     front_office.require_submitted(found)
-    assert found.receipt_number is not None and found.submitted_at is not None
+    assert found.receipt_number is not None
+    assert found.submitted_at is not None
     return schemas.ReceiptOut(
-        receipt_number=found.receipt_number, dossier_id=found.id, procedure=Procedure(found.procedure),
-        submitted_at=found.submitted_at, applicant=f"{applicant.given_name} {applicant.family_name}",
+        receipt_number=found.receipt_number,
+        dossier_id=found.id,
+        procedure=Procedure(found.procedure),
+        submitted_at=found.submitted_at,
+        applicant=f"{applicant.given_name} {applicant.family_name}",
         foreign_number=applicant.foreign_number,
         notice="Cette attestation de dépôt ne vaut pas preuve de la régularité du séjour.",
     )
@@ -151,6 +161,8 @@ def agent_requests(applicant: CurrentApplicant, ctx: Context) -> list[schemas.Ag
 
 
 @router.post("/me/requests/{request_id}/answer", response_model=schemas.AgentRequestOut)
-def answer(request_id: str, body: schemas.AnswerIn, applicant: CurrentApplicant, ctx: Context) -> schemas.AgentRequestOut:
+def answer(
+    request_id: str, body: schemas.AnswerIn, applicant: CurrentApplicant, ctx: Context
+) -> schemas.AgentRequestOut:
     with ctx.stores.front.write() as db:
         return views.request_out(front_office.answer_agent_request(ctx, db, applicant, request_id, body.answer))

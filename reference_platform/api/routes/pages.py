@@ -46,12 +46,21 @@ Csrf = Annotated[str, Depends(submitted_csrf)]
 
 def render(request: Request, ctx: Context, name: str, title: str, *, status: int = 200, **values: Any) -> HTMLResponse:
     nonce = request.cookies.get(CSRF_COOKIE) or new_token()
-    context = {"title": title, "csrf": csrf_token(ctx.settings.secret_key, nonce), "labels": LABELS,
-               "document_kinds": DOCUMENT_KINDS, "card_kinds": CARD_KINDS, "card_states": CARD_STATES,
-               "applicant": None, **values}
+    context = {
+        "title": title,
+        "csrf": csrf_token(ctx.settings.secret_key, nonce),
+        "labels": LABELS,
+        "document_kinds": DOCUMENT_KINDS,
+        "card_kinds": CARD_KINDS,
+        "card_states": CARD_STATES,
+        "applicant": None,
+        **values,
+    }
     response = templates.TemplateResponse(request, name, context, status_code=status)
     if request.cookies.get(CSRF_COOKIE) != nonce:
-        response.set_cookie(CSRF_COOKIE, nonce, httponly=True, samesite="strict", secure=ctx.settings.secure_cookies, path="/")
+        response.set_cookie(
+            CSRF_COOKIE, nonce, httponly=True, samesite="strict", secure=ctx.settings.secure_cookies, path="/"
+        )
     return response
 
 
@@ -68,13 +77,23 @@ def signed_in(request: Request, ctx: Context) -> Applicant:
 def refusal_page(request: Request, ctx: Context, error: DomainError, applicant: Applicant | None = None) -> Response:
     if isinstance(error, Unauthorized) and applicant is None and error.code != "bad_credentials":
         return RedirectResponse("/connexion", status_code=303)
-    return render(request, ctx, "erreur.html", "Démarche impossible", status=error.status,
-                  error=error.message, error_code=error.code, applicant=applicant)
+    return render(
+        request,
+        ctx,
+        "erreur.html",
+        "Démarche impossible",
+        status=error.status,
+        error=error.message,
+        error_code=error.code,
+        applicant=applicant,
+    )
 
 
 @router.get("/")
 def home(request: Request) -> RedirectResponse:
-    return RedirectResponse("/tableau-de-bord" if request.cookies.get(SESSION_COOKIE) else "/connexion", status_code=303)
+    return RedirectResponse(
+        "/tableau-de-bord" if request.cookies.get(SESSION_COOKIE) else "/connexion", status_code=303
+    )
 
 
 @router.get("/connexion", response_class=HTMLResponse)
@@ -83,14 +102,26 @@ def login_page(request: Request, ctx: Context) -> Response:
 
 
 @router.post("/connexion", response_class=HTMLResponse)
-def login_submit(request: Request, ctx: Context, csrf: Csrf,
-                 identifiant: Annotated[str, Form(max_length=254)], mot_de_passe: Annotated[str, Form(max_length=1024)]) -> Response:
+def login_submit(
+    request: Request,
+    ctx: Context,
+    csrf: Csrf,
+    identifiant: Annotated[str, Form(max_length=254)],
+    mot_de_passe: Annotated[str, Form(max_length=1024)],
+) -> Response:
     check_csrf(request, ctx, csrf)
     try:
         _, token = front_office.login(ctx, identifiant, mot_de_passe)
     except DomainError as error:
-        return render(request, ctx, "connexion.html", "Connexion à mon espace", status=error.status,
-                      error=error.message, error_code=error.code)
+        return render(
+            request,
+            ctx,
+            "connexion.html",
+            "Connexion à mon espace",
+            status=error.status,
+            error=error.message,
+            error_code=error.code,
+        )
     response = RedirectResponse("/tableau-de-bord", status_code=303)
     set_session_cookie(response, ctx, token)
     return response
@@ -114,7 +145,9 @@ def reset_page(request: Request, ctx: Context) -> Response:
 
 
 @router.post("/mot-de-passe-oublie", response_class=HTMLResponse)
-def reset_submit(request: Request, ctx: Context, csrf: Csrf, courriel: Annotated[str, Form(max_length=254)]) -> Response:
+def reset_submit(
+    request: Request, ctx: Context, csrf: Csrf, courriel: Annotated[str, Form(max_length=254)]
+) -> Response:
     check_csrf(request, ctx, csrf)
     with ctx.stores.front.write() as db:
         front_office.request_password_reset(ctx, db, courriel, route_of(request))
@@ -127,18 +160,37 @@ def new_password_page(request: Request, ctx: Context, jeton: str = "") -> Respon
 
 
 @router.post("/mot-de-passe/nouveau", response_class=HTMLResponse)
-def new_password_submit(request: Request, ctx: Context, csrf: Csrf, jeton: Annotated[str, Form(max_length=200)],
-                        mot_de_passe: Annotated[str, Form(max_length=1024)]) -> Response:
+def new_password_submit(
+    request: Request,
+    ctx: Context,
+    csrf: Csrf,
+    jeton: Annotated[str, Form(max_length=200)],
+    mot_de_passe: Annotated[str, Form(max_length=1024)],
+) -> Response:
     check_csrf(request, ctx, csrf)
     title = "Choisir un nouveau mot de passe"
     try:
         with ctx.stores.front.write() as db:
             front_office.confirm_password_reset(ctx, db, jeton, mot_de_passe)
     except DomainError as error:
-        return render(request, ctx, "mot_de_passe_nouveau.html", title, status=error.status, token=jeton,
-                      error=error.message, error_code=error.code)
-    return render(request, ctx, "mot_de_passe_nouveau.html", title, done=True,
-                  info="Votre mot de passe a été modifié. Vous pouvez vous connecter.")
+        return render(
+            request,
+            ctx,
+            "mot_de_passe_nouveau.html",
+            title,
+            status=error.status,
+            token=jeton,
+            error=error.message,
+            error_code=error.code,
+        )
+    return render(
+        request,
+        ctx,
+        "mot_de_passe_nouveau.html",
+        title,
+        done=True,
+        info="Votre mot de passe a été modifié. Vous pouvez vous connecter.",
+    )
 
 
 @router.get("/tableau-de-bord", response_class=HTMLResponse)
@@ -151,8 +203,16 @@ def dashboard(request: Request, ctx: Context) -> Response:
         card = front_office.current_card(db, applicant)
         dossiers = [views.dossier_out(d, []) for d in front_office.list_dossiers(db, applicant)]
         requests = front_office.list_agent_requests(db, applicant)
-    return render(request, ctx, "tableau_de_bord.html", "Tableau de bord", applicant=applicant, card=card,
-                  dossiers=dossiers, requests=requests)
+    return render(
+        request,
+        ctx,
+        "tableau_de_bord.html",
+        "Tableau de bord",
+        applicant=applicant,
+        card=card,
+        dossiers=dossiers,
+        requests=requests,
+    )
 
 
 @router.get("/demarches", response_class=HTMLResponse)
@@ -167,62 +227,90 @@ def procedures_page(request: Request, ctx: Context) -> Response:
 
 
 @router.post("/demarches", response_class=HTMLResponse)
-def procedures_submit(request: Request, ctx: Context, csrf: Csrf, demarche: Annotated[str, Form(max_length=40)],
-                      address: Annotated[str, Form(max_length=250)] = "", postcode: Annotated[str, Form(max_length=10)] = "",
-                      city: Annotated[str, Form(max_length=120)] = "") -> Response:
+def procedures_submit(
+    request: Request,
+    ctx: Context,
+    csrf: Csrf,
+    demarche: Annotated[str, Form(max_length=40)],
+    address: Annotated[str, Form(max_length=250)] = "",
+    postcode: Annotated[str, Form(max_length=10)] = "",
+    city: Annotated[str, Form(max_length=120)] = "",
+) -> Response:
     check_csrf(request, ctx, csrf)
+    applicant: Applicant | None = None
     try:
         applicant = signed_in(request, ctx)
         procedure = Procedure(demarche) if demarche in Procedure.__members__.values() else None
         if procedure is None:
             raise DomainError("procedure_unavailable", "Cette démarche n'est pas disponible.")
-        details = {"address": address, "postcode": postcode, "city": city} if procedure is Procedure.ADDRESS_CHANGE else {}
+        details = (
+            {"address": address, "postcode": postcode, "city": city} if procedure is Procedure.ADDRESS_CHANGE else {}
+        )
         with ctx.stores.front.write() as db:
             dossier = front_office.create_dossier(ctx, db, applicant, procedure, details, route_of(request))
     except DomainError as error:
-        return refusal_page(request, ctx, error, locals().get("applicant"))
+        return refusal_page(request, ctx, error, applicant)
     return RedirectResponse(f"/dossiers/{dossier.id}", status_code=303)
 
 
 @router.get("/dossiers/{dossier_id}", response_class=HTMLResponse)
 def dossier_page(dossier_id: str, request: Request, ctx: Context) -> Response:
+    applicant: Applicant | None = None
     try:
         applicant = signed_in(request, ctx)
         with ctx.stores.front.read() as db:
             found = front_office.get_dossier(db, applicant, dossier_id)
             dossier = views.dossier_out(found, front_office.documents_of(db, found))
     except DomainError as error:
-        return refusal_page(request, ctx, error, locals().get("applicant"))
+        return refusal_page(request, ctx, error, applicant)
     uploadable = dossier.state in ("draft", "submitted", "under_review", "complement_requested")
-    return render(request, ctx, "dossier.html", f"Suivi du dossier — {LABELS[dossier.procedure]}", applicant=applicant,
-                  dossier=dossier, uploadable=uploadable, max_mb=ctx.settings.upload_max_bytes // 1_000_000)
+    return render(
+        request,
+        ctx,
+        "dossier.html",
+        f"Suivi du dossier — {LABELS[dossier.procedure]}",
+        applicant=applicant,
+        dossier=dossier,
+        uploadable=uploadable,
+        max_size=front_office.size_label(ctx.settings.upload_max_bytes),
+    )
 
 
 @router.post("/dossiers/{dossier_id}/pieces", response_class=HTMLResponse)
-def upload_submit(dossier_id: str, request: Request, ctx: Context, csrf: Csrf, kind: Annotated[str, Form(max_length=40)],
-                  file: Annotated[UploadFile, File()]) -> Response:
+def upload_submit(
+    dossier_id: str,
+    request: Request,
+    ctx: Context,
+    csrf: Csrf,
+    kind: Annotated[str, Form(max_length=40)],
+    file: Annotated[UploadFile, File()],
+) -> Response:
     check_csrf(request, ctx, csrf)
+    applicant: Applicant | None = None
     try:
         applicant = signed_in(request, ctx)
         content = file.file.read(ctx.settings.upload_max_bytes + 1)
         with ctx.stores.front.write() as db:
             found = front_office.get_dossier(db, applicant, dossier_id)
-            front_office.add_document(ctx, db, applicant, found, kind=kind, filename=file.filename or "piece", content=content)
+            front_office.add_document(
+                ctx, db, applicant, found, kind=kind, filename=file.filename or "piece", content=content
+            )
     except DomainError as error:
-        return refusal_page(request, ctx, error, locals().get("applicant"))
+        return refusal_page(request, ctx, error, applicant)
     return RedirectResponse(f"/dossiers/{dossier_id}", status_code=303)
 
 
 @router.post("/dossiers/{dossier_id}/depot", response_class=HTMLResponse)
 def submit_page(dossier_id: str, request: Request, ctx: Context, csrf: Csrf) -> Response:
     check_csrf(request, ctx, csrf)
+    applicant: Applicant | None = None
     try:
         applicant = signed_in(request, ctx)
         with ctx.stores.front.write() as db:
             found = front_office.get_dossier(db, applicant, dossier_id)
             front_office.submit_dossier(ctx, db, applicant, found, route_of(request))
     except DomainError as error:
-        return refusal_page(request, ctx, error, locals().get("applicant"))
+        return refusal_page(request, ctx, error, applicant)
     return RedirectResponse(f"/dossiers/{dossier_id}/attestation", status_code=303)
 
 
@@ -230,21 +318,25 @@ def submit_page(dossier_id: str, request: Request, ctx: Context, csrf: Csrf) -> 
 def receipt_page(dossier_id: str, request: Request, ctx: Context) -> Response:
     from reference_platform.api.routes.applicant import receipt
 
+    applicant: Applicant | None = None
     try:
         applicant = signed_in(request, ctx)
         found = receipt(dossier_id, applicant, ctx)
     except DomainError as error:
-        return refusal_page(request, ctx, error, locals().get("applicant"))
+        return refusal_page(request, ctx, error, applicant)
     return render(request, ctx, "attestation.html", "Attestation de dépôt", applicant=applicant, receipt=found)
 
 
 @router.post("/demandes/{request_id}/reponse", response_class=HTMLResponse)
-def answer_submit(request_id: str, request: Request, ctx: Context, csrf: Csrf, reponse: Annotated[str, Form(max_length=5000)]) -> Response:
+def answer_submit(
+    request_id: str, request: Request, ctx: Context, csrf: Csrf, reponse: Annotated[str, Form(max_length=5000)]
+) -> Response:
     check_csrf(request, ctx, csrf)
+    applicant: Applicant | None = None
     try:
         applicant = signed_in(request, ctx)
         with ctx.stores.front.write() as db:
             front_office.answer_agent_request(ctx, db, applicant, request_id, reponse)
     except DomainError as error:
-        return refusal_page(request, ctx, error, locals().get("applicant"))
+        return refusal_page(request, ctx, error, applicant)
     return RedirectResponse("/tableau-de-bord", status_code=303)

@@ -41,6 +41,9 @@ def platform_serve(
         "var/platform"
     ),
     public_url: Annotated[str | None, typer.Option(help="Base URL written into e-mailed links.")] = None,
+    worker_threads: Annotated[
+        int, typer.Option(help="Threads serving requests (more is not faster under the GIL).")
+    ] = 8,
 ) -> None:
     """Serve the reference platform (JSON API, French pages, admin API, /metrics)."""
     from reference_platform.app import build_context
@@ -58,6 +61,7 @@ def platform_serve(
             "smtp_port": smtp_port,
             "public_url": public_url,
             "faults_file": _profile_path(faults) if faults else None,
+            "worker_threads": worker_threads,
         }
         if admin_token:
             options["admin_token"] = admin_token

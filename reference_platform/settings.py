@@ -56,6 +56,9 @@ class Settings(BaseModel):
     sync_interval_seconds: float = Field(0.05, gt=0)
     mail_interval_seconds: float = Field(0.05, gt=0)
     fault_seed: int | None = None
+    # Request handlers run in a thread pool; under the GIL more threads mean more hand-offs and
+    # a slower holder of SQLite's write lock, not more throughput (see benchmarks/).
+    worker_threads: int = Field(8, ge=1, le=256)
     secure_cookies: bool = False
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "warning"
 

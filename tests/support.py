@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import os
 import signal
 import socket
@@ -107,9 +106,9 @@ class PlatformProcess:
     smtp_port: int
     database_url: str | None = None
     faults: str | None = None
+    extra: list[str] = field(default_factory=list)
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
-    log: io.BytesIO = field(default_factory=io.BytesIO)
 
     @property
     def url(self) -> str:
@@ -135,7 +134,7 @@ class PlatformProcess:
             cmd += ["--database-url", self.database_url]
         if self.faults:
             cmd += ["--faults", self.faults]
-        return cmd
+        return cmd + self.extra
 
     def start(self, timeout: float = 20.0) -> None:
         self.port = free_port()

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import filetype
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from reference_platform.context import PlatformContext
@@ -51,6 +51,22 @@ from reference_platform.storage.front import (
     ResetToken,
 )
 from reference_platform.storage.front import Session as LoginSession
+
+# The queries on every request's path are built once: SQLAlchemy memoizes a statement's cache
+# key, so a prebuilt statement skips construction and key generation (about 40 % of a read).
+SESSION_APPLICANT = (
+    select(Applicant)
+    .join(LoginSession, LoginSession.applicant_id == Applicant.id)
+    .where(LoginSession.token_hash == bindparam("token_hash"), LoginSession.expires_at > bindparam("now"))
+)
+CURRENT_CARD = (
+    select(Card).where(Card.applicant_id == bindparam("applicant")).order_by(Card.valid_until.desc()).limit(1)
+)
+OPEN_DOSSIER = (
+    select(Dossier)
+    .where(Dossier.applicant_id == bindparam("applicant"), Dossier.state.in_([s.value for s in IN_PROGRESS]))
+    .limit(1)
+)
 
 ACCEPTED_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 SESSION_EXPIRED = "Votre session a expiré. Veuillez vous reconnecter."
@@ -118,11 +134,7 @@ def authenticate(ctx: PlatformContext, db: Session, token: str | None, route: st
         raise Unauthorized("not_authenticated", "Veuillez vous connecter.")
     hashed = token_hash(token)
     # One query on every authenticated request: the session and its applicant together.
-    applicant = db.scalar(
-        select(Applicant)
-        .join(LoginSession, LoginSession.applicant_id == Applicant.id)
-        .where(LoginSession.token_hash == hashed, LoginSession.expires_at > utcnow())
-    )
+    applicant = db.scalar(SESSION_APPLICANT, {"token_hash": hashed, "now": utcnow()})
     if applicant is None:
         raise Unauthorized("session_expired", SESSION_EXPIRED)
     if ctx.faults.fire("session_drop", route=route, applicant=applicant.id):
@@ -230,15 +242,11 @@ class ProcedureOffer:
 
 
 def current_card(db: Session, applicant: Applicant) -> Card | None:
-    return db.scalar(select(Card).where(Card.applicant_id == applicant.id).order_by(Card.valid_until.desc()).limit(1))
+    return db.scalar(CURRENT_CARD, {"applicant": applicant.id})
 
 
 def open_dossier(db: Session, applicant: Applicant) -> Dossier | None:
-    return db.scalar(
-        select(Dossier)
-        .where(Dossier.applicant_id == applicant.id, Dossier.state.in_([s.value for s in IN_PROGRESS]))
-        .limit(1)
-    )
+    return db.scalar(OPEN_DOSSIER, {"applicant": applicant.id})
 
 
 @dataclass(frozen=True)

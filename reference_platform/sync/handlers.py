@@ -62,7 +62,7 @@ def dossier_submitted(ctx: PlatformContext, db: Session, payload: dict[str, Any]
     )
     db.flush()
     for document in payload["documents"]:
-        _receive_document(ctx, db, "dossier.submitted", payload, payload["id"], document)
+        _receive_document(ctx, db, "dossier.submitted", payload, payload["id"], document, new_dossier=True)
 
 
 @handles("document.added")
@@ -73,9 +73,17 @@ def document_added(ctx: PlatformContext, db: Session, payload: dict[str, Any]) -
 
 
 def _receive_document(
-    ctx: PlatformContext, db: Session, kind: str, payload: dict[str, Any], dossier_id: str, document: dict[str, Any]
+    ctx: PlatformContext,
+    db: Session,
+    kind: str,
+    payload: dict[str, Any],
+    dossier_id: str,
+    document: dict[str, Any],
+    *,
+    new_dossier: bool = False,
 ) -> None:
-    if db.get(back.DocumentRecord, document["id"]) is not None:
+    # A document of a dossier created by this very message cannot be there yet.
+    if not new_dossier and db.get(back.DocumentRecord, document["id"]) is not None:
         return
     if _fires(ctx, "document_lost", kind, payload, document["id"]):
         return

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 
 from reference_platform.context import PlatformContext
 from reference_platform.domain import front_office, prefecture
@@ -18,6 +18,9 @@ from reference_platform.storage.back import Agent
 from reference_platform.storage.front import Applicant
 
 SESSION_COOKIE = "anef_session"
+
+ObjectId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="an identifier given by the platform")]
+"""Every object's id (dossier, document, request, card) is 32 lowercase hex digits."""
 
 
 def get_context(request: Request) -> PlatformContext:

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
 from reference_platform.domain.procedures import Procedure
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL cannot store NUL in text; SQLite can. Refuse it at the edge on both.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+"""Free text from a user: any character but NUL."""
 
 
 class Body(BaseModel):
@@ -25,13 +36,13 @@ class ErrorBody(Body):
 
 
 class Credentials(Body):
-    identifier: str = Field(min_length=1, max_length=254, description="e-mail or foreign-national number")
-    password: str = Field(min_length=1, max_length=1024)
+    identifier: Text = Field(min_length=1, max_length=254, description="e-mail or foreign-national number")
+    password: Text = Field(min_length=1, max_length=1024)
 
 
 class AgentCredentials(Body):
-    login: str = Field(min_length=1, max_length=120)
-    password: str = Field(min_length=1, max_length=1024)
+    login: Text = Field(min_length=1, max_length=120)
+    password: Text = Field(min_length=1, max_length=1024)
 
 
 class LoginResult(Body):
@@ -45,8 +56,8 @@ class ResetRequest(Body):
 
 
 class ResetConfirm(Body):
-    token: str = Field(min_length=1, max_length=200)
-    password: str = Field(min_length=1, max_length=1024)
+    token: Text = Field(min_length=1, max_length=200)
+    password: Text = Field(min_length=1, max_length=1024)
 
 
 class Message(Body):
@@ -86,7 +97,7 @@ class ProcedureOut(Body):
 
 class DossierCreate(Body):
     procedure: Procedure
-    details: dict[str, str] = Field(default_factory=dict, description="address_change: address, postcode, city")
+    details: dict[Text, Text] = Field(default_factory=dict, description="address_change: address, postcode, city")
 
 
 class DocumentOut(Body):
@@ -135,7 +146,7 @@ class ReceiptOut(Body):
 
 
 class AnswerIn(Body):
-    answer: str = Field(min_length=1, max_length=5000)
+    answer: Text = Field(min_length=1, max_length=5000)
 
 
 class AgentDossierOut(DossierOut):
@@ -148,7 +159,7 @@ class AgentDossierOut(DossierOut):
 
 
 class ComplementRequestIn(Body):
-    message: str = Field(min_length=1, max_length=5000)
+    message: Text = Field(min_length=1, max_length=5000)
 
 
 class DecisionIn(Body):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, TypeAdapter, model_validator
 from sqlalchemy import insert, select
@@ -24,8 +24,19 @@ def stable_id(*parts: str) -> str:
     return uuid.uuid5(NAMESPACE, "\0".join(parts)).hex
 
 
+def _refuse_nul(data: Any) -> Any:
+    """PostgreSQL cannot store NUL in text; refuse it in any field of a record."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(value, str) and "\x00" in value:
+                raise ValueError(f"{key}: must not contain NUL characters")
+    return data
+
+
 class CardSeed(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    _no_nul = model_validator(mode="before")(_refuse_nul)
 
     kind: str = Field(min_length=1, max_length=40)
     motif: str = Field(min_length=1, max_length=60)
@@ -42,6 +53,8 @@ class CardSeed(BaseModel):
 
 class ApplicantSeed(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    _no_nul = model_validator(mode="before")(_refuse_nul)
 
     type: Literal["applicant"]
     foreign_number: str = Field(pattern=r"^\d{10}$")
@@ -67,6 +80,8 @@ class ApplicantSeed(BaseModel):
 
 class AgentSeed(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    _no_nul = model_validator(mode="before")(_refuse_nul)
 
     type: Literal["agent"]
     login: str = Field(min_length=1, max_length=120, pattern=r"^[a-z0-9._@-]+$")

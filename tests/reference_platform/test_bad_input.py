@@ -24,6 +24,8 @@ from tests.support import (
     wait_until,
 )
 
+UNKNOWN_ID = "0" * 32  # well-formed, so the body is what is judged
+
 SEAM_DEADLINE = 5.0
 
 
@@ -82,21 +84,27 @@ REQUESTS: list[tuple[str, str, str, dict[str, Any], str]] = [
         {"json": {"procedure": "address_change", "details": {"postcode": 75011}}},
         "body.details.postcode",
     ),
-    ("applicant", "POST", "/api/me/dossiers/x/documents", {"data": {"kind": "passport"}}, "body.file"),
+    ("applicant", "POST", f"/api/me/dossiers/{UNKNOWN_ID}/documents", {"data": {"kind": "passport"}}, "body.file"),
     (
         "applicant",
         "POST",
-        "/api/me/dossiers/x/documents",
+        f"/api/me/dossiers/{UNKNOWN_ID}/documents",
         {"files": {"file": ("p.pdf", b"%PDF-1.4", "application/pdf")}},
         "body.kind",
     ),
-    ("applicant", "POST", "/api/me/requests/x/answer", {"json": {"answer": 42}}, "body.answer"),
-    ("applicant", "POST", "/api/me/requests/x/answer", {"json": {}}, "body.answer"),
+    ("applicant", "POST", f"/api/me/requests/{UNKNOWN_ID}/answer", {"json": {"answer": 42}}, "body.answer"),
+    ("applicant", "POST", f"/api/me/requests/{UNKNOWN_ID}/answer", {"json": {}}, "body.answer"),
     ("agent", "GET", "/api/agent/queue?limit=beaucoup", {}, "query.limit"),
     ("agent", "GET", "/api/agent/queue?limit=0", {}, "query.limit"),
     ("agent", "GET", "/api/agent/cards?state=perdu", {}, "query.state"),
-    ("agent", "POST", "/api/agent/dossiers/x/decision", {"json": {"decision": "peut-etre"}}, "body.decision"),
-    ("agent", "POST", "/api/agent/dossiers/x/requests", {"json": {"message": ""}}, "body.message"),
+    (
+        "agent",
+        "POST",
+        f"/api/agent/dossiers/{UNKNOWN_ID}/decision",
+        {"json": {"decision": "peut-etre"}},
+        "body.decision",
+    ),
+    ("agent", "POST", f"/api/agent/dossiers/{UNKNOWN_ID}/requests", {"json": {"message": ""}}, "body.message"),
     ("admin", "PUT", "/_admin/clock", {"json": {"today": "demain"}}, "body.today"),
     ("admin", "GET", "/_admin/ledger?since=hier", {}, "query.since"),
 ]

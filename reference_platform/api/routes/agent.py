@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.orm import Session
 
 from reference_platform.api import schemas, views
-from reference_platform.api.deps import Context, CurrentAgent
+from reference_platform.api.deps import Context, CurrentAgent, ObjectId
 from reference_platform.api.routes import ERRORS
 from reference_platform.domain import prefecture
 from reference_platform.domain.procedures import STATE_LABELS, DossierState, Procedure
@@ -56,7 +56,7 @@ def queue(
 
 
 @router.get("/dossiers/{dossier_id}", response_model=schemas.AgentDossierOut)
-def dossier(dossier_id: str, agent: CurrentAgent, ctx: Context) -> schemas.AgentDossierOut:
+def dossier(dossier_id: ObjectId, agent: CurrentAgent, ctx: Context) -> schemas.AgentDossierOut:
     with ctx.stores.back.read() as db:
         return dossier_out(db, prefecture.get_dossier(db, agent, dossier_id))
 
@@ -66,7 +66,7 @@ def dossier(dossier_id: str, agent: CurrentAgent, ctx: Context) -> schemas.Agent
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}}}},
 )
-def document_content(dossier_id: str, document_id: str, agent: CurrentAgent, ctx: Context) -> Response:
+def document_content(dossier_id: ObjectId, document_id: ObjectId, agent: CurrentAgent, ctx: Context) -> Response:
     with ctx.stores.back.read() as db:
         found = prefecture.get_dossier(db, agent, dossier_id)
         document = db.get(back.DocumentRecord, document_id)
@@ -76,7 +76,7 @@ def document_content(dossier_id: str, document_id: str, agent: CurrentAgent, ctx
 
 
 @router.post("/dossiers/{dossier_id}/review", response_model=schemas.AgentDossierOut)
-def review(dossier_id: str, agent: CurrentAgent, ctx: Context) -> schemas.AgentDossierOut:
+def review(dossier_id: ObjectId, agent: CurrentAgent, ctx: Context) -> schemas.AgentDossierOut:
     with ctx.stores.back.write() as db:
         found = prefecture.get_dossier(db, agent, dossier_id)
         prefecture.start_review(ctx, db, found)
@@ -87,7 +87,7 @@ def review(dossier_id: str, agent: CurrentAgent, ctx: Context) -> schemas.AgentD
     "/dossiers/{dossier_id}/requests", status_code=status.HTTP_201_CREATED, response_model=schemas.AgentRequestOut
 )
 def request_complements(
-    dossier_id: str, body: schemas.ComplementRequestIn, agent: CurrentAgent, ctx: Context
+    dossier_id: ObjectId, body: schemas.ComplementRequestIn, agent: CurrentAgent, ctx: Context
 ) -> schemas.AgentRequestOut:
     with ctx.stores.back.write() as db:
         found = prefecture.get_dossier(db, agent, dossier_id)
@@ -95,7 +95,9 @@ def request_complements(
 
 
 @router.post("/dossiers/{dossier_id}/decision", response_model=schemas.AgentDossierOut)
-def decide(dossier_id: str, body: schemas.DecisionIn, agent: CurrentAgent, ctx: Context) -> schemas.AgentDossierOut:
+def decide(
+    dossier_id: ObjectId, body: schemas.DecisionIn, agent: CurrentAgent, ctx: Context
+) -> schemas.AgentDossierOut:
     with ctx.stores.back.write() as db:
         found = prefecture.get_dossier(db, agent, dossier_id)
         prefecture.decide(ctx, db, found, body.decision)
@@ -103,14 +105,14 @@ def decide(dossier_id: str, body: schemas.DecisionIn, agent: CurrentAgent, ctx: 
 
 
 @router.post("/dossiers/{dossier_id}/card/produce", response_model=schemas.AgentCardOut)
-def produce_card(dossier_id: str, agent: CurrentAgent, ctx: Context) -> schemas.AgentCardOut:
+def produce_card(dossier_id: ObjectId, agent: CurrentAgent, ctx: Context) -> schemas.AgentCardOut:
     with ctx.stores.back.write() as db:
         found = prefecture.get_dossier(db, agent, dossier_id)
         return agent_card_out(prefecture.produce_card(ctx, db, found, ctx.clock.today()))
 
 
 @router.post("/dossiers/{dossier_id}/card/available", response_model=schemas.AgentCardOut)
-def card_available(dossier_id: str, agent: CurrentAgent, ctx: Context) -> schemas.AgentCardOut:
+def card_available(dossier_id: ObjectId, agent: CurrentAgent, ctx: Context) -> schemas.AgentCardOut:
     with ctx.stores.back.write() as db:
         found = prefecture.get_dossier(db, agent, dossier_id)
         return agent_card_out(prefecture.make_card_available(ctx, db, found))
@@ -128,7 +130,7 @@ def cards(
 
 
 @router.post("/cards/{card_id}/handover", response_model=schemas.AgentCardOut)
-def hand_over(card_id: str, agent: CurrentAgent, ctx: Context) -> schemas.AgentCardOut:
+def hand_over(card_id: ObjectId, agent: CurrentAgent, ctx: Context) -> schemas.AgentCardOut:
     with ctx.stores.back.write() as db:
         return agent_card_out(prefecture.hand_over(ctx, db, agent, card_id))
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
 
 from reference_platform.api import schemas, views
-from reference_platform.api.deps import SESSION_COOKIE, Context, CurrentApplicant, bearer_or_cookie, route_of
+from reference_platform.api.deps import SESSION_COOKIE, Context, CurrentApplicant, ObjectId, bearer_or_cookie, route_of
 from reference_platform.api.routes import ERRORS
 from reference_platform.domain import front_office
 from reference_platform.domain.procedures import Procedure
@@ -95,14 +95,14 @@ def create_dossier(
 
 
 @router.get("/me/dossiers/{dossier_id}", response_model=schemas.DossierOut)
-def dossier(dossier_id: str, applicant: CurrentApplicant, ctx: Context) -> schemas.DossierOut:
+def dossier(dossier_id: ObjectId, applicant: CurrentApplicant, ctx: Context) -> schemas.DossierOut:
     with ctx.stores.front.read() as db:
         found = front_office.get_dossier(db, applicant, dossier_id)
         return views.dossier_out(found, front_office.documents_of(db, found))
 
 
 @router.delete("/me/dossiers/{dossier_id}", response_model=schemas.DossierOut)
-def cancel_dossier(dossier_id: str, applicant: CurrentApplicant, ctx: Context) -> schemas.DossierOut:
+def cancel_dossier(dossier_id: ObjectId, applicant: CurrentApplicant, ctx: Context) -> schemas.DossierOut:
     with ctx.stores.front.write() as db:
         found = front_office.get_dossier(db, applicant, dossier_id)
         front_office.cancel_draft(db, found)
@@ -113,7 +113,7 @@ def cancel_dossier(dossier_id: str, applicant: CurrentApplicant, ctx: Context) -
     "/me/dossiers/{dossier_id}/documents", status_code=status.HTTP_201_CREATED, response_model=schemas.DocumentOut
 )
 def upload(
-    dossier_id: str,
+    dossier_id: ObjectId,
     kind: Annotated[str, Form(max_length=40)],
     file: Annotated[UploadFile, File()],
     applicant: CurrentApplicant,
@@ -129,7 +129,7 @@ def upload(
 
 
 @router.post("/me/dossiers/{dossier_id}/submit", response_model=schemas.DossierOut)
-def submit(dossier_id: str, applicant: CurrentApplicant, request: Request, ctx: Context) -> schemas.DossierOut:
+def submit(dossier_id: ObjectId, applicant: CurrentApplicant, request: Request, ctx: Context) -> schemas.DossierOut:
     with ctx.stores.front.write() as db:
         found = front_office.get_dossier(db, applicant, dossier_id)
         front_office.submit_dossier(ctx, db, applicant, found, route_of(request))
@@ -137,7 +137,7 @@ def submit(dossier_id: str, applicant: CurrentApplicant, request: Request, ctx: 
 
 
 @router.get("/me/dossiers/{dossier_id}/receipt", response_model=schemas.ReceiptOut)
-def receipt(dossier_id: str, applicant: CurrentApplicant, ctx: Context) -> schemas.ReceiptOut:
+def receipt(dossier_id: ObjectId, applicant: CurrentApplicant, ctx: Context) -> schemas.ReceiptOut:
     with ctx.stores.front.read() as db:
         found = front_office.get_dossier(db, applicant, dossier_id)
     front_office.require_submitted(found)
@@ -162,7 +162,7 @@ def agent_requests(applicant: CurrentApplicant, ctx: Context) -> list[schemas.Ag
 
 @router.post("/me/requests/{request_id}/answer", response_model=schemas.AgentRequestOut)
 def answer(
-    request_id: str, body: schemas.AnswerIn, applicant: CurrentApplicant, ctx: Context
+    request_id: ObjectId, body: schemas.AnswerIn, applicant: CurrentApplicant, ctx: Context
 ) -> schemas.AgentRequestOut:
     with ctx.stores.front.write() as db:
         return views.request_out(front_office.answer_agent_request(ctx, db, applicant, request_id, body.answer))

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from reference_platform.api import views
-from reference_platform.api.deps import SESSION_COOKIE, Context, bearer_or_cookie, route_of
+from reference_platform.api.deps import SESSION_COOKIE, Context, ObjectId, bearer_or_cookie, route_of
 from reference_platform.api.routes.applicant import RESET_ANSWER, set_session_cookie
 from reference_platform.domain import front_office
 from reference_platform.domain.procedures import DOCUMENT_KINDS, LABELS, Procedure
@@ -26,6 +26,7 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parents[2] / "templates")
 
 CSRF_COOKIE = "anef_csrf"
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL cannot store NUL in text
 CARD_KINDS = {
     "carte_temporaire": "Carte de séjour temporaire",
     "carte_pluriannuelle": "Carte de séjour pluriannuelle",
@@ -106,8 +107,8 @@ def login_submit(
     request: Request,
     ctx: Context,
     csrf: Csrf,
-    identifiant: Annotated[str, Form(max_length=254)],
-    mot_de_passe: Annotated[str, Form(max_length=1024)],
+    identifiant: Annotated[str, Form(max_length=254, pattern=NO_NUL)],
+    mot_de_passe: Annotated[str, Form(max_length=1024, pattern=NO_NUL)],
 ) -> Response:
     check_csrf(request, ctx, csrf)
     try:
@@ -146,7 +147,7 @@ def reset_page(request: Request, ctx: Context) -> Response:
 
 @router.post("/mot-de-passe-oublie", response_class=HTMLResponse)
 def reset_submit(
-    request: Request, ctx: Context, csrf: Csrf, courriel: Annotated[str, Form(max_length=254)]
+    request: Request, ctx: Context, csrf: Csrf, courriel: Annotated[str, Form(max_length=254, pattern=NO_NUL)]
 ) -> Response:
     check_csrf(request, ctx, csrf)
     with ctx.stores.front.write() as db:
@@ -164,8 +165,8 @@ def new_password_submit(
     request: Request,
     ctx: Context,
     csrf: Csrf,
-    jeton: Annotated[str, Form(max_length=200)],
-    mot_de_passe: Annotated[str, Form(max_length=1024)],
+    jeton: Annotated[str, Form(max_length=200, pattern=NO_NUL)],
+    mot_de_passe: Annotated[str, Form(max_length=1024, pattern=NO_NUL)],
 ) -> Response:
     check_csrf(request, ctx, csrf)
     title = "Choisir un nouveau mot de passe"
@@ -231,10 +232,10 @@ def procedures_submit(
     request: Request,
     ctx: Context,
     csrf: Csrf,
-    demarche: Annotated[str, Form(max_length=40)],
-    address: Annotated[str, Form(max_length=250)] = "",
-    postcode: Annotated[str, Form(max_length=10)] = "",
-    city: Annotated[str, Form(max_length=120)] = "",
+    demarche: Annotated[str, Form(max_length=40, pattern=NO_NUL)],
+    address: Annotated[str, Form(max_length=250, pattern=NO_NUL)] = "",
+    postcode: Annotated[str, Form(max_length=10, pattern=NO_NUL)] = "",
+    city: Annotated[str, Form(max_length=120, pattern=NO_NUL)] = "",
 ) -> Response:
     check_csrf(request, ctx, csrf)
     applicant: Applicant | None = None
@@ -254,7 +255,7 @@ def procedures_submit(
 
 
 @router.get("/dossiers/{dossier_id}", response_class=HTMLResponse)
-def dossier_page(dossier_id: str, request: Request, ctx: Context) -> Response:
+def dossier_page(dossier_id: ObjectId, request: Request, ctx: Context) -> Response:
     applicant: Applicant | None = None
     try:
         applicant = signed_in(request, ctx)
@@ -278,11 +279,11 @@ def dossier_page(dossier_id: str, request: Request, ctx: Context) -> Response:
 
 @router.post("/dossiers/{dossier_id}/pieces", response_class=HTMLResponse)
 def upload_submit(
-    dossier_id: str,
+    dossier_id: ObjectId,
     request: Request,
     ctx: Context,
     csrf: Csrf,
-    kind: Annotated[str, Form(max_length=40)],
+    kind: Annotated[str, Form(max_length=40, pattern=NO_NUL)],
     file: Annotated[UploadFile, File()],
 ) -> Response:
     check_csrf(request, ctx, csrf)
@@ -301,7 +302,7 @@ def upload_submit(
 
 
 @router.post("/dossiers/{dossier_id}/depot", response_class=HTMLResponse)
-def submit_page(dossier_id: str, request: Request, ctx: Context, csrf: Csrf) -> Response:
+def submit_page(dossier_id: ObjectId, request: Request, ctx: Context, csrf: Csrf) -> Response:
     check_csrf(request, ctx, csrf)
     applicant: Applicant | None = None
     try:
@@ -315,7 +316,7 @@ def submit_page(dossier_id: str, request: Request, ctx: Context, csrf: Csrf) -> 
 
 
 @router.get("/dossiers/{dossier_id}/attestation", response_class=HTMLResponse)
-def receipt_page(dossier_id: str, request: Request, ctx: Context) -> Response:
+def receipt_page(dossier_id: ObjectId, request: Request, ctx: Context) -> Response:
     from reference_platform.api.routes.applicant import receipt
 
     applicant: Applicant | None = None
@@ -329,7 +330,11 @@ def receipt_page(dossier_id: str, request: Request, ctx: Context) -> Response:
 
 @router.post("/demandes/{request_id}/reponse", response_class=HTMLResponse)
 def answer_submit(
-    request_id: str, request: Request, ctx: Context, csrf: Csrf, reponse: Annotated[str, Form(max_length=5000)]
+    request_id: ObjectId,
+    request: Request,
+    ctx: Context,
+    csrf: Csrf,
+    reponse: Annotated[str, Form(max_length=5000, pattern=NO_NUL)],
 ) -> Response:
     check_csrf(request, ctx, csrf)
     applicant: Applicant | None = None

@@ -1,0 +1,118 @@
+"""The oracle: what is true about each applicant, as the harness made it happen.
+
+It starts from the generated population and changes only when a journey step really
+succeeded (the harness saw the effect where it must be). Detection compares what the platform
+says with this truth; the platform's fault ledger is never consulted.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from synthetic_users.population import Applicant, Population
+
+
+@dataclass
+class DossierTruth:
+    procedure: str
+    state: str
+    receipt_number: str | None = None
+    documents: dict[str, str] = field(default_factory=dict)  # document id → SHA-256
+
+
+@dataclass
+class Truth:
+    """One applicant's true administrative state."""
+
+    card_state: str
+    password: str
+    email_bounces: bool
+    card_id: str | None = None
+    dossiers: dict[str, DossierTruth] = field(default_factory=dict)
+    pending_requests: set[str] = field(default_factory=set)
+
+    @property
+    def open_dossiers(self) -> list[str]:
+        """Dossiers filed and not finished: what makes "a request is already under review" true."""
+        finished = {"draft", "refused", "handed_over", "closed"}
+        return [key for key, d in self.dossiers.items() if d.state not in finished]
+
+
+class Oracle:
+    """Truth per applicant, created lazily from the population; thread-safe."""
+
+    def __init__(self, population: Population) -> None:
+        self.population = population
+        self._truths: dict[int, Truth] = {}
+        self._lock = threading.Lock()
+
+    def truth(self, index: int) -> Truth:
+        with self._lock:
+            found = self._truths.get(index)
+            if found is None:
+                applicant: Applicant = self.population.applicant(index)
+                found = Truth(
+                    card_state=applicant.card.state, password=applicant.password, email_bounces=applicant.email_bounces
+                )
+                self._truths[index] = found
+            return found
+
+    # Updates, each after a step whose effect the harness has seen.
+
+    def password_changed(self, index: int, password: str) -> None:
+        self.truth(index).password = password
+
+    def card_handed_over(self, index: int, card_id: str | None = None) -> None:
+        truth = self.truth(index)
+        truth.card_state = "handed_over"
+        truth.card_id = card_id or truth.card_id
+
+    def dossier_created(self, index: int, dossier_id: str, procedure: str) -> None:
+        self.truth(index).dossiers[dossier_id] = DossierTruth(procedure=procedure, state="draft")
+
+    def document_sent(self, index: int, dossier_id: str, document_id: str, sha256: str) -> None:
+        self.truth(index).dossiers[dossier_id].documents[document_id] = sha256
+
+    def dossier_state(self, index: int, dossier_id: str, state: str, receipt_number: str | None = None) -> None:
+        dossier = self.truth(index).dossiers[dossier_id]
+        dossier.state = state
+        dossier.receipt_number = receipt_number or dossier.receipt_number
+
+    def request_received(self, index: int, request_id: str) -> None:
+        self.truth(index).pending_requests.add(request_id)
+
+    def request_answered(self, index: int, request_id: str) -> None:
+        self.truth(index).pending_requests.discard(request_id)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The known truths, JSON-ready (sets as sorted lists)."""
+        with self._lock:
+            items = sorted(self._truths.items())
+        return {
+            str(index): {
+                "card_state": t.card_state,
+                "card_id": t.card_id,
+                "password_changed": t.password != self.population.applicant(index).password,
+                "email_bounces": t.email_bounces,
+                "pending_requests": sorted(t.pending_requests),
+                "dossiers": {
+                    key: {
+                        "procedure": d.procedure,
+                        "state": d.state,
+                        "receipt_number": d.receipt_number,
+                        "documents": dict(sorted(d.documents.items())),
+                    }
+                    for key, d in sorted(t.dossiers.items())
+                },
+            }
+            for index, t in items
+        }
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(json.dumps(self.snapshot(), indent=1, sort_keys=True), encoding="utf-8")
+        tmp.replace(path)

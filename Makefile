@@ -20,6 +20,7 @@ typecheck: setup
 
 bench: setup
 	.venv/bin/python benchmarks/platform_steps.py
+	.venv/bin/python benchmarks/population.py
 
 clean:
 	rm -rf .venv var .deps-stamp .mypy_cache .ruff_cache .pytest_cache

@@ -114,7 +114,8 @@ def mailbox_serve(
     http_port: Annotated[int, typer.Option(help="Port of the HTTP API (0: any free port).")] = 8025,
     retention: Annotated[int, typer.Option(help="Messages kept; the oldest are evicted first.")] = 10_000,
     bounce_domain: Annotated[
-        list[str] | None, typer.Option(help="Refuse recipients of this domain with 550 (repeatable; bounce.test).")
+        list[str] | None,
+        typer.Option(help="Refuse recipients of this domain with 550 (repeatable; default rebond.example.net)."),
     ] = None,
     allow_remote: Annotated[bool, typer.Option(help="Allow a --host that is not loopback.")] = False,
 ) -> None:

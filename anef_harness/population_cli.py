@@ -57,7 +57,7 @@ def resolve_spec(
     return build_spec("options", overrides)
 
 
-def _progress(total: int, label: str) -> Progress:
+def _progress(label: str) -> Progress:
     return Progress(
         TextColumn(label),
         BarColumn(),
@@ -89,7 +89,7 @@ def generate(
             write_jsonl(population, sys.stdout)
             return
         tmp = out.with_name(out.name + ".part")
-        with _progress(len(population), "generating") as progress, tmp.open("w", encoding="utf-8") as handle:
+        with _progress("generating") as progress, tmp.open("w", encoding="utf-8") as handle:
             task = progress.add_task("generate", total=len(population))
             write_jsonl(population, handle, on_progress=lambda n: progress.advance(task, n))
         tmp.replace(out)
@@ -115,7 +115,7 @@ def seed_command(
         if not admin_token:
             raise ConfigError("--admin-token", "required (or set ANEF_ADMIN_TOKEN)")
         population = Population(resolve_spec(size, seed_value, spec_file, reference_date))
-        with _progress(len(population), "seeding") as progress:
+        with _progress("seeding") as progress:
             task = progress.add_task("seed", total=len(population) + len(agents_of(population)))
             counts = seed(population, url, admin_token, on_progress=lambda n: progress.advance(task, n))
     except HarnessError as exc:

@@ -185,5 +185,6 @@ DEFAULT_PREFECTURE_MIX: dict[str, float] = {
     "63": 0.015,
 }
 STREET_TYPES = ("rue", "avenue", "boulevard", "allée", "impasse", "place", "chemin")
-EMAIL_DOMAINS = ("courriel.test", "messagerie.test", "boite.test", "exemple.test")
-BOUNCE_DOMAIN = "bounce.test"  # the mailbox refuses this domain, as a dead mailbox would
+# Reserved example domains (RFC 2606): no real person can own these addresses.
+EMAIL_DOMAINS = ("courriel.example.org", "messagerie.example.net", "boite.example.com", "exemple.example.org")
+BOUNCE_DOMAIN = "rebond.example.net"  # the mailbox refuses this domain, as a dead mailbox would

@@ -109,7 +109,10 @@ class Message(_Model):
     Attachments: list[AttachmentInfo]
 
 
-class DeleteRequest(_Model):
+class DeleteRequest(BaseModel):
+    # Unknown fields are ignored, as Go's JSON decoder does in Mailpit: a Mailpit client must work as is.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
     IDs: list[str] = []
 
 

@@ -17,10 +17,11 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from synthetic_users.mailbox.message import read_message
 from synthetic_users.mailbox.store import MessageStore
+from synthetic_users.reference import BOUNCE_DOMAIN
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_BOUNCE_DOMAINS = frozenset({"bounce.test"})
+DEFAULT_BOUNCE_DOMAINS = frozenset({BOUNCE_DOMAIN})  # the population's bouncing share
 SERVER_NAME = "mailbox.anef-harness.test"  # a fixed name: aiosmtpd would otherwise resolve the FQDN per session
 
 

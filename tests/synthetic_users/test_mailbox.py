@@ -186,18 +186,18 @@ def test_retention_by_bytes_bounds_memory_for_large_messages() -> None:
 
 def test_a_bounce_domain_is_refused_with_550_and_nothing_is_stored(mailbox: MailboxServer) -> None:
     with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
-        send(mailbox.smtp_port, email("amina.benali@bounce.test"))
-    assert refused.value.recipients["amina.benali@bounce.test"][0] == 550
+        send(mailbox.smtp_port, email("amina.benali@rebond.example.net"))
+    assert refused.value.recipients["amina.benali@rebond.example.net"][0] == 550
     assert len(mailbox.store) == 0
     assert mailbox.store.stats().refused == 1
 
 
 def test_a_bounce_among_recipients_refuses_only_that_one(mailbox: MailboxServer) -> None:
     good = address()
-    message = email(f"{good}, x@mail.bounce.test")  # subdomains bounce too
+    message = email(f"{good}, x@mail.rebond.example.net")  # subdomains bounce too
     with smtplib.SMTP("127.0.0.1", mailbox.smtp_port, timeout=10) as smtp:
         refused = smtp.send_message(message)
-    assert set(refused) == {"x@mail.bounce.test"}
+    assert set(refused) == {"x@mail.rebond.example.net"}
     assert [m.recipients for m in mailbox.store.page().messages] == [(good,)]
 
 
@@ -249,6 +249,21 @@ def test_responses_have_mailpit_field_names_and_the_text_body(mailbox: MailboxSe
     assert api.get("/api/v1/messages").json()["unread"] == 0  # opening a message marks it read, as Mailpit does
     assert api.get("/api/v1/message/latest").json()["ID"] == summary["ID"]
     assert b"Votre lien" in api.get(f"/api/v1/message/{summary['ID']}/raw").content
+
+
+def test_html_only_and_multipart_messages_have_text_and_snippet() -> None:
+    html_only = email(address())
+    html_only.set_content("<p>Votre <b>récépissé</b> est disponible</p>", subtype="html")
+    both = email(address(), body="Texte brut")
+    both.add_alternative("<p>Version HTML</p>", subtype="html")
+
+    stored_html = read_message(html_only.as_bytes(), envelope_from="a@anef.test", recipients=[str(html_only["To"])])
+    stored_both = read_message(both.as_bytes(), envelope_from="a@anef.test", recipients=[str(both["To"])])
+
+    assert (stored_html.body().text, stored_html.snippet) == ("Votre récépissé est disponible",) * 2
+    assert stored_both.body().text == "Texte brut\n"
+    assert stored_both.body().html == "<p>Version HTML</p>\n"
+    assert stored_both.snippet == "Version HTML"  # Mailpit prefers the HTML for the snippet
 
 
 def test_unknown_message_is_404(api: httpx.Client) -> None:

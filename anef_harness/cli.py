@@ -44,8 +44,8 @@ def platform_serve(
     ),
     public_url: Annotated[str | None, typer.Option(help="Base URL written into e-mailed links.")] = None,
     worker_threads: Annotated[
-        int, typer.Option(help="Threads serving requests (more is not faster under the GIL).")
-    ] = 8,
+        int | None, typer.Option(help="Threads serving requests (default: 2 on SQLite, 8 on PostgreSQL).")
+    ] = None,
 ) -> None:
     """Serve the reference platform (JSON API, French pages, admin API, /metrics)."""
     from reference_platform.app import build_context

@@ -144,7 +144,7 @@ def main() -> None:
     parser.add_argument("--applicants", type=int, default=600)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--database-url", default=None)
-    parser.add_argument("--worker-threads", type=int, default=8)
+    parser.add_argument("--worker-threads", type=int, default=None)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("benchmark: wrk is missing (apt-get install wrk)")
@@ -155,7 +155,7 @@ def main() -> None:
             data_dir=folder / "data",
             smtp_port=smtp.port,
             database_url=args.database_url,
-            extra=["--worker-threads", str(args.worker_threads)],
+            extra=["--worker-threads", str(args.worker_threads)] if args.worker_threads else [],
         )
         platform.start()
         try:

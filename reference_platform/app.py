@@ -62,7 +62,8 @@ def create_app(settings: Settings, *, context: PlatformContext | None = None) ->
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
+        sqlite = ctx.stores.front.engine.dialect.name == "sqlite"
+        to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads or (2 if sqlite else 8)
         bridge.start()
         mailer.start()
         try:

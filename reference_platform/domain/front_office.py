@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from reference_platform.context import PlatformContext
+from reference_platform.domain import throttle
 from reference_platform.domain.outbox import enqueue
 from reference_platform.domain.procedures import (
     DOCUMENT_KINDS,
@@ -31,7 +32,6 @@ from reference_platform.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
-    Throttled,
     Unauthorized,
 )
 from reference_platform.faults.catalogue import (
@@ -97,27 +97,14 @@ def _login(ctx: PlatformContext, db: Session, identifier: str, password: str) ->
     )
     if applicant is not None:
         key = throttle_key(applicant)  # one count per account, whichever identifier is typed
-    throttle = db.get(LoginThrottle, key)
-    window = timedelta(seconds=ctx.settings.login_lockout_seconds)
-    if throttle is not None and now - throttle.window_start > window:
-        db.delete(throttle)
-        db.flush()
-        throttle = None
-    if throttle is not None and throttle.failures >= ctx.settings.login_max_failures:
-        raise Throttled(
-            "too_many_attempts",
-            "Trop de tentatives de connexion. Réessayez dans quelques minutes.",
-        )
+    record = throttle.check(db, LoginThrottle, key, ctx.settings)
     if applicant is None:
         ctx.passwords.dummy_verify()
     if applicant is None or not ctx.passwords.verify(applicant.password_hash, password):
-        if throttle is None:
-            db.add(LoginThrottle(key=key, failures=1, window_start=now))
-        else:
-            throttle.failures += 1
+        throttle.failed(db, LoginThrottle, key, record)
         raise Unauthorized("bad_credentials", "Identifiant ou mot de passe incorrect.")
-    if throttle is not None:
-        db.delete(throttle)
+    if record is not None:
+        db.delete(record)
     token = new_token()
     expires = now + timedelta(seconds=ctx.settings.session_ttl_seconds)
     db.add(LoginSession(token_hash=token_hash(token), applicant_id=applicant.id, expires_at=expires))
@@ -197,7 +184,7 @@ def confirm_password_reset(ctx: PlatformContext, db: Session, token: str, passwo
     record.used_at = utcnow()
     applicant.password_hash = ctx.passwords.hash(password, synthetic=applicant.synthetic)
     db.execute(delete(LoginSession).where(LoginSession.applicant_id == applicant.id))
-    db.execute(delete(LoginThrottle).where(LoginThrottle.key == throttle_key(applicant)))
+    throttle.clear(db, LoginThrottle, throttle_key(applicant))
 
 
 def check_password_strength(password: str) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reference_platform.context import PlatformContext
+from reference_platform.domain import throttle
 from reference_platform.domain.outbox import enqueue
 from reference_platform.domain.procedures import DossierState, Procedure, check_transition
 from reference_platform.domain.security import new_token, token_hash
@@ -20,6 +21,7 @@ from reference_platform.storage.back import (
     CardRecord,
     DocumentRecord,
     DossierRecord,
+    LoginThrottle,
 )
 from reference_platform.storage.common import utcnow
 
@@ -41,12 +43,31 @@ CARD_YEARS = {
 }
 
 
-def login(ctx: PlatformContext, db: Session, login_name: str, password: str) -> tuple[Agent, str]:
-    agent = db.scalar(select(Agent).where(Agent.login == login_name.strip().lower()))
+def login(ctx: PlatformContext, login_name: str, password: str) -> tuple[Agent, str]:
+    """Check an agent's credentials (throttled like applicants') and open a session.
+
+    A failed attempt is committed before the refusal is raised, so throttling counts it.
+    """
+    refusal: Unauthorized | None = None
+    with ctx.stores.back.write() as db:
+        try:
+            return _login(ctx, db, login_name, password)
+        except Unauthorized as exc:
+            refusal = exc
+    raise refusal
+
+
+def _login(ctx: PlatformContext, db: Session, login_name: str, password: str) -> tuple[Agent, str]:
+    key = login_name.strip().lower()
+    record = throttle.check(db, LoginThrottle, f"agent:{key}", ctx.settings)
+    agent = db.scalar(select(Agent).where(Agent.login == key))
     if agent is None:
         ctx.passwords.dummy_verify()
     if agent is None or not ctx.passwords.verify(agent.password_hash, password):
+        throttle.failed(db, LoginThrottle, f"agent:{key}", record)
         raise Unauthorized("bad_credentials", "Identifiant ou mot de passe incorrect.")
+    if record is not None:
+        db.delete(record)
     token = new_token()
     expires = utcnow() + timedelta(seconds=ctx.settings.session_ttl_seconds)
     db.add(AgentSession(token_hash=token_hash(token), agent_id=agent.id, expires_at=expires))

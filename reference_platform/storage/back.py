@@ -11,6 +11,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from reference_platform.storage.common import (
     InboxColumns,
     OutboxColumns,
+    ThrottleColumns,
     UTCDateTime,
     new_id,
     utcnow,
@@ -107,6 +108,10 @@ class AgentRequestRecord(BackBase):
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     answer: Mapped[str | None] = mapped_column(Text, nullable=True)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class LoginThrottle(ThrottleColumns, BackBase):
+    __tablename__ = "login_throttle"
 
 
 class Outbox(OutboxColumns, BackBase):

@@ -51,6 +51,14 @@ class OutboxColumns:
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
 
 
+class ThrottleColumns:
+    """Failed logins of one account in the current window, for throttling."""
+
+    key: Mapped[str] = mapped_column(String(254), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class InboxColumns:
     """The ids of messages already applied on this side: what makes delivery idempotent."""
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from reference_platform.storage.common import (
     InboxColumns,
     OutboxColumns,
+    ThrottleColumns,
     UTCDateTime,
     new_id,
     utcnow,
@@ -115,14 +116,8 @@ class ResetToken(FrontBase):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
-class LoginThrottle(FrontBase):
-    """Failed logins per account identifier, for throttling."""
-
+class LoginThrottle(ThrottleColumns, FrontBase):
     __tablename__ = "login_throttle"
-
-    key: Mapped[str] = mapped_column(String(254), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-    window_start: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Email(FrontBase):

@@ -394,6 +394,20 @@ def test_login_attempts_are_throttled_per_account(api: Api) -> None:
     api.login(bystander)
 
 
+def test_agent_logins_are_throttled_too(api: Api) -> None:
+    target, bystander = agent_seed(), agent_seed()
+    api.seed(target, bystander)
+    for _ in range(5):
+        failed = api.http.post(
+            "/api/agent/login", json={"login": target["login"], "password": "Mauvais-mot-de-passe-1"}
+        )
+        assert failed.status_code == 401, failed.text
+    blocked = api.http.post("/api/agent/login", json={"login": target["login"], "password": target["password"]})
+    assert blocked.status_code == 429, blocked.text
+    assert blocked.json()["error"]["code"] == "too_many_attempts"
+    api.agent_login(bystander)
+
+
 # --- cookies and CSRF ------------------------------------------------------------------------
 
 

@@ -20,8 +20,7 @@ router = APIRouter(prefix="/api/agent", tags=["préfecture"], responses=ERRORS)
 
 @router.post("/login", response_model=schemas.LoginResult)
 def login(body: schemas.AgentCredentials, ctx: Context) -> schemas.LoginResult:
-    with ctx.stores.back.write() as db:
-        agent, token = prefecture.login(ctx, db, body.login, body.password)
+    agent, token = prefecture.login(ctx, body.login, body.password)
     return schemas.LoginResult(token=token, agent_id=agent.id)
 
 

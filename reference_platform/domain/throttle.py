@@ -1,0 +1,37 @@
+"""Login throttling, the same for applicants and agents: after ``login_max_failures`` failed
+attempts on one account, every attempt is refused until ``login_lockout_seconds`` have passed
+since the first failure, even with the right password."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from reference_platform.errors import Throttled
+from reference_platform.settings import Settings
+from reference_platform.storage.common import ThrottleColumns, utcnow
+
+
+def check(db: Session, table: type[ThrottleColumns], key: str, settings: Settings) -> ThrottleColumns | None:
+    """Refuse a locked account; return its current failure count (None if it has none)."""
+    record = db.get(table, key)
+    if record is not None and utcnow() - record.window_start > timedelta(seconds=settings.login_lockout_seconds):
+        db.delete(record)
+        db.flush()
+        record = None
+    if record is not None and record.failures >= settings.login_max_failures:
+        raise Throttled("too_many_attempts", "Trop de tentatives de connexion. Réessayez dans quelques minutes.")
+    return record
+
+
+def failed(db: Session, table: type[ThrottleColumns], key: str, record: ThrottleColumns | None) -> None:
+    if record is None:
+        db.add(table(key=key, failures=1, window_start=utcnow()))  # type: ignore[call-arg]
+    else:
+        record.failures += 1
+
+
+def clear(db: Session, table: type[ThrottleColumns], key: str) -> None:
+    db.execute(delete(table).where(table.key == key))

@@ -31,7 +31,12 @@ class MailWorker(PollingWorker):
             due = list(
                 session.scalars(
                     select(Email)
-                    .where(Email.sent_at.is_(None), Email.dropped.is_(False), Email.send_after <= now)
+                    .where(
+                        Email.sent_at.is_(None),
+                        Email.dropped.is_(False),
+                        Email.bounced.is_(False),
+                        Email.send_after <= now,
+                    )
                     .order_by(Email.send_after)
                     .limit(50)
                 )
@@ -39,23 +44,35 @@ class MailWorker(PollingWorker):
         if not due:
             return 0
         sent: list[int] = []
+        bounced: list[int] = []
         try:
             with smtplib.SMTP(self.ctx.settings.smtp_host, self.ctx.settings.smtp_port, timeout=10) as smtp:
                 for email in due:
-                    smtp.send_message(self._message(email))
-                    sent.append(email.seq)
+                    try:
+                        smtp.send_message(self._message(email))
+                        sent.append(email.seq)
+                    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as refusal:
+                        code = getattr(refusal, "smtp_code", 550)
+                        if code < 500:
+                            raise  # a temporary refusal: retried with the rest
+                        # A permanent refusal (a dead mailbox) is final: it must not hold the queue.
+                        log.info("e-mail %s to %s bounced: %s", email.seq, email.recipient, refusal)
+                        bounced.append(email.seq)
         except (OSError, smtplib.SMTPException) as exc:
             log.warning("SMTP %s:%s unavailable: %s", self.ctx.settings.smtp_host, self.ctx.settings.smtp_port, exc)
+        done = {*sent, *bounced}
         # At least once: a crash before this commit sends those e-mails again after restart.
         with store.write() as session:
             if sent:
                 session.execute(update(Email).where(Email.seq.in_(sent)).values(sent_at=utcnow()))
-            for email in due[len(sent) :]:
+            if bounced:
+                session.execute(update(Email).where(Email.seq.in_(bounced)).values(bounced=True))
+            for email in (e for e in due if e.seq not in done):
                 row = session.get(Email, email.seq)
                 if row is not None:
                     row.attempts += 1
                     row.send_after = utcnow() + timedelta(seconds=min(2**row.attempts, 60))
-        return len(sent)
+        return len(done)
 
     def _message(self, email: Email) -> EmailMessage:
         message = EmailMessage()

@@ -128,4 +128,6 @@ def load_spec(path: Path, overrides: Mapping[str, Any] | None = None) -> Populat
     if not isinstance(data, dict):
         raise ConfigError(str(path), "expected a mapping")
     section = data.get("population", data)
+    if not isinstance(section, dict):
+        raise ConfigError(str(path), "population: expected a mapping of the spec's fields")
     return build_spec(str(path), {**section, **(overrides or {})})

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import filetype
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from reference_platform.context import PlatformContext
@@ -40,6 +40,7 @@ from reference_platform.faults.catalogue import (
     ResetEmailLost,
 )
 from reference_platform.storage.common import utcnow
+from reference_platform.storage.db import locking
 from reference_platform.storage.front import (
     AgentRequest,
     Applicant,
@@ -145,10 +146,13 @@ def request_password_reset(ctx: PlatformContext, db: Session, email: str, route:
     ttl = timedelta(seconds=ctx.settings.reset_token_ttl_seconds)
     db.add(ResetToken(token_hash=token_hash(token), applicant_id=applicant.id, expires_at=now + ttl))
     link = f"{ctx.settings.base_url}/mot-de-passe/nouveau?jeton={token}"
+    # The defect decides first: a lost or late link is not also delayed by email_delay.
+    lost = ctx.faults.fire("reset_email_lost", route=route, applicant=applicant.id, obj="reset")
     message = queue_email(
         ctx,
         db,
         to=applicant.email,
+        may_delay=lost is None,
         applicant=applicant.id,
         route=route,
         subject="ANEF : réinitialisation de votre mot de passe",
@@ -160,7 +164,6 @@ def request_password_reset(ctx: PlatformContext, db: Session, email: str, route:
             "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.\n"
         ),
     )
-    lost = ctx.faults.fire("reset_email_lost", route=route, applicant=applicant.id, obj="reset")
     if lost is not None:
         assert isinstance(lost.params, ResetEmailLost)
         if lost.params.late_seconds is None:
@@ -181,7 +184,12 @@ def confirm_password_reset(ctx: PlatformContext, db: Session, token: str, passwo
     applicant = db.get(Applicant, record.applicant_id)
     if applicant is None:
         raise InvalidInput("token", "Ce lien de réinitialisation n'est plus valide.", code="invalid_reset_token")
-    record.used_at = utcnow()
+    # Every reset link of the account dies with this one, not only the link that was used.
+    db.execute(
+        update(ResetToken)
+        .where(ResetToken.applicant_id == applicant.id, ResetToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
     applicant.password_hash = ctx.passwords.hash(password, synthetic=applicant.synthetic)
     db.execute(delete(LoginSession).where(LoginSession.applicant_id == applicant.id))
     throttle.clear(db, LoginThrottle, throttle_key(applicant))
@@ -205,10 +213,11 @@ def queue_email(
     body: str,
     applicant: str | None,
     route: str,
+    may_delay: bool = True,
 ) -> Email:
     """Write an e-mail for the mail worker; ``email_delay`` may hold it back."""
     send_after = utcnow()
-    delayed = ctx.faults.fire("email_delay", route=route, applicant=applicant, obj=subject[:64])
+    delayed = ctx.faults.fire("email_delay", route=route, applicant=applicant, obj=subject[:64]) if may_delay else None
     if delayed is not None:
         assert isinstance(delayed.params, EmailDelay)
         send_after += timedelta(seconds=delayed.params.delay_seconds)
@@ -308,6 +317,7 @@ def create_dossier(
     details: dict[str, Any],
     route: str,
 ) -> Dossier:
+    serialize(db, applicant)
     if _not_selectable(ctx, applicant, procedure, route):
         raise DomainError("procedure_unavailable", "Cette démarche n'est pas disponible.")
     _eligibility(ctx, db, applicant, procedure)
@@ -338,8 +348,14 @@ def _address_details(details: dict[str, Any]) -> dict[str, Any]:
     return {"address": address, "postcode": postcode, "city": city}
 
 
-def get_dossier(db: Session, applicant: Applicant, dossier_id: str, *, lock: bool = False) -> Dossier:
-    dossier = db.get(Dossier, dossier_id)
+def serialize(db: Session, applicant: Applicant) -> None:
+    """Lock the applicant's row so that "one procedure at a time" holds under concurrency."""
+    if locking(db):
+        db.get(Applicant, applicant.id, with_for_update=True, populate_existing=True)
+
+
+def get_dossier(db: Session, applicant: Applicant, dossier_id: str) -> Dossier:
+    dossier = db.get(Dossier, dossier_id, with_for_update=locking(db))
     if dossier is None or dossier.applicant_id != applicant.id:
         # Another applicant's dossier is indistinguishable from a missing one.
         raise NotFound("dossier_not_found", "Dossier introuvable.")
@@ -444,6 +460,7 @@ def document_payload(document: Document) -> dict[str, Any]:
 
 
 def submit_dossier(ctx: PlatformContext, db: Session, applicant: Applicant, dossier: Dossier, route: str) -> Dossier:
+    serialize(db, applicant)
     check_transition(dossier.state, DossierState.SUBMITTED)
     procedure = Procedure(dossier.procedure)
     documents = documents_of(db, dossier)
@@ -515,7 +532,7 @@ def list_agent_requests(db: Session, applicant: Applicant) -> list[AgentRequest]
 def answer_agent_request(
     ctx: PlatformContext, db: Session, applicant: Applicant, request_id: str, answer: str
 ) -> AgentRequest:
-    request = db.get(AgentRequest, request_id)
+    request = db.get(AgentRequest, request_id, with_for_update=locking(db))
     if request is None or request.applicant_id != applicant.id:
         raise NotFound("request_not_found", "Demande introuvable.")
     if request.answered_at is not None:

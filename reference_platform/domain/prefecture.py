@@ -24,11 +24,13 @@ from reference_platform.storage.back import (
     LoginThrottle,
 )
 from reference_platform.storage.common import utcnow
+from reference_platform.storage.db import locking
 
+# Dossiers waiting for the prefecture; one waiting for the applicant's complements is not in
+# the queue, or unanswered requests would push new dossiers out of it.
 QUEUE_STATES = (
     DossierState.SUBMITTED.value,
     DossierState.UNDER_REVIEW.value,
-    DossierState.COMPLEMENT_REQUESTED.value,
     DossierState.ACCEPTED.value,
     DossierState.CARD_PRODUCED.value,
     DossierState.CARD_AVAILABLE.value,
@@ -41,6 +43,14 @@ CARD_YEARS = {
     "carte_resident": 10,
     "certificat_residence_algerien": 10,
 }
+
+
+def add_years(day: date, years: int) -> date:
+    """The same day ``years`` later; 29 February becomes 28 February in a common year."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
 
 
 def login(ctx: PlatformContext, login_name: str, password: str) -> tuple[Agent, str]:
@@ -98,7 +108,7 @@ def queue(db: Session, agent: Agent, limit: int) -> list[DossierRecord]:
 
 
 def get_dossier(db: Session, agent: Agent, dossier_id: str) -> DossierRecord:
-    dossier = db.get(DossierRecord, dossier_id)
+    dossier = db.get(DossierRecord, dossier_id, with_for_update=locking(db))
     if dossier is None or dossier.prefecture != agent.prefecture:
         raise NotFound("dossier_not_found", "Dossier introuvable dans votre préfecture.")
     return dossier
@@ -214,7 +224,7 @@ def produce_card(ctx: PlatformContext, db: Session, dossier: DossierRecord, toda
     end = (
         previous.valid_until
         if previous and dossier.procedure == Procedure.DUPLICATE
-        else start.replace(year=start.year + CARD_YEARS.get(kind, 1)) - timedelta(days=1)
+        else add_years(start, CARD_YEARS.get(kind, 1)) - timedelta(days=1)
     )
     card = CardRecord(
         applicant_id=dossier.applicant_id,
@@ -250,7 +260,7 @@ def make_card_available(ctx: PlatformContext, db: Session, dossier: DossierRecor
 
 def hand_over(ctx: PlatformContext, db: Session, agent: Agent, card_id: str) -> CardRecord:
     """Record the card as handed over; the front office learns it through the seam."""
-    card = db.get(CardRecord, card_id)
+    card = db.get(CardRecord, card_id, with_for_update=locking(db))
     applicant = db.get(ApplicantRecord, card.applicant_id) if card else None
     if card is None or applicant is None or applicant.prefecture != agent.prefecture:
         raise NotFound("card_not_found", "Titre introuvable dans votre préfecture.")

@@ -103,9 +103,16 @@ def _store(name: str, engine: Engine) -> Store:
         name=name,
         engine=engine,
         _read=sessionmaker(bind=engine, expire_on_commit=False),
-        _write=sessionmaker(bind=writer, expire_on_commit=False),
+        _write=sessionmaker(bind=writer, expire_on_commit=False, info={"writer": True}),
         _writer_lock=threading.Lock() if engine.dialect.name == "sqlite" else None,
     )
+
+
+def locking(session: Session) -> bool:
+    """Whether reads in this session should lock the rows they will change (SELECT … FOR
+    UPDATE): true in write transactions, where PostgreSQL would otherwise let two requests
+    check the same state and both change it. SQLite ignores it; its writers are queued."""
+    return bool(session.info.get("writer"))
 
 
 def open_stores(settings: Settings) -> Stores:

@@ -132,7 +132,8 @@ class Email(FrontBase):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     send_after: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
-    dropped: Mapped[bool] = mapped_column(Boolean, default=False)
+    dropped: Mapped[bool] = mapped_column(Boolean, default=False)  # by the reset_email_lost fault
+    bounced: Mapped[bool] = mapped_column(Boolean, default=False)  # refused for good by the server
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 

@@ -30,4 +30,4 @@ def enqueue(
     if delayed is not None:
         assert isinstance(delayed.params, SyncDelay)
         not_before = now + timedelta(seconds=delayed.params.delay_seconds)
-    session.add(outbox(kind=kind, payload=payload, created_at=now, not_before=not_before))
+    session.add(outbox(kind=kind, ordering_key=applicant, payload=payload, created_at=now, not_before=not_before))

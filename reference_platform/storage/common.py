@@ -45,6 +45,9 @@ class OutboxColumns:
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     id: Mapped[str] = mapped_column(String(32), unique=True, default=new_id)
     kind: Mapped[str] = mapped_column(String(64))
+    # Messages with the same key (the applicant) are applied in order: a held-back message
+    # holds back the later ones of the same applicant, and only those.
+    ordering_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     not_before: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

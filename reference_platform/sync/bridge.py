@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from sqlalchemy import func, or_, select, update
 
@@ -17,9 +16,6 @@ from reference_platform.workers import PollingWorker
 log = logging.getLogger("reference_platform.sync")
 
 BATCH = 200
-# A message whose target never appears (its parent was itself lost to a fault) is given up
-# after this long, so it does not block the ones behind it forever.
-ORPHAN_AFTER = timedelta(seconds=60)
 
 
 class SyncBridge(PollingWorker):
@@ -54,20 +50,33 @@ class SyncBridge(PollingWorker):
             )
         if not messages:
             return 0
+        with source.read() as session:
+            # The first held-back message of each applicant: nothing after it may overtake it.
+            held: dict[str | None, int] = {
+                key: first
+                for key, first in session.execute(
+                    select(outbox.ordering_key, func.min(outbox.seq))
+                    .where(outbox.delivered_at.is_(None), outbox.not_before > now)
+                    .group_by(outbox.ordering_key)
+                )
+            }
         done: list[int] = []
         # One transaction per batch on each side; a savepoint per message, so a message whose
         # target is not there yet is skipped without undoing the others.
         with target.write() as session:
             for message in messages:
+                key = message.ordering_key
+                if key is not None and key in held and message.seq > held[key]:
+                    continue
                 try:
                     with session.begin_nested():
                         if session.get(inbox, message.id) is None:
                             HANDLERS[message.kind](self.ctx, session, message.payload)
                             session.add(inbox(message_id=message.id))  # type: ignore[call-arg]
                 except Deferred as reason:
-                    if now - (message.not_before or message.created_at) < ORPHAN_AFTER:
-                        continue
-                    log.warning("giving up %s %s: %s", message.kind, message.id, reason)
+                    # In order per applicant, a missing parent was delivered and swallowed by a
+                    # fault (its ledger entry says which): this message is an orphan for good.
+                    log.info("dropping orphan %s %s: %s", message.kind, message.id, reason)
                 except Exception:  # a poison message is retried later; it must not block the rest
                     log.exception("cannot apply %s %s; will retry", message.kind, message.id)
                     continue

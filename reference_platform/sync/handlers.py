@@ -18,7 +18,7 @@ HANDLERS: dict[str, Handler] = {}
 
 
 class Deferred(Exception):
-    """The message's target does not exist yet on this side; try again later."""
+    """The message's target does not exist on this side (its parent message was swallowed)."""
 
 
 def handles(kind: str) -> Callable[[Handler], Handler]:

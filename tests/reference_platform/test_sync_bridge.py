@@ -16,7 +16,6 @@ from reference_platform.domain.seeding import SeedRecord, seed_batch
 from reference_platform.settings import Settings
 from reference_platform.storage import back, front
 from reference_platform.storage.common import utcnow
-from reference_platform.sync import bridge as bridge_module
 from reference_platform.sync.bridge import SyncBridge
 from tests.support import applicant_seed, pdf_bytes
 
@@ -90,9 +89,7 @@ def test_a_document_waits_for_its_dossier(ctx: PlatformContext) -> None:
     assert back_counts(ctx, dossier.id) == (1, 5)
 
 
-def test_an_orphan_is_given_up_so_it_does_not_block_the_rest(
-    ctx: PlatformContext, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_an_orphan_is_dropped_and_does_not_block_the_rest(ctx: PlatformContext) -> None:
     applicant, dossier = submitted_renewal(ctx)
     with ctx.stores.front.write() as db:
         # The dossier's message is gone (as if lost to a fault); a document for it follows.
@@ -106,9 +103,37 @@ def test_an_orphan_is_given_up_so_it_does_not_block_the_rest(
             filename="c.pdf",
             content=pdf_bytes(1_000),
         )
+    _, other_dossier = submitted_renewal(ctx)
     bridge = SyncBridge(ctx)
-    assert bridge.run_once() == 0
-    monkeypatch.setattr(bridge_module, "ORPHAN_AFTER", timedelta(0))
-    assert bridge.run_once() == 1
+    assert bridge.run_once() == 2
     assert bridge.pending() == 0
     assert back_counts(ctx, dossier.id) == (0, 0)
+    assert back_counts(ctx, other_dossier.id) == (1, 4)
+
+
+def test_a_held_back_message_holds_back_only_its_applicants_later_ones(ctx: PlatformContext) -> None:
+    first_applicant, first = submitted_renewal(ctx)
+    _, second = submitted_renewal(ctx)
+    bridge = SyncBridge(ctx)
+    with ctx.stores.front.write() as db:
+        db.execute(
+            update(front.Outbox)
+            .where(front.Outbox.ordering_key == first_applicant.id)
+            .values(not_before=utcnow() + timedelta(hours=1))
+        )
+        front_office.add_document(
+            ctx,
+            db,
+            first_applicant,
+            db.get(front.Dossier, first.id),
+            kind="complement",
+            filename="c.pdf",
+            content=pdf_bytes(1_000),
+        )
+    assert bridge.run_once() == 1  # the other applicant's dossier only
+    assert back_counts(ctx, second.id) == (1, 4)
+    assert back_counts(ctx, first.id) == (0, 0)
+    with ctx.stores.front.write() as db:
+        db.execute(update(front.Outbox).values(not_before=None))
+    assert bridge.run_once() == 2
+    assert back_counts(ctx, first.id) == (1, 5)

@@ -79,36 +79,28 @@ SESSION_EXPIRED = "Votre session a expiré. Veuillez vous reconnecter."
 def login(ctx: PlatformContext, identifier: str, password: str) -> tuple[Applicant, str]:
     """Check the credentials (throttled per account) and open a session; returns its token.
 
-    A failed attempt is committed before the refusal is raised, so throttling counts it.
+    The password is verified outside any write transaction (it is the slow part); a failure is
+    committed before the refusal is raised, so throttling counts it.
     """
-    refusal: Unauthorized | None = None
-    with ctx.stores.front.write() as db:
-        try:
-            return _login(ctx, db, identifier, password)
-        except Unauthorized as exc:
-            refusal = exc
-    raise refusal
-
-
-def _login(ctx: PlatformContext, db: Session, identifier: str, password: str) -> tuple[Applicant, str]:
     key = identifier.strip().lower()
-    now = utcnow()
-    applicant = db.scalar(
-        select(Applicant).where((Applicant.email == key) if "@" in key else (Applicant.foreign_number == key))
-    )
-    if applicant is not None:
-        key = throttle_key(applicant)  # one count per account, whichever identifier is typed
-    record = throttle.check(db, LoginThrottle, key, ctx.settings)
+    with ctx.stores.front.read() as db:
+        applicant = db.scalar(
+            select(Applicant).where((Applicant.email == key) if "@" in key else (Applicant.foreign_number == key))
+        )
+        if applicant is not None:
+            key = throttle_key(applicant)  # one count per account, whichever identifier is typed
+        throttle.check(db, LoginThrottle, key, ctx.settings)
     if applicant is None:
         ctx.passwords.dummy_verify()
     if applicant is None or not ctx.passwords.verify(applicant.password_hash, password):
-        throttle.failed(db, LoginThrottle, key, record)
+        with ctx.stores.front.write() as db:
+            throttle.failed(db, LoginThrottle, key, ctx.settings)
         raise Unauthorized("bad_credentials", "Identifiant ou mot de passe incorrect.")
-    if record is not None:
-        db.delete(record)
     token = new_token()
-    expires = now + timedelta(seconds=ctx.settings.session_ttl_seconds)
-    db.add(LoginSession(token_hash=token_hash(token), applicant_id=applicant.id, expires_at=expires))
+    expires = utcnow() + timedelta(seconds=ctx.settings.session_ttl_seconds)
+    with ctx.stores.front.write() as db:
+        throttle.clear(db, LoginThrottle, key)
+        db.add(LoginSession(token_hash=token_hash(token), applicant_id=applicant.id, expires_at=expires))
     return applicant, token
 
 
@@ -398,6 +390,20 @@ def check_upload(ctx: PlatformContext, content: bytes) -> str:
     return str(mime)
 
 
+@dataclass(frozen=True)
+class StoredFile:
+    """An upload checked and written durably (fsynced), not yet acknowledged."""
+
+    content_type: str
+    sha256: str
+    size: int
+
+
+def store_upload(ctx: PlatformContext, content: bytes) -> StoredFile:
+    content_type = check_upload(ctx, content)
+    return StoredFile(content_type, ctx.blobs.put(content), len(content))
+
+
 def add_document(
     ctx: PlatformContext,
     db: Session,
@@ -406,9 +412,13 @@ def add_document(
     *,
     kind: str,
     filename: str,
-    content: bytes,
+    content: bytes | StoredFile,
 ) -> Document:
-    """Store the file durably, then acknowledge it; forward it if the dossier is already filed."""
+    """Acknowledge a durably stored file; forward it if the dossier is already filed.
+
+    Callers should store the file first (``store_upload``), outside the write transaction, so
+    that the fsync does not hold other writers back; bytes are stored here otherwise.
+    """
     if kind not in DOCUMENT_KINDS:
         raise InvalidInput("kind", f"kind : type de pièce inconnu ; attendu l'un de {', '.join(DOCUMENT_KINDS)}.")
     if dossier.state not in (
@@ -418,17 +428,16 @@ def add_document(
         DossierState.COMPLEMENT_REQUESTED,
     ):
         raise DomainError("dossier_closed", "Ce dossier n'accepte plus de pièces.")
-    content_type = check_upload(ctx, content)
-    digest = ctx.blobs.put(content)  # fsynced before the acknowledgement below
+    stored = content if isinstance(content, StoredFile) else store_upload(ctx, content)
     display = re.sub(r"[\x00-\x1f/\\]", "_", filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1])[:255] or "piece"
     document = Document(
         dossier_id=dossier.id,
         applicant_id=applicant.id,
         kind=kind,
         filename=display,
-        content_type=content_type,
-        size=len(content),
-        sha256=digest,
+        content_type=stored.content_type,
+        size=stored.size,
+        sha256=stored.sha256,
     )
     db.add(document)
     db.flush()

@@ -56,31 +56,24 @@ def add_years(day: date, years: int) -> date:
 def login(ctx: PlatformContext, login_name: str, password: str) -> tuple[Agent, str]:
     """Check an agent's credentials (throttled like applicants') and open a session.
 
-    A failed attempt is committed before the refusal is raised, so throttling counts it.
+    The password is verified outside any write transaction; a failure is committed before the
+    refusal is raised, so throttling counts it.
     """
-    refusal: Unauthorized | None = None
-    with ctx.stores.back.write() as db:
-        try:
-            return _login(ctx, db, login_name, password)
-        except Unauthorized as exc:
-            refusal = exc
-    raise refusal
-
-
-def _login(ctx: PlatformContext, db: Session, login_name: str, password: str) -> tuple[Agent, str]:
-    key = login_name.strip().lower()
-    record = throttle.check(db, LoginThrottle, f"agent:{key}", ctx.settings)
-    agent = db.scalar(select(Agent).where(Agent.login == key))
+    key = f"agent:{login_name.strip().lower()}"
+    with ctx.stores.back.read() as db:
+        agent = db.scalar(select(Agent).where(Agent.login == login_name.strip().lower()))
+        throttle.check(db, LoginThrottle, key, ctx.settings)
     if agent is None:
         ctx.passwords.dummy_verify()
     if agent is None or not ctx.passwords.verify(agent.password_hash, password):
-        throttle.failed(db, LoginThrottle, f"agent:{key}", record)
+        with ctx.stores.back.write() as db:
+            throttle.failed(db, LoginThrottle, key, ctx.settings)
         raise Unauthorized("bad_credentials", "Identifiant ou mot de passe incorrect.")
-    if record is not None:
-        db.delete(record)
     token = new_token()
     expires = utcnow() + timedelta(seconds=ctx.settings.session_ttl_seconds)
-    db.add(AgentSession(token_hash=token_hash(token), agent_id=agent.id, expires_at=expires))
+    with ctx.stores.back.write() as db:
+        throttle.clear(db, LoginThrottle, key)
+        db.add(AgentSession(token_hash=token_hash(token), agent_id=agent.id, expires_at=expires))
     return agent, token
 
 

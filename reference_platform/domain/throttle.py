@@ -14,21 +14,25 @@ from reference_platform.settings import Settings
 from reference_platform.storage.common import ThrottleColumns, utcnow
 
 
-def check(db: Session, table: type[ThrottleColumns], key: str, settings: Settings) -> ThrottleColumns | None:
-    """Refuse a locked account; return its current failure count (None if it has none)."""
-    record = db.get(table, key)
-    if record is not None and utcnow() - record.window_start > timedelta(seconds=settings.login_lockout_seconds):
-        db.delete(record)
-        db.flush()
-        record = None
+def _current(record: ThrottleColumns | None, settings: Settings) -> ThrottleColumns | None:
+    window = timedelta(seconds=settings.login_lockout_seconds)
+    return record if record is not None and utcnow() - record.window_start <= window else None
+
+
+def check(db: Session, table: type[ThrottleColumns], key: str, settings: Settings) -> None:
+    """Refuse a locked account (reads only)."""
+    record = _current(db.get(table, key), settings)
     if record is not None and record.failures >= settings.login_max_failures:
         raise Throttled("too_many_attempts", "Trop de tentatives de connexion. Réessayez dans quelques minutes.")
-    return record
 
 
-def failed(db: Session, table: type[ThrottleColumns], key: str, record: ThrottleColumns | None) -> None:
+def failed(db: Session, table: type[ThrottleColumns], key: str, settings: Settings) -> None:
+    """Count a failure (in a write transaction); an expired window starts again."""
+    record = db.get(table, key)
     if record is None:
         db.add(table(key=key, failures=1, window_start=utcnow()))  # type: ignore[call-arg]
+    elif _current(record, settings) is None:
+        record.failures, record.window_start = 1, utcnow()
     else:
         record.failures += 1
 

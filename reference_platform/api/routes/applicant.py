@@ -119,11 +119,11 @@ def upload(
     applicant: CurrentApplicant,
     ctx: Context,
 ) -> schemas.DocumentOut:
-    content = file.file.read(ctx.settings.upload_max_bytes + 1)
+    stored = front_office.store_upload(ctx, file.file.read(ctx.settings.upload_max_bytes + 1))
     with ctx.stores.front.write() as db:
         found = front_office.get_dossier(db, applicant, dossier_id)
         document = front_office.add_document(
-            ctx, db, applicant, found, kind=kind, filename=file.filename or "piece", content=content
+            ctx, db, applicant, found, kind=kind, filename=file.filename or "piece", content=stored
         )
     return views.document_out(document)
 

@@ -290,11 +290,11 @@ def upload_submit(
     applicant: Applicant | None = None
     try:
         applicant = signed_in(request, ctx)
-        content = file.file.read(ctx.settings.upload_max_bytes + 1)
+        stored = front_office.store_upload(ctx, file.file.read(ctx.settings.upload_max_bytes + 1))
         with ctx.stores.front.write() as db:
             found = front_office.get_dossier(db, applicant, dossier_id)
             front_office.add_document(
-                ctx, db, applicant, found, kind=kind, filename=file.filename or "piece", content=content
+                ctx, db, applicant, found, kind=kind, filename=file.filename or "piece", content=stored
             )
     except DomainError as error:
         return refusal_page(request, ctx, error, applicant)

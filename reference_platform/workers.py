@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from abc import ABC, abstractmethod
 
 log = logging.getLogger("reference_platform.workers")
 
 
-class PollingWorker:
+class PollingWorker(ABC):
     """Calls ``run_once`` in a daemon thread until stopped; sleeps only when idle."""
 
     name = "worker"
@@ -19,9 +20,9 @@ class PollingWorker:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
+    @abstractmethod
     def run_once(self) -> int:
         """Do one batch of work; return how many items were handled."""
-        raise NotImplementedError  # pragma: no cover - every worker defines it
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 
 from reference_platform.context import PlatformContext
-from reference_platform.domain import front_office, prefecture
+from reference_platform.domain import accounts, prefecture
 from reference_platform.errors import Forbidden
 from reference_platform.storage.back import Agent
 from reference_platform.storage.front import Applicant
@@ -46,7 +46,7 @@ def route_of(request: Request) -> str:
 
 def current_applicant(request: Request, ctx: Context) -> Applicant:
     with ctx.stores.front.read() as db:
-        return front_office.authenticate(ctx, db, bearer_or_cookie(request), route_of(request))
+        return accounts.authenticate(ctx, db, bearer_or_cookie(request), route_of(request))
 
 
 def current_agent(request: Request, ctx: Context) -> Agent:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 
 from reference_platform.app import build_context
 from reference_platform.context import PlatformContext
-from reference_platform.domain import front_office
+from reference_platform.domain import accounts, front_office
 from reference_platform.domain.procedures import Procedure
 from reference_platform.domain.seeding import SeedRecord, seed_batch
 from reference_platform.settings import Settings
@@ -30,7 +30,7 @@ def ctx(app_settings: Settings) -> Iterator[PlatformContext]:
 def submitted_renewal(ctx: PlatformContext) -> tuple[front.Applicant, front.Dossier]:
     seed = applicant_seed()
     seed_batch(ctx, [SeedRecord.validate_python(seed)])
-    applicant, _ = front_office.login(ctx, seed["email"], seed["password"])
+    applicant, _ = accounts.login(ctx, seed["email"], seed["password"])
     with ctx.stores.front.write() as db:
         dossier = front_office.create_dossier(ctx, db, applicant, Procedure.RENEWAL, {}, "/test")
         for kind in ("passport", "residence_card", "proof_of_address", "proof_of_resources"):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
 from reference_platform.api import schemas, views
 from reference_platform.api.deps import SESSION_COOKIE, Context, CurrentApplicant, ObjectId, bearer_or_cookie, route_of
 from reference_platform.api.routes import ERRORS
-from reference_platform.domain import front_office
+from reference_platform.domain import accounts, front_office
 from reference_platform.domain.procedures import Procedure
 
 router = APIRouter(prefix="/api", tags=["usager"], responses=ERRORS)
@@ -34,7 +34,7 @@ def set_session_cookie(response: Response, ctx: Context, token: str) -> None:
 
 @router.post("/auth/login", response_model=schemas.LoginResult)
 def login(body: schemas.Credentials, response: Response, ctx: Context) -> schemas.LoginResult:
-    applicant, token = front_office.login(ctx, body.identifier, body.password)
+    applicant, token = accounts.login(ctx, body.identifier, body.password)
     set_session_cookie(response, ctx, token)
     return schemas.LoginResult(token=token, applicant_id=applicant.id)
 
@@ -44,21 +44,21 @@ def logout(request: Request, response: Response, ctx: Context) -> None:
     token = bearer_or_cookie(request)
     if token:
         with ctx.stores.front.write() as db:
-            front_office.logout(db, token)
+            accounts.logout(db, token)
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
 @router.post("/auth/password-reset", status_code=status.HTTP_202_ACCEPTED, response_model=schemas.Message)
 def request_reset(body: schemas.ResetRequest, request: Request, ctx: Context) -> schemas.Message:
     with ctx.stores.front.write() as db:
-        front_office.request_password_reset(ctx, db, body.email, route_of(request))
+        accounts.request_password_reset(ctx, db, body.email, route_of(request))
     return schemas.Message(message=RESET_ANSWER)
 
 
 @router.post("/auth/password-reset/confirm", response_model=schemas.Message)
 def confirm_reset(body: schemas.ResetConfirm, ctx: Context) -> schemas.Message:
     with ctx.stores.front.write() as db:
-        front_office.confirm_password_reset(ctx, db, body.token, body.password)
+        accounts.confirm_password_reset(ctx, db, body.token, body.password)
     return schemas.Message(message="Votre mot de passe a été modifié. Vous pouvez vous connecter.")
 
 

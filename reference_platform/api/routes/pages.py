@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from reference_platform.api import views
 from reference_platform.api.deps import SESSION_COOKIE, Context, ObjectId, bearer_or_cookie, route_of
 from reference_platform.api.routes.applicant import RESET_ANSWER, set_session_cookie
-from reference_platform.domain import front_office
+from reference_platform.domain import accounts, front_office
 from reference_platform.domain.procedures import DOCUMENT_KINDS, LABELS, Procedure
 from reference_platform.domain.security import csrf_token, csrf_valid, new_token
 from reference_platform.errors import DomainError, Forbidden, Unauthorized
@@ -72,7 +72,7 @@ def check_csrf(request: Request, ctx: Context, submitted: str) -> None:
 
 def signed_in(request: Request, ctx: Context) -> Applicant:
     with ctx.stores.front.read() as db:
-        return front_office.authenticate(ctx, db, request.cookies.get(SESSION_COOKIE), route_of(request))
+        return accounts.authenticate(ctx, db, request.cookies.get(SESSION_COOKIE), route_of(request))
 
 
 def refusal_page(request: Request, ctx: Context, error: DomainError, applicant: Applicant | None = None) -> Response:
@@ -112,7 +112,7 @@ def login_submit(
 ) -> Response:
     check_csrf(request, ctx, csrf)
     try:
-        _, token = front_office.login(ctx, identifiant, mot_de_passe)
+        _, token = accounts.login(ctx, identifiant, mot_de_passe)
     except DomainError as error:
         return render(
             request,
@@ -134,7 +134,7 @@ def logout_submit(request: Request, ctx: Context, csrf: Csrf) -> Response:
     token = bearer_or_cookie(request)
     if token:
         with ctx.stores.front.write() as db:
-            front_office.logout(db, token)
+            accounts.logout(db, token)
     response = RedirectResponse("/connexion", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -151,7 +151,7 @@ def reset_submit(
 ) -> Response:
     check_csrf(request, ctx, csrf)
     with ctx.stores.front.write() as db:
-        front_office.request_password_reset(ctx, db, courriel, route_of(request))
+        accounts.request_password_reset(ctx, db, courriel, route_of(request))
     return render(request, ctx, "mot_de_passe_oublie.html", "Mot de passe oublié", info=RESET_ANSWER)
 
 
@@ -172,7 +172,7 @@ def new_password_submit(
     title = "Choisir un nouveau mot de passe"
     try:
         with ctx.stores.front.write() as db:
-            front_office.confirm_password_reset(ctx, db, jeton, mot_de_passe)
+            accounts.confirm_password_reset(ctx, db, jeton, mot_de_passe)
     except DomainError as error:
         return render(
             request,

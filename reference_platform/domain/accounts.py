@@ -53,12 +53,8 @@ def login(ctx: PlatformContext, identifier: str, password: str) -> tuple[Applica
         if applicant is not None:
             key = throttle_key(applicant)  # one count per account, whichever identifier is typed
         throttle.check(db, LoginThrottle, key, ctx.settings)
-    if applicant is None:
-        ctx.passwords.dummy_verify()
-    if applicant is None or not ctx.passwords.verify(applicant.password_hash, password):
-        with ctx.stores.front.write() as db:
-            throttle.failed(db, LoginThrottle, key, ctx.settings)
-        raise Unauthorized("bad_credentials", "Identifiant ou mot de passe incorrect.")
+    throttle.verify(ctx, ctx.stores.front, LoginThrottle, key, applicant.password_hash if applicant else None, password)
+    assert applicant is not None
     token = new_token()
     expires = utcnow() + timedelta(seconds=ctx.settings.session_ttl_seconds)
     with ctx.stores.front.write() as db:

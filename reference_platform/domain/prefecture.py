@@ -63,12 +63,8 @@ def login(ctx: PlatformContext, login_name: str, password: str) -> tuple[Agent, 
     with ctx.stores.back.read() as db:
         agent = db.scalar(select(Agent).where(Agent.login == login_name.strip().lower()))
         throttle.check(db, LoginThrottle, key, ctx.settings)
-    if agent is None:
-        ctx.passwords.dummy_verify()
-    if agent is None or not ctx.passwords.verify(agent.password_hash, password):
-        with ctx.stores.back.write() as db:
-            throttle.failed(db, LoginThrottle, key, ctx.settings)
-        raise Unauthorized("bad_credentials", "Identifiant ou mot de passe incorrect.")
+    throttle.verify(ctx, ctx.stores.back, LoginThrottle, key, agent.password_hash if agent else None, password)
+    assert agent is not None
     token = new_token()
     expires = utcnow() + timedelta(seconds=ctx.settings.session_ttl_seconds)
     with ctx.stores.back.write() as db:

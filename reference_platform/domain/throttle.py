@@ -9,9 +9,11 @@ from datetime import timedelta
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from reference_platform.errors import Throttled
+from reference_platform.context import PlatformContext
+from reference_platform.errors import Throttled, Unauthorized
 from reference_platform.settings import Settings
 from reference_platform.storage.common import ThrottleColumns, utcnow
+from reference_platform.storage.db import Store
 
 
 def _current(record: ThrottleColumns | None, settings: Settings) -> ThrottleColumns | None:
@@ -35,6 +37,20 @@ def failed(db: Session, table: type[ThrottleColumns], key: str, settings: Settin
         record.failures, record.window_start = 1, utcnow()
     else:
         record.failures += 1
+
+
+def verify(
+    ctx: PlatformContext, store: Store, table: type[ThrottleColumns], key: str, password_hash: str | None, password: str
+) -> None:
+    """Check a password outside any write transaction (it is the slow part); a failure is
+    counted and committed before the refusal is raised. ``password_hash`` None: no account,
+    answered in the same time as a wrong password."""
+    if password_hash is None:
+        ctx.passwords.dummy_verify()
+    if password_hash is None or not ctx.passwords.verify(password_hash, password):
+        with store.write() as db:
+            failed(db, table, key, ctx.settings)
+        raise Unauthorized("bad_credentials", "Identifiant ou mot de passe incorrect.")
 
 
 def clear(db: Session, table: type[ThrottleColumns], key: str) -> None:

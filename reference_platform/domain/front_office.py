@@ -290,7 +290,6 @@ def add_document(
             payload={
                 "id": document.id,
                 "dossier_id": dossier.id,
-                "applicant_id": applicant.id,
                 "document": document_payload(document),
             },
             applicant=applicant.id,
@@ -337,7 +336,6 @@ def submit_dossier(ctx: PlatformContext, db: Session, applicant: Applicant, doss
             "procedure": dossier.procedure,
             "details": dossier.details,
             "receipt_number": dossier.receipt_number,
-            "applicant_id": applicant.id,
             "documents": [document_payload(d) for d in documents],
         },
         applicant=applicant.id,

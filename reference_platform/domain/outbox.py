@@ -30,4 +30,6 @@ def enqueue(
     if delayed is not None:
         assert isinstance(delayed.params, SyncDelay)
         not_before = now + timedelta(seconds=delayed.params.delay_seconds)
-    session.add(outbox(kind=kind, ordering_key=applicant, payload=payload, created_at=now, not_before=not_before))
+    # Every message names its applicant: the receiving side's faults record it in the ledger.
+    body = {**payload, "applicant_id": applicant}
+    session.add(outbox(kind=kind, ordering_key=applicant, payload=body, created_at=now, not_before=not_before))

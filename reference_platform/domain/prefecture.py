@@ -166,7 +166,6 @@ def request_complements(
         payload={
             "id": request.id,
             "dossier_id": dossier.id,
-            "applicant_id": dossier.applicant_id,
             "message": request.message,
             "requested_at": request.requested_at.isoformat(),
         },
@@ -268,7 +267,6 @@ def hand_over(ctx: PlatformContext, db: Session, agent: Agent, card_id: str) -> 
         kind="card.handed_over",
         payload={
             "id": card.id,
-            "applicant_id": card.applicant_id,
             "dossier_id": card.dossier_id,
             "handed_over_at": card.handed_over_at.isoformat(),
             "card": card_payload(card),
@@ -297,7 +295,6 @@ def _card_changed(ctx: PlatformContext, db: Session, card: CardRecord, *, dossie
         kind="card.state_changed",
         payload={
             "id": card.id,
-            "applicant_id": card.applicant_id,
             "dossier_id": dossier_id,
             "card": card_payload(card),
         },

@@ -22,6 +22,8 @@ class DossierTruth:
     state: str
     receipt_number: str | None = None
     documents: dict[str, str] = field(default_factory=dict)  # document id → SHA-256
+    at_prefecture: bool = False  # the harness saw the dossier in the back office
+    requests: set[str] = field(default_factory=set)  # agent requests made on it
 
 
 @dataclass
@@ -82,6 +84,15 @@ class Oracle:
         dossier.state = state
         dossier.receipt_number = receipt_number or dossier.receipt_number
 
+    def dossier_at_prefecture(self, index: int, dossier_id: str) -> None:
+        self.truth(index).dossiers[dossier_id].at_prefecture = True
+
+    def request_sent(self, index: int, dossier_id: str, request_id: str) -> None:
+        """An agent asked for complements: the request exists, whatever the dashboard shows."""
+        truth = self.truth(index)
+        truth.dossiers[dossier_id].requests.add(request_id)
+        truth.pending_requests.add(request_id)
+
     def request_received(self, index: int, request_id: str) -> None:
         self.truth(index).pending_requests.add(request_id)
 
@@ -104,6 +115,8 @@ class Oracle:
                         "procedure": d.procedure,
                         "state": d.state,
                         "receipt_number": d.receipt_number,
+                        "at_prefecture": d.at_prefecture,
+                        "requests": sorted(d.requests),
                         "documents": dict(sorted(d.documents.items())),
                     }
                     for key, d in sorted(t.dossiers.items())

@@ -302,7 +302,9 @@ def _card_changed(ctx: PlatformContext, db: Session, card: CardRecord, *, dossie
     )
 
 
-def cards_of_prefecture(db: Session, agent: Agent, state: str | None, limit: int) -> list[CardRecord]:
+def cards_of_prefecture(
+    db: Session, agent: Agent, state: str | None, limit: int, applicant_id: str | None = None
+) -> list[CardRecord]:
     query = (
         select(CardRecord)
         .join(ApplicantRecord, ApplicantRecord.id == CardRecord.applicant_id)
@@ -310,4 +312,6 @@ def cards_of_prefecture(db: Session, agent: Agent, state: str | None, limit: int
     )
     if state:
         query = query.where(CardRecord.state == state)
+    if applicant_id:
+        query = query.where(CardRecord.applicant_id == applicant_id)
     return list(db.scalars(query.order_by(CardRecord.valid_until).limit(limit)))

@@ -1,0 +1,165 @@
+"""The embedded target: the reference platform in a child process, the mailbox in this one.
+
+``target: embedded`` in a campaign starts both on ephemeral loopback ports, with a random admin
+token and the platform's data inside the results folder, then seeds the population and sets the
+platform's clock to the population's reference date so that renewal windows are reproducible.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+from synthetic_users.errors import TargetError
+from synthetic_users.mailbox.server import MailboxServer, MailboxSettings
+
+START_TIMEOUT = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class PlatformChild:
+    """``anef-harness platform serve`` as a child process; its log goes to ``log_path``."""
+
+    data_dir: Path
+    smtp: str
+    admin_token: str
+    database_url: str | None = None
+    log_path: Path | None = None
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log_path = self.log_path or self.data_dir / "platform.log"
+        for _ in range(3):  # the port was free a moment ago; another process may take it first
+            self.port = free_port()
+            command = [
+                sys.executable,
+                "-m",
+                "anef_harness",
+                "platform",
+                "serve",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(self.data_dir),
+                "--smtp",
+                self.smtp,
+                "--public-url",
+                self.url,
+            ]
+            if self.database_url:
+                command += ["--database-url", self.database_url]
+            env = {**os.environ, "ANEF_ADMIN_TOKEN": self.admin_token}
+            with log_path.open("ab") as log:
+                self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+            if self._wait_ready(log_path):
+                return
+        raise TargetError(f"embedded platform: did not start, see {log_path}")
+
+    def _wait_ready(self, log_path: Path) -> bool:
+        assert self.process is not None
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                tail = log_path.read_text(errors="replace")[-300:]
+                if "address already in use" in tail.lower():
+                    return False
+                raise TargetError(f"embedded platform exited with {self.process.returncode}: {tail.strip()}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=0.5).status_code == 200:
+                    return True
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise TargetError(f"embedded platform: no answer on {self.url}/healthz within {START_TIMEOUT:g} s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+class EmbeddedTarget:
+    """The platform and the mailbox, started together and stopped together."""
+
+    def __init__(self, data_dir: Path, *, database_url: str | None = None) -> None:
+        self.mailbox = MailboxServer(MailboxSettings(smtp_port=0, http_port=0))
+        self.admin_token = secrets.token_urlsafe(24)
+        self.data_dir = data_dir
+        self.database_url = database_url
+        self.platform: PlatformChild | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.platform is not None
+        return self.platform.url
+
+    def start(self) -> None:
+        self.mailbox.start()
+        self.platform = PlatformChild(
+            self.data_dir,
+            smtp=f"127.0.0.1:{self.mailbox.smtp_port}",
+            admin_token=self.admin_token,
+            database_url=self.database_url,
+        )
+        try:
+            self.platform.start()
+        except BaseException:
+            self.mailbox.stop()
+            raise
+
+    def stop(self) -> None:
+        if self.platform is not None:
+            self.platform.stop()
+        self.mailbox.stop()
+
+    def __enter__(self) -> EmbeddedTarget:
+        self.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def set_clock(target: str, admin_token: str, today: date) -> None:
+    """Fix the platform's business date (``PUT /_admin/clock``)."""
+    try:
+        response = httpx.put(
+            f"{target}/_admin/clock",
+            json={"today": today.isoformat()},
+            headers={"Authorization": f"Bearer {admin_token}"},
+            timeout=10.0,
+        )
+    except httpx.TransportError as exc:
+        raise TargetError(f"{target}: cannot set the clock ({exc})") from None
+    if response.status_code != 200:
+        raise TargetError(f"{target}/_admin/clock answered {response.status_code}: {response.text[:200]}")

@@ -1,0 +1,325 @@
+"""Running one journey: steps with outcomes, reconciliation watches, persona behaviour.
+
+A journey function receives a ``Run``. ``run.step(name, action)`` calls the action, times it
+and records exactly one ``StepEvent`` per attempt; a failure the persona's patience allows is
+retried after a think time, otherwise the journey stops. ``run.watch(name, probe)`` polls the
+other side of the seam until the effect is visible, its deadline passes (``lost``), or it is
+visible but wrong (``corrupt``); its duration is the time to consistency.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from scenarios.client import AgentClient, ApplicantClient, StepFailed
+from scenarios.events import Channel, Event, JourneyEvent, JourneyOutcome, Outcome, StepEvent
+from scenarios.transport import HttpxTransport, Reply, Transport, TransportFailure
+from synthetic_users.agents import AgentIdentity
+from synthetic_users.oracle import Oracle, Truth
+from synthetic_users.personas import Persona
+from synthetic_users.population import Applicant
+
+T = TypeVar("T")
+
+# Outcomes a persona retries: the platform may answer differently next time. A watch is not
+# retried (it already waited its deadline), nor is a missing procedure (the page is the page).
+RETRYABLE = frozenset({Outcome.ERROR, Outcome.TIMEOUT, Outcome.BLOCKED})
+
+
+class JourneySettings(BaseModel):
+    """How journeys behave in a campaign (the ``journey_settings`` section)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    think_time_scale: float = Field(
+        1.0, ge=0, description="multiplies the personas' think times; campaigns compress hours into minutes"
+    )
+    retries: bool = Field(True, description="personas retry a failing step as their patience allows")
+    abandonment: bool = Field(True, description="personas may give up a journey between steps")
+    document_size_scale: float = Field(1.0, gt=0, le=5, description="multiplies the synthetic documents' sizes")
+    poll_interval: float = Field(0.25, gt=0, le=10, description="seconds between two looks across the seam")
+    deadlines: dict[str, float] = Field(
+        default_factory=dict, description="seconds per watched step (e.g. renewal.reconcile: 30)"
+    )
+    default_deadline: float = Field(15.0, gt=0, description="seconds for a watched step without its own deadline")
+    email_deadline: float = Field(30.0, gt=0, description="seconds for an e-mail to reach the mailbox")
+
+    def deadline(self, step: str) -> float:
+        if step in self.deadlines:
+            return self.deadlines[step]
+        return self.email_deadline if step.endswith(".email") else self.default_deadline
+
+
+class EventSink(Protocol):
+    def write(self, event: Event) -> None: ...
+
+
+class Abandoned(Exception):
+    """The persona gave up between two steps."""
+
+
+class JourneyStopped(Exception):
+    """A step failed for good; the journey cannot go on."""
+
+    def __init__(self, step: str) -> None:
+        super().__init__(step)
+        self.step = step
+
+
+class NotApplicable(Exception):
+    """The applicant turned out not to fit the journey any more (a prefecture agent moved the
+    dossier on meanwhile): the step being run records nothing and the journey is skipped."""
+
+
+class AgentDesk:
+    """Sessions of prefecture agents, one per prefecture, shared by the journeys of a process.
+
+    Journeys act as the first agent of the applicant's prefecture when a lifecycle needs the
+    back office (hand a card over, request complements, look at a dossier)."""
+
+    def __init__(self, identities: list[AgentIdentity]) -> None:
+        self._by_prefecture: dict[str, AgentIdentity] = {}
+        for identity in identities:
+            self._by_prefecture.setdefault(identity.prefecture, identity)
+        self._tokens: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def client(self, prefecture: str, transport: Transport) -> AgentClient:
+        """A logged-in agent client for the prefecture (raises ``StepFailed`` when login fails)."""
+        identity = self._by_prefecture.get(prefecture)
+        if identity is None:
+            raise StepFailed(Outcome.ERROR, f"no synthetic agent for prefecture {prefecture}")
+        agent = AgentClient(transport)
+        with self._lock:
+            agent.token = self._tokens.get(prefecture)
+        if agent.token is None:
+            agent.login(identity.login, identity.password)
+            with self._lock:
+                self._tokens[prefecture] = str(agent.token)
+        return agent
+
+    def forget(self, prefecture: str) -> None:
+        with self._lock:
+            self._tokens.pop(prefecture, None)
+
+
+_RESET_LINK = re.compile(r"jeton=([A-Za-z0-9_\-]+)")
+
+
+class MailboxReader:
+    """The applicant's view of their inbox, through the Mailpit API subset of the mailbox."""
+
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+
+    def _get(self, path: str, name: str, params: Mapping[str, str | int] | None = None) -> Reply:
+        try:
+            return self.transport.send("GET", path, name=name, expect=(200,), params=params)
+        except TransportFailure as exc:
+            raise StepFailed(Outcome.ERROR, f"mailbox unreachable: {exc}") from None
+
+    def message_ids(self, address: str) -> set[str]:
+        reply = self._get("/api/v1/search", "mailbox search", {"query": f'to:"{address}"'})
+        if reply.status != 200:
+            raise StepFailed(Outcome.ERROR, f"mailbox search answered {reply.status}", status=reply.status)
+        return {str(m["ID"]) for m in reply.json()["messages"]}
+
+    def reset_token(self, address: str, seen: set[str]) -> str | None:
+        """The token of a reset link in a message not in ``seen``, or None if none came yet."""
+        for message_id in self.message_ids(address) - seen:
+            reply = self._get(f"/api/v1/message/{message_id}", "mailbox message")
+            if reply.status != 200:
+                continue  # evicted between the search and the read
+            found = _RESET_LINK.search(str(reply.json().get("Text", "")))
+            if found:
+                return found.group(1)
+        return None
+
+
+@dataclass
+class JourneyContext:
+    """Everything a journey has at hand for one applicant."""
+
+    applicant: Applicant
+    oracle: Oracle
+    persona: Persona
+    client: ApplicantClient
+    desk: AgentDesk
+    mailbox: MailboxReader | None
+    settings: JourneySettings
+    rng: random.Random
+
+    @property
+    def truth(self) -> Truth:
+        return self.oracle.truth(self.applicant.index)
+
+    def agent(self) -> AgentClient:
+        return self.desk.client(self.applicant.prefecture, self.client.transport)
+
+
+class Run:
+    """One journey being run: records its steps and its end."""
+
+    def __init__(
+        self,
+        journey: str,
+        ctx: JourneyContext,
+        sink: EventSink,
+        *,
+        worker: str,
+        channel: Channel = "api",
+        scheduled: float | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.journey = journey
+        self.ctx = ctx
+        self.sink = sink
+        self.worker = worker
+        self.channel = channel
+        self.id = uuid.uuid4().hex
+        self.sleep = sleep
+        now = time.time()
+        # Open model: the journey was due at ``scheduled``; if it starts late, the first step's
+        # duration includes the wait (coordinated omission is not hidden).
+        self.scheduled = scheduled if scheduled is not None else now
+        self.lag = max(0.0, now - self.scheduled)
+        self._steps = 0
+        self._evidence: dict[str, str] = {}
+
+    # --- steps -------------------------------------------------------------------------------
+
+    def evidence(self, **values: object) -> None:
+        """Attach evidence (ids, hashes) to the step being run."""
+        self._evidence.update({key: str(value) for key, value in values.items()})
+
+    def step(self, name: str, action: Callable[[], T], *, retry: bool = True) -> T:
+        full = f"{self.journey}.{name}"
+        self._between_steps()
+        attempt = 0
+        while True:
+            attempt += 1
+            started, start_perf = self._start()
+            self._evidence = {}
+            try:
+                value = action()
+            except StepFailed as failure:
+                self._record(full, failure.outcome, started, start_perf, attempt, failure)
+                if retry and self._may_retry(failure.outcome, attempt):
+                    self.think()
+                    continue
+                raise JourneyStopped(full) from None
+            self._record(full, Outcome.OK, started, start_perf, attempt, None)
+            return value
+
+    def watch(self, name: str, probe: Callable[[], bool]) -> None:
+        """Poll ``probe`` until it returns True (ok); it raises ``StepFailed`` for a wrong effect
+        (corrupt), returns False while the effect is not visible yet."""
+        full = f"{self.journey}.{name}"
+        deadline = self.ctx.settings.deadline(full)
+        self._between_steps()
+        started, start_perf = self._start()
+        self._evidence = {}
+        interval = self.ctx.settings.poll_interval
+        last: StepFailed | None = None
+        while True:
+            try:
+                if probe():
+                    self._record(full, Outcome.OK, started, start_perf, 1, None)
+                    return
+                last = None
+            except StepFailed as failure:
+                if failure.outcome in (Outcome.CORRUPT, Outcome.MISSING, Outcome.BLOCKED):
+                    self._record(full, failure.outcome, started, start_perf, 1, failure)
+                    raise JourneyStopped(full) from None
+                last = failure  # the other side failed to answer: keep looking until the deadline
+            if time.perf_counter() - start_perf >= deadline:
+                final = last or StepFailed(Outcome.LOST, f"{full}: not visible within {deadline:g} s")
+                self._record(full, final.outcome, started, start_perf, 1, final)
+                raise JourneyStopped(full)
+            self.sleep(min(interval, max(0.0, deadline - (time.perf_counter() - start_perf))))
+            interval = min(interval * 1.5, 2.0)
+
+    def think(self) -> None:
+        scale = self.ctx.settings.think_time_scale
+        if scale > 0:
+            self.sleep(self.ctx.persona.think(self.ctx.rng) * scale)
+
+    # --- the end -----------------------------------------------------------------------------
+
+    def finish(self, outcome: JourneyOutcome, failed_step: str | None = None) -> None:
+        self.sink.write(
+            JourneyEvent(
+                time=self.scheduled,
+                journey=self.journey,
+                journey_id=self.id,
+                outcome=outcome,
+                duration_ms=(time.time() - self.scheduled) * 1000,
+                worker=self.worker,
+                channel=self.channel,
+                applicant=self.ctx.applicant.index,
+                failed_step=failed_step,
+                lag_ms=self.lag * 1000,
+            )
+        )
+
+    # --- inside ------------------------------------------------------------------------------
+
+    def _between_steps(self) -> None:
+        if self._steps > 0:
+            if self.ctx.settings.abandonment and self.ctx.rng.random() < self.ctx.persona.abandonment:
+                raise Abandoned()
+            self.think()
+        self._steps += 1
+
+    def _start(self) -> tuple[float, float]:
+        """The step's start, wall and monotonic; the first step starts at the schedule."""
+        now, perf = time.time(), time.perf_counter()
+        if self._steps == 1 and self.lag > 0:
+            return self.scheduled, perf - self.lag
+        return now, perf
+
+    def _may_retry(self, outcome: Outcome, attempt: int) -> bool:
+        return self.ctx.settings.retries and outcome in RETRYABLE and attempt <= self.ctx.persona.patience
+
+    def _record(
+        self,
+        step: str,
+        outcome: Outcome,
+        started: float,
+        start_perf: float,
+        attempt: int,
+        failure: StepFailed | None,
+    ) -> None:
+        evidence: Mapping[str, str] = {**self._evidence, **(failure.evidence if failure else {})}
+        self.sink.write(
+            StepEvent(
+                time=started,
+                journey=self.journey,
+                step=step,
+                outcome=outcome,
+                duration_ms=(time.perf_counter() - start_perf) * 1000,
+                journey_id=self.id,
+                worker=self.worker,
+                channel=self.channel,
+                applicant=self.ctx.applicant.index,
+                attempt=attempt,
+                status=failure.status if failure else None,
+                message=failure.message if failure else "",
+                evidence=evidence,
+            )
+        )
+        # A retried first step is no longer late: only the first attempt carries the lag.
+        self.lag = 0.0
+
+
+def mailbox_reader(url: str | None) -> MailboxReader | None:
+    return MailboxReader(HttpxTransport(url, timeout=10.0)) if url else None

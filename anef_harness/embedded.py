@@ -73,7 +73,7 @@ class PlatformChild:
                 command += ["--database-url", self.database_url]
             env = {**os.environ, "ANEF_ADMIN_TOKEN": self.admin_token}
             with log_path.open("ab") as log:
-                self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+                self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)  # noqa: S603 - our own CLI
             if self._wait_ready(log_path):
                 return
         raise TargetError(f"embedded platform: did not start, see {log_path}")

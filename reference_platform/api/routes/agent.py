@@ -123,7 +123,9 @@ def cards(
     ctx: Context,
     state: Literal["produced", "available", "handed_over"] | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    applicant: Annotated[str | None, Query(pattern=r"^[0-9a-f]{32}$", description="only this applicant's cards")] = None,
+    applicant: Annotated[
+        str | None, Query(pattern=r"^[0-9a-f]{32}$", description="only this applicant's cards")
+    ] = None,
 ) -> list[schemas.AgentCardOut]:
     with ctx.stores.back.read() as db:
         return [agent_card_out(c) for c in prefecture.cards_of_prefecture(db, agent, state, limit, applicant)]

@@ -9,6 +9,7 @@ import typer
 from pydantic import ValidationError
 
 from anef_harness.population_cli import app as population_app
+from anef_harness.run_cli import register as register_run_commands
 from reference_platform.errors import ConfigError
 from reference_platform.faults.models import describe_validation_error
 
@@ -16,6 +17,7 @@ app = typer.Typer(help="Load and resilience testing harness for the ANEF platfor
 platform_app = typer.Typer(help="The reference platform (the system under test).", no_args_is_help=True)
 app.add_typer(platform_app, name="platform")
 app.add_typer(population_app, name="population")
+register_run_commands(app)
 
 EXIT_USAGE = 2
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,16 +20,11 @@ from types import TracebackType
 
 import httpx
 
+from anef_harness.processes import child_process, free_port
 from synthetic_users.errors import TargetError
 from synthetic_users.mailbox.server import MailboxServer, MailboxSettings
 
 START_TIMEOUT = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -73,7 +67,7 @@ class PlatformChild:
                 command += ["--database-url", self.database_url]
             env = {**os.environ, "ANEF_ADMIN_TOKEN": self.admin_token}
             with log_path.open("ab") as log:
-                self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)  # noqa: S603 - our own CLI
+                self.process = child_process(command, log, env)
             if self._wait_ready(log_path):
                 return
         raise TargetError(f"embedded platform: did not start, see {log_path}")

@@ -43,6 +43,9 @@ class JourneySettings(BaseModel):
     think_time_scale: float = Field(
         1.0, ge=0, description="multiplies the personas' think times; campaigns compress hours into minutes"
     )
+    pause: float = Field(
+        1.0, ge=0, description="closed model: seconds a virtual user waits between two journeys (uniform ±50 %)"
+    )
     retries: bool = Field(True, description="personas retry a failing step as their patience allows")
     abandonment: bool = Field(True, description="personas may give up a journey between steps")
     document_size_scale: float = Field(1.0, gt=0, le=5, description="multiplies the synthetic documents' sizes")

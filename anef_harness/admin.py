@@ -1,0 +1,76 @@
+"""The conductor's calls to the platform's admin API: faults, ledger, health."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from reference_platform.faults.models import FaultSet
+from synthetic_users.errors import TargetError
+
+
+class AdminClient:
+    def __init__(self, target: str, token: str) -> None:
+        self.target = target
+        self._http = httpx.Client(base_url=target, headers={"Authorization": f"Bearer {token}"}, timeout=15.0)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise TargetError(f"{self.target}{path}: unreachable ({exc.__class__.__name__})") from None
+        if response.status_code != 200:
+            raise TargetError(f"{self.target}{path} answered {response.status_code}: {response.text[:200]}")
+        return response
+
+    def set_faults(self, faults: FaultSet) -> None:
+        self._call("PUT", "/_admin/faults", json=faults.model_dump(mode="json", exclude_none=True))
+
+    def ledger(self) -> list[dict[str, Any]]:
+        entries: list[dict[str, Any]] = self._call("GET", "/_admin/ledger").json()["entries"]
+        return entries
+
+
+@dataclass(frozen=True)
+class AppliedChange:
+    at: float  # seconds since the load started, as planned
+    applied: float  # epoch seconds when the platform accepted it
+    label: str
+    error: str | None = None
+
+
+class FaultSchedule:
+    """Applies fault changes at their moments, in a thread; records when each was applied."""
+
+    def __init__(self, admin: AdminClient, changes: list[tuple[float, str, FaultSet]]) -> None:
+        self.admin = admin
+        self.changes = changes
+        self.applied: list[AppliedChange] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, t0: float) -> None:
+        self._thread = threading.Thread(target=self._run, args=(t0,), name="fault-schedule", daemon=True)
+        self._thread.start()
+
+    def _run(self, t0: float) -> None:
+        for at, label, faults in self.changes:
+            if self._stop.wait(max(0.0, t0 + at - time.time())):
+                return
+            try:
+                self.admin.set_faults(faults)
+                self.applied.append(AppliedChange(at, time.time(), label))
+            except TargetError as exc:  # the platform may be down: the campaign goes on
+                self.applied.append(AppliedChange(at, time.time(), label, str(exc)))
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

@@ -1,0 +1,342 @@
+"""The conductor: one campaign from its file to its results folder.
+
+It prepares the target (the embedded platform and mailbox, or a URL), seeds the population,
+fixes the platform's clock, starts the load processes, applies the fault schedule at its
+moments, shows live progress, and writes the results folder: the resolved campaign, a manifest,
+the step events (written by the load processes themselves), the ledger and the summary. Ctrl-C
+stops the load cleanly and keeps what ran.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform as host_platform
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from rich.console import Console
+from rich.live import Live
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from anef_harness.admin import AdminClient, FaultSchedule
+from anef_harness.campaign import Campaign, change_set, fault_set, resolved_yaml
+from anef_harness.embedded import EmbeddedTarget, set_clock
+from anef_harness.processes import Child, LoadPlan, free_port, start_browser, start_locust
+from anef_harness.progress import step_table
+from checks.defects import Findings
+from checks.results import EventTail, Tally, read_events
+from reference_platform.faults.models import FaultSet
+from synthetic_users.errors import HarnessError, TargetError
+from synthetic_users.population import Population
+from synthetic_users.seeding import seed
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INFRA = 0, 1, 2, 3
+# Seconds a load process may take after the end to finish the journeys in flight (their watches
+# included) before it is stopped.
+GRACE = 5.0
+
+
+@dataclass
+class RunOptions:
+    source: Path
+    workers: int = 0
+    web: bool = False
+    out: Path | None = None
+    allow_targets: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunResult:
+    results: Path
+    exit_code: int
+    status: str  # complete, interrupted, failed
+    tally: Tally
+    findings: Findings
+    problem: str | None = None
+
+
+class Interrupted(Exception):
+    """Ctrl-C (SIGINT) or SIGTERM reached the conductor."""
+
+
+def results_dir(campaign: Campaign, out: Path | None) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    folder = out or campaign.outputs.root / f"{campaign.name}-{stamp}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".writable"
+        probe.write_text("ok", encoding="utf-8")
+        probe.unlink()
+    except OSError as exc:
+        raise HarnessError(f"{folder}: cannot write the results folder ({exc.strerror})") from None
+    return folder
+
+
+def run_campaign(campaign: Campaign, options: RunOptions, console: Console) -> RunResult:
+    """Run one campaign to its end (or to Ctrl-C) and write its results folder."""
+    results = results_dir(campaign, options.out)
+    (results / "campaign.yaml").write_text(resolved_yaml(campaign), encoding="utf-8")
+    manifest = Manifest(results, campaign, options)
+    manifest.write()
+    tally, findings = Tally(), Findings()
+    status, problem, code = "complete", None, EXIT_OK
+    try:
+        with _signals_interrupt(), _target(campaign, results, console) as (url, token, mailbox, admin):
+            manifest.data["target"] = {"url": url, "embedded": campaign.target == "embedded", "mailbox": mailbox}
+            _prepare(campaign, url, token, admin, options, console)
+            plan = LoadPlan(
+                results=results,
+                campaign_file=results / "campaign.yaml",
+                target=url,
+                mailbox=mailbox,
+                workers=options.workers,
+                browser_users=campaign.browser.users,
+                stop_timeout=_stop_timeout(campaign),
+                web=options.web,
+                web_port=_web_port(options),
+                duration=campaign.duration,
+                browser_journeys=dict(campaign.browser.journeys),
+            )
+            status = _load(campaign, plan, admin, token, manifest, tally, console)
+            _keep_ledger(admin, results, console)
+    except Interrupted:
+        status = "interrupted"
+    except (TargetError, HarnessError) as exc:
+        status, problem, code = "failed", str(exc), EXIT_INFRA
+    final = Tally().extend(read_events(results))
+    findings.extend(read_events(results))
+    _write_summary(results, campaign, final, findings, status)
+    manifest.finish(status, problem)
+    if code == EXIT_OK:
+        failed = any(s.failure_rate > 0 for s in final.steps().values())
+        code = EXIT_FAILED if failed or findings.counts else EXIT_OK
+    return RunResult(results, code, status, final, findings, problem)
+
+
+def _stop_timeout(campaign: Campaign) -> float:
+    settings = campaign.journey_settings
+    longest = max([settings.default_deadline, settings.email_deadline, *settings.deadlines.values()])
+    return longest + GRACE
+
+
+def _web_port(options: RunOptions) -> int:
+    return free_port() if options.web else 0
+
+
+@contextlib.contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """Turn SIGINT and SIGTERM into ``Interrupted`` once, in the main thread."""
+
+    fired: list[int] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if not fired:  # a second Ctrl-C must not break the clean stop the first one started
+            fired.append(signum)
+            raise Interrupted()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+@contextlib.contextmanager
+def _target(campaign: Campaign, results: Path, console: Console) -> Iterator[tuple[str, str, str | None, AdminClient]]:
+    """(URL, admin token, mailbox URL, admin client) of the target, started if embedded."""
+    if campaign.target != "embedded":
+        token = campaign.admin_token or os.environ.get("ANEF_ADMIN_TOKEN", "")
+        if not token:
+            raise HarnessError("admin token: set ANEF_ADMIN_TOKEN (or admin_token in the campaign) for this target")
+        admin = AdminClient(campaign.target, token)
+        try:
+            yield campaign.target.rstrip("/"), token, campaign.mailbox, admin
+        finally:
+            admin.close()
+        return
+    console.print("starting the embedded platform and mailbox…")
+    embedded = EmbeddedTarget(results / "platform")
+    embedded.start()
+    admin = AdminClient(embedded.url, embedded.admin_token)
+    try:
+        yield embedded.url, embedded.admin_token, embedded.mailbox.api_url, admin
+    finally:
+        admin.close()
+        embedded.stop()
+
+
+def _prepare(
+    campaign: Campaign, url: str, token: str, admin: AdminClient, options: RunOptions, console: Console
+) -> None:
+    """Seed the population, fix the clock, set the faults that are on from the start."""
+    population = Population(campaign.population)
+    with Progress(
+        TextColumn("seeding {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(f"{len(population)} applicants", total=len(population))
+        counts = seed(population, url, token, on_progress=lambda n: progress.advance(task, n))
+    console.print(f"seeded {counts.applicants} applicants and {counts.agents} agents ({counts.skipped} already there)")
+    set_clock(url, token, campaign.population.reference_date)
+    admin.set_faults(fault_set(campaign.faults.profile, options.source.parent, where="faults.profile"))
+
+
+def _schedule(campaign: Campaign, admin: AdminClient, source: Path) -> FaultSchedule:
+    changes: list[tuple[float, str, FaultSet]] = []
+    for number, change in enumerate(campaign.faults.schedule):
+        label = change.profile or f"{len(change.faults or [])} inline fault(s)"
+        changes.append((change.at, label, change_set(change, source.parent, where=f"faults.schedule.{number}")))
+    return FaultSchedule(admin, changes)
+
+
+def _load(
+    campaign: Campaign,
+    plan: LoadPlan,
+    admin: AdminClient,
+    token: str,
+    manifest: Manifest,
+    tally: Tally,
+    console: Console,
+) -> str:
+    """Run the load processes with live progress; returns the run's status."""
+    schedule = _schedule(campaign, admin, manifest.source)
+    children: list[Child] = []
+    status = "complete"
+    try:
+        children = start_locust(plan)
+        browser = start_browser(plan, token)
+        if browser is not None:
+            children.append(browser)
+        t0 = time.time()
+        manifest.data["load_started"] = _iso(t0)
+        schedule.start(t0)
+        if plan.web:
+            console.print(f"Locust's web UI: http://127.0.0.1:{plan.web_port}")
+        _watch(children, plan, tally, t0, campaign, console)
+        failed = [c for c in children if c.process.returncode not in (0, None)]
+        if failed:
+            status = "partial"
+            names = ", ".join(f"{c.name} (exit {c.process.returncode}, log {c.log})" for c in failed)
+            console.print(f"[yellow]warning:[/] load process(es) failed: {names}")
+    except Interrupted:
+        status = "interrupted"
+        console.print("interrupted: stopping the load and keeping what ran…")
+    finally:
+        schedule.stop()
+        for child in children:
+            child.terminate(timeout=plan.stop_timeout)
+        manifest.data["load_ended"] = _iso(time.time())
+        manifest.data["fault_changes"] = [
+            {"at_s": c.at, "applied": _iso(c.applied), "faults": c.label, "error": c.error} for c in schedule.applied
+        ]
+    return status
+
+
+def _watch(
+    children: list[Child], plan: LoadPlan, tally: Tally, t0: float, campaign: Campaign, console: Console
+) -> None:
+    """Show per-step counts and failure rates until the first Locust process exits."""
+    tail = EventTail(plan.results)
+    main = children[0]
+    browser = next((c for c in children if c.name == "browser"), None)
+    with Live(console=console, refresh_per_second=2, transient=False) as live:
+        while main.alive():
+            tally.extend(tail.new_events())
+            elapsed = time.time() - t0
+            live.update(step_table(tally.steps(), title=f"{campaign.name}: live", elapsed=elapsed))
+            time.sleep(1.0)
+        if browser is not None:
+            browser.terminate(timeout=plan.stop_timeout)
+        tally.extend(tail.new_events())
+        live.update(step_table(tally.steps(), title=f"{campaign.name}: live", elapsed=time.time() - t0))
+
+
+def _keep_ledger(admin: AdminClient, results: Path, console: Console) -> None:
+    """The platform's ledger of injected faults, kept for scoring (never for detection)."""
+    try:
+        entries = admin.ledger()
+    except TargetError as exc:
+        console.print(f"[yellow]warning:[/] could not fetch the fault ledger: {exc}")
+        return
+    (results / "ledger.json").write_text(json.dumps({"entries": entries}, indent=1), encoding="utf-8")
+
+
+def _write_summary(results: Path, campaign: Campaign, tally: Tally, findings: Findings, status: str) -> None:
+    summary = {
+        "campaign": campaign.name,
+        "status": status,
+        "verdict": "fail" if findings.counts or any(s.failure_rate > 0 for s in tally.steps().values()) else "pass",
+        "steps": {name: step.model_dump() for name, step in tally.steps().items()},
+        "journeys": {name: j.model_dump() for name, j in tally.journey_summaries().items()},
+        "defects": {
+            defect: {
+                "count": count,
+                "first_seen_s": round(findings.first_seen[defect] - (tally.first_time or 0.0), 3),
+                "samples": findings.samples.get(defect, []),
+            }
+            for defect, count in findings.counts.most_common()
+        },
+    }
+    _atomic_write(results / "summary.json", json.dumps(summary, indent=1, ensure_ascii=False))
+
+
+class Manifest:
+    """``manifest.json``: seed, versions, target, times, status; rewritten as the run goes."""
+
+    def __init__(self, results: Path, campaign: Campaign, options: RunOptions) -> None:
+        self.path = results / "manifest.json"
+        self.source = options.source
+        self.data: dict[str, Any] = {
+            "campaign": campaign.name,
+            "source": str(options.source),
+            "seed": campaign.seed,
+            "population": {"size": campaign.population.size, "seed": campaign.population.seed},
+            "reference_date": campaign.population.reference_date.isoformat(),
+            "workers": options.workers,
+            "status": "running",
+            "started": _iso(time.time()),
+            "versions": _versions(),
+            "host": {"machine": host_platform.machine(), "cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        }
+
+    def write(self) -> None:
+        _atomic_write(self.path, json.dumps(self.data, indent=1))
+
+    def finish(self, status: str, problem: str | None) -> None:
+        self.data.update(status=status, ended=_iso(time.time()), problem=problem)
+        self.write()
+
+
+def _versions() -> dict[str, str]:
+    found = {}
+    for package in ("anef-harness", "locust", "playwright", "fastapi", "sqlalchemy"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = "not installed"
+    return found
+
+
+def _iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).isoformat(timespec="milliseconds")
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

@@ -1,0 +1,188 @@
+"""The load processes of a run: Locust (one process, or a master and workers) and the browser.
+
+Each is a child process with its own log in the results folder; they write their step events
+to ``events/`` themselves, so the conductor never holds results in memory that a crash could
+lose. Stopping sends SIGTERM (Locust stops its users and flushes), then SIGKILL if it hangs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import signal
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+LOCUSTFILE = Path(__file__).resolve().parent.parent / "scenarios" / "locustfile.py"
+
+
+@dataclass
+class LoadPlan:
+    """What the load processes need to know, besides the campaign file."""
+
+    results: Path
+    campaign_file: Path
+    target: str
+    mailbox: str | None
+    workers: int  # 0: a single Locust process
+    browser_users: int
+    stop_timeout: float
+    web: bool = False
+    web_port: int = 0
+    duration: float = 0.0
+    think_time_scale: float = 1.0
+    browser_journeys: dict[str, float] = field(default_factory=dict)
+    population: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def partitions(self) -> int:
+        """Locust processes own partitions 0..n-1; the browser process, when on, the last one."""
+        return max(1, self.workers) + (1 if self.browser_users else 0)
+
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def terminate(self, timeout: float) -> int:
+        if self.alive():
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return int(self.process.returncode)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _spawn(name: str, command: list[str], log: Path) -> Child:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        process = child_process(command, out)
+    return Child(name, process, log)
+
+
+def child_process(command: list[str], out: IO[bytes], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """A child in its own session, so that Ctrl-C reaches the conductor only and it stops the
+    children in order (load first, platform last); the child dies with the conductor anyway."""
+    return subprocess.Popen(  # noqa: S603 - our own commands
+        command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True, preexec_fn=_die_with_parent
+    )
+
+
+def _die_with_parent() -> None:
+    # prctl(PR_SET_PDEATHSIG, SIGTERM): Linux only; elsewhere a killed conductor leaves children.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+
+
+def locust_command(plan: LoadPlan, *extra: str) -> list[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(LOCUSTFILE),
+        "--host",
+        plan.target,
+        "--campaign",
+        str(plan.campaign_file),
+        "--anef-results",
+        str(plan.results),
+        "--anef-workers",
+        str(plan.partitions),
+        "--stop-timeout",
+        f"{plan.stop_timeout:g}",
+        "--exit-code-on-error",
+        "0",
+        "--loglevel",
+        "WARNING",
+    ]
+    if plan.mailbox:
+        command += ["--anef-mailbox", plan.mailbox]
+    return command + list(extra)
+
+
+def start_locust(plan: LoadPlan) -> list[Child]:
+    """The Locust processes: the first is the one whose exit ends the run."""
+    logs = plan.results / "logs"
+    ui = (
+        ["--web-host", "127.0.0.1", "--web-port", str(plan.web_port), "--autostart", "--autoquit", "5"]
+        if plan.web
+        else ["--headless"]
+    )
+    stats = ["--csv", str(plan.results / "locust" / "stats"), "--only-summary"]
+    (plan.results / "locust").mkdir(parents=True, exist_ok=True)
+    if plan.workers <= 0:
+        return [_spawn("locust", locust_command(plan, *ui, *stats), logs / "locust.log")]
+    port = free_port()
+    master = _spawn(
+        "locust-master",
+        locust_command(
+            plan,
+            "--master",
+            "--master-bind-host",
+            "127.0.0.1",
+            "--master-bind-port",
+            str(port),
+            "--expect-workers",
+            str(plan.workers),
+            *ui,
+            *stats,
+        ),
+        logs / "locust-master.log",
+    )
+    workers = [
+        _spawn(
+            f"locust-worker-{k}",
+            locust_command(plan, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)),
+            logs / f"locust-worker-{k}.log",
+        )
+        for k in range(plan.workers)
+    ]
+    return [master, *workers]
+
+
+def start_browser(plan: LoadPlan, admin_token: str) -> Child | None:
+    if not plan.browser_users:
+        return None
+    weights = ",".join(f"{name}={weight:g}" for name, weight in plan.browser_journeys.items())
+    command = [
+        sys.executable,
+        "-m",
+        "scenarios.browser",
+        "--target",
+        plan.target,
+        "--admin-token",
+        admin_token,
+        "--campaign",
+        str(plan.campaign_file),
+        "--events",
+        str(plan.results / "events" / "browser.jsonl"),
+        "--duration",
+        f"{plan.duration:g}",
+        "--journeys",
+        weights,
+        "--partition",
+        f"{plan.partitions - 1}/{plan.partitions}",
+        "--browsers",
+        str(plan.browser_users),
+    ]
+    if plan.mailbox:
+        command += ["--mailbox", plan.mailbox]
+    return _spawn("browser", command, plan.results / "logs" / "browser.log")

@@ -1,0 +1,96 @@
+"""``anef-harness run`` and ``anef-harness demo``: parse options, build the campaign, call the conductor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from anef_harness.campaign import load_campaign
+from anef_harness.conductor import EXIT_USAGE, RunOptions, RunResult, run_campaign
+from anef_harness.progress import console as make_console
+from anef_harness.progress import step_table
+from scenarios.spec import parse_seconds
+from synthetic_users.errors import ConfigError
+
+CAMPAIGNS_DIR = Path(__file__).resolve().parent.parent / "campaigns"
+
+
+def campaign_path(name_or_path: str) -> Path:
+    """A file, or the name of a shipped campaign (``smoke`` → ``campaigns/smoke.yaml``)."""
+    path = Path(name_or_path)
+    shipped = CAMPAIGNS_DIR / f"{name_or_path}.yaml"
+    return shipped if not path.exists() and shipped.exists() else path
+
+
+def run(
+    campaign: Annotated[str, typer.Argument(help="A campaign file, or a shipped campaign's name (smoke, peak, …).")],
+    target: Annotated[str | None, typer.Option(help="'embedded' or the URL of a platform (wins over the file).")] = None,
+    faults: Annotated[
+        str | None, typer.Option(help="Fault profile on from the start: a name (anef-2024), a file, or 'none'.")
+    ] = None,
+    workers: Annotated[int, typer.Option(min=0, max=64, help="Locust worker processes (0: one process).")] = 0,
+    duration: Annotated[str | None, typer.Option(help="Override the duration: 90, 90s, 5m, 1h30m.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Results folder (default: results/NAME-TIMESTAMP).")] = None,
+    web: Annotated[bool, typer.Option(help="Show Locust's web UI while the campaign runs.")] = False,
+    allow_target: Annotated[
+        list[str] | None, typer.Option(help="Allow load on this non-loopback host (repeatable).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option(help="No live progress; only the final table.")] = False,
+) -> None:
+    """Run a campaign: start the target if embedded, seed, load, faults, results folder."""
+    source = campaign_path(campaign)
+    overrides: dict[str, Any] = {}
+    if target is not None:
+        overrides["target"] = target
+    if duration is not None:
+        try:
+            overrides["duration"] = parse_seconds(duration)
+        except ValueError as exc:
+            _usage(f"--duration: {exc}")
+    if allow_target:
+        overrides["allow_targets"] = list(allow_target)
+    try:
+        loaded = load_campaign(source, overrides, faults_profile=faults)
+    except ConfigError as exc:
+        _usage(str(exc))
+    console = make_console(quiet=quiet)
+    result = run_campaign(loaded, RunOptions(source=source, workers=workers, web=web, out=out), console)
+    report(result, make_console())
+    raise typer.Exit(result.exit_code)
+
+
+def demo(
+    workers: Annotated[int, typer.Option(min=0, max=8, help="Locust worker processes (0: one process).")] = 0,
+) -> None:
+    """A short campaign on the embedded platform with the anef-2024 defects, ending with a table."""
+    run(str(CAMPAIGNS_DIR / "demo.yaml"), workers=workers)
+
+
+def report(result: RunResult, console: Console) -> None:
+    """The end of a run: per-step table, defects seen, where the results are, the verdict."""
+    console.print(step_table(result.tally.steps(), title="Steps (every attempt; failures in red)"))
+    if result.findings.counts:
+        console.print("[bold]Defects seen[/] (from what applicants and agents observed):")
+        for defect, count in result.findings.counts.most_common():
+            sample = result.findings.samples[defect][0]
+            console.print(f"  {defect}: {count} — {sample['why']} (e.g. applicant {sample['applicant']})")
+    else:
+        console.print("[bold]Defects seen:[/] none")
+    if result.problem:
+        console.print(f"[red]anef-harness: {result.problem}[/]")
+    verdict = {0: "pass", 1: "fail", 3: "harness or infrastructure failure"}.get(result.exit_code, "?")
+    console.print(f"status: {result.status}; verdict: {verdict} (exit {result.exit_code})")
+    console.print(f"results: {result.results}")
+
+
+def _usage(message: str) -> None:
+    typer.echo(f"anef-harness: {message}", err=True)
+    raise typer.Exit(EXIT_USAGE)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
+    app.command("demo")(demo)

@@ -1,0 +1,7 @@
+"""``python -m scenarios.browser``: the browser process the conductor starts beside the load."""
+
+from __future__ import annotations
+
+from scenarios.browser.runner import main
+
+raise SystemExit(main())

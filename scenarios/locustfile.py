@@ -1,0 +1,65 @@
+"""The campaign's journeys as a Locust test: ``locust -f scenarios/locustfile.py --campaign FILE``.
+
+``anef-harness run`` starts Locust with this file (one process, or a master and workers) and
+does what Locust alone cannot: it starts the embedded platform and the mailbox, seeds the
+population, applies the fault schedule and judges the results. Run by hand, with Locust's web
+UI, this file runs the journeys of the campaign against ``--host``, which must already be
+seeded with the campaign's population (``anef-harness population seed``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from locust import events
+from locust.argument_parser import LocustArgumentParser
+from locust.env import Environment
+from locust.runners import MasterRunner
+
+from scenarios.campaign_file import load_scenario, results_folder
+from scenarios.users import AgentUser, ApplicantUser, CampaignShape, build_runtime, close_runtime
+from synthetic_users.partition import Partition
+
+__all__ = ["AgentUser", "ApplicantUser", "CampaignShape"]
+
+
+@events.init_command_line_parser.add_listener
+def _arguments(parser: LocustArgumentParser) -> None:
+    parser.add_argument("--campaign", type=str, default="", help="campaign file (YAML)", include_in_web_ui=True)
+    parser.add_argument("--anef-results", type=str, default="", help="results folder", include_in_web_ui=False)
+    parser.add_argument("--anef-mailbox", type=str, default="", help="mailbox API URL", include_in_web_ui=False)
+    parser.add_argument("--anef-workers", type=int, default=1, help="number of load workers", include_in_web_ui=False)
+
+
+@events.init.add_listener
+def _init(environment: Environment, **_: Any) -> None:
+    options = environment.parsed_options
+    if options is None or not options.campaign:
+        raise SystemExit("anef-harness locustfile: --campaign FILE is required")
+    spec = load_scenario(Path(options.campaign))
+    CampaignShape.spec = spec
+    AgentUser.fixed_count = spec.agents.users
+    ApplicantUser.host = environment.host
+
+
+@events.test_start.add_listener
+def _start(environment: Environment, **_: Any) -> None:
+    if isinstance(environment.runner, MasterRunner):
+        return
+    options = environment.parsed_options
+    assert options is not None
+    assert CampaignShape.spec is not None
+    index = max(0, getattr(environment.runner, "worker_index", 0))
+    build_runtime(
+        CampaignShape.spec,
+        environment,
+        results=Path(options.anef_results) if options.anef_results else results_folder(CampaignShape.spec.name),
+        mailbox_url=options.anef_mailbox or None,
+        partition=Partition(index, max(1, options.anef_workers)),
+    )
+
+
+@events.quitting.add_listener
+def _quit(environment: Environment, **_: Any) -> None:
+    close_runtime()

@@ -1,0 +1,310 @@
+"""Locust users: applicants running journeys (FastHttpUser) and prefecture agents working queues.
+
+Importing this module imports Locust, which monkey-patches the process with gevent: only Locust
+processes import it (through ``scenarios/locustfile.py``). Everything a process shares (the
+population, the oracle, the leases of its partition, the event log, the arrival schedule) is
+one ``Runtime``, built when the test starts, once the process knows its worker index.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gevent
+from gevent import Timeout as GeventTimeout
+from locust import FastHttpUser, LoadTestShape, User, task
+from locust.env import Environment
+from locust.exception import StopUser
+
+from scenarios.arrivals import ArrivalSchedule
+from scenarios.client import ApplicantClient
+from scenarios.events import Event, EventLog, Outcome, StepEvent
+from scenarios.journeys import JourneyContext, JourneyDef, get_journey, run_journey
+from scenarios.journeys.runner import AgentDesk, MailboxReader, mailbox_reader
+from scenarios.shapes import level_at
+from scenarios.spec import ScenarioSpec
+from scenarios.transport import Reply, TransportFailure
+from synthetic_users.agents import AgentIdentity, AgentWorker, agent_identities
+from synthetic_users.oracle import Oracle
+from synthetic_users.partition import Lease, LeaseTable, Partition
+from synthetic_users.personas import get_persona
+from synthetic_users.population import Population, Weighted
+
+log = logging.getLogger(__name__)
+
+# How many applicants a virtual user looks at to find one a journey fits before trying another.
+CANDIDATES = 64
+
+
+class LocustTransport:
+    """Locust's FastHttpSession as the client's transport: every request shows in Locust's
+    statistics under its route template, failed when its status was not expected."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        name: str,
+        expect: Collection[int],
+        json: Any = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str | int] | None = None,
+    ) -> Reply:
+        with self.session.request(
+            method,
+            path,
+            name=name,
+            data=content,
+            json=json,
+            headers=dict(headers or {}),
+            params=dict(params) if params else None,
+            catch_response=True,
+        ) as response:
+            error = getattr(response, "error", None)
+            if response.status_code == 0 or (error is not None and not response.status_code):
+                response.failure(str(error))
+                timed_out = isinstance(error, GeventTimeout | TimeoutError)
+                failure = TransportFailure(f"{method} {name}: {error.__class__.__name__}: {error}", timeout=timed_out)
+            else:
+                failure = None
+                if response.status_code in expect:
+                    response.success()
+                else:
+                    response.failure(f"status {response.status_code}")
+                reply = Reply(response.status_code, response.content or b"", response.headers.get("content-type", ""))
+        if failure is not None:
+            raise failure
+        return reply
+
+
+class StepStats:
+    """Writes each event to the log and shows steps in Locust's statistics (type ``STEP``)."""
+
+    def __init__(self, log_: EventLog, environment: Environment) -> None:
+        self.log = log_
+        self.environment = environment
+
+    def write(self, event: Event) -> None:
+        self.log.write(event)
+        if isinstance(event, StepEvent):
+            self.environment.events.request.fire(
+                request_type="STEP",
+                name=event.step,
+                response_time=event.duration_ms,
+                response_length=0,
+                exception=None if event.outcome is Outcome.OK else StepOutcome(event.outcome.value),
+                context={},
+            )
+
+
+class StepOutcome(Exception):
+    """A step's outcome other than ok, as Locust's failure statistics show it."""
+
+
+@dataclass
+class Runtime:
+    """What the users of one load process share."""
+
+    spec: ScenarioSpec
+    worker: str
+    population: Population
+    oracle: Oracle
+    leases: LeaseTable
+    sink: StepStats
+    desk: AgentDesk
+    mailbox: MailboxReader | None
+    journeys: Weighted
+    agents: list[AgentIdentity]
+    schedule: ArrivalSchedule | None
+    results: Path
+    partition: Partition
+
+    def definition(self, rng: random.Random) -> JourneyDef:
+        return get_journey(self.journeys.draw(rng))
+
+    def lease_for(self, definition: JourneyDef) -> Lease | None:
+        """A lease on an applicant the journey fits, or None after ``CANDIDATES`` tries."""
+        for _ in range(CANDIDATES):
+            lease = self.leases.take_next()
+            if lease is None:
+                return None
+            applicant = self.population.applicant(lease.index)
+            if definition.eligible(applicant, self.oracle.truth(lease.index), self.population):
+                return lease
+            lease.release()
+        return None
+
+    def close(self) -> None:
+        self.sink.log.close()
+        self.oracle.save(self.results / "oracle" / f"{self.worker}.json")
+
+
+_runtime: Runtime | None = None
+
+
+def build_runtime(
+    spec: ScenarioSpec,
+    environment: Environment,
+    *,
+    results: Path,
+    mailbox_url: str | None,
+    partition: Partition,
+) -> Runtime:
+    """Build the process's runtime; called once, when its test starts."""
+    global _runtime
+    population = Population(spec.population)
+    worker = f"worker-{partition.number}"
+    (results / "oracle").mkdir(parents=True, exist_ok=True)
+    agents = agent_identities(
+        sorted(spec.population.mix.prefectures), spec.population.agents_per_prefecture, spec.population.seed
+    )
+    schedule = None
+    if spec.load.model == "open":
+        load = spec.load
+        rate = float(load.rate or 0.0)
+
+        def arrivals(t: float) -> float:
+            return level_at(load.shape, load.params, t, duration=spec.duration, peak=rate)
+
+        schedule = ArrivalSchedule(
+            arrivals,
+            start=time.time(),
+            duration=spec.duration,
+            share=1.0 / partition.count,
+            phase=partition.number / partition.count,
+        )
+    _runtime = Runtime(
+        spec=spec,
+        worker=worker,
+        population=population,
+        oracle=Oracle(population),
+        leases=LeaseTable(len(population), partition),
+        sink=StepStats(EventLog(results / "events" / f"{worker}.jsonl"), environment),
+        desk=AgentDesk(agents),
+        mailbox=mailbox_reader(mailbox_url),
+        journeys=Weighted({name: weight for name, weight in spec.journeys.items() if weight > 0}),
+        agents=agents,
+        schedule=schedule,
+        results=results,
+        partition=partition,
+    )
+    return _runtime
+
+
+def runtime() -> Runtime:
+    if _runtime is None:
+        raise RuntimeError("the campaign's runtime is not built yet (test_start has not fired)")
+    return _runtime
+
+
+def close_runtime() -> None:
+    global _runtime
+    if _runtime is not None:
+        _runtime.close()
+        _runtime = None
+
+
+class ApplicantUser(FastHttpUser):
+    """A virtual user acting for one applicant at a time (leased), journey after journey."""
+
+    network_timeout = 30.0
+    connection_timeout = 10.0
+
+    def on_start(self) -> None:
+        self.rng = random.Random(random.getrandbits(64))
+
+    def wait_time(self) -> float:
+        rt = runtime()
+        if rt.schedule is not None:
+            return 0.0  # the arrival schedule paces the open model
+        return self.rng.uniform(0.5, 1.5) * rt.spec.journey_settings.pause
+
+    @task
+    def journey(self) -> None:
+        rt = runtime()
+        scheduled = None
+        if rt.schedule is not None:
+            scheduled = rt.schedule.next()
+            if scheduled is None:
+                gevent.sleep(1.0)  # the schedule is over; the shape stops the run
+                return
+            gevent.sleep(max(0.0, scheduled - time.time()))
+        definition = rt.definition(self.rng)
+        lease = rt.lease_for(definition)
+        if lease is None:
+            definition = get_journey("login")  # fits anyone: the arrival is not dropped
+            lease = rt.lease_for(definition)
+            if lease is None:
+                log.warning("every applicant of %s is busy; add applicants or lower the load", rt.worker)
+                return
+        with lease:
+            applicant = rt.population.applicant(lease.index)
+            ctx = JourneyContext(
+                applicant=applicant,
+                oracle=rt.oracle,
+                persona=get_persona(applicant.persona),
+                client=ApplicantClient(LocustTransport(self.client)),
+                desk=rt.desk,
+                mailbox=rt.mailbox,
+                settings=rt.spec.journey_settings,
+                rng=self.rng,
+            )
+            run_journey(definition, ctx, rt.sink, worker=rt.worker, scheduled=scheduled)
+
+
+class AgentUser(User):
+    """A prefecture agent working its queue at its pace (review, request, decide, hand over)."""
+
+    fixed_count = 0  # set from the campaign when the locustfile is loaded
+    started = 0
+
+    def on_start(self) -> None:
+        rt = runtime()
+        if not rt.agents:
+            raise StopUser()
+        rank = AgentUser.started * rt.partition.count + rt.partition.number
+        AgentUser.started += 1
+        identity = rt.agents[rank % len(rt.agents)]
+        self.worker = AgentWorker(self.host or "", identity, rt.spec.agents.pace)
+        self.interval = 60.0 / rt.spec.agents.pace.actions_per_minute
+
+    def wait_time(self) -> float:
+        return self.interval
+
+    @task
+    def work(self) -> None:
+        self.worker.run_once()
+
+    def on_stop(self) -> None:
+        self.worker.close()
+
+
+class CampaignShape(LoadTestShape):
+    """The campaign's shape: closed, users follow it; open, all virtual users run and the
+    arrival schedule follows it. Ends the run at the campaign's duration."""
+
+    spec: ScenarioSpec | None = None
+
+    def tick(self) -> tuple[int, float] | None:
+        spec = self.spec
+        if spec is None:
+            return None
+        t = self.get_run_time()
+        if t >= spec.duration:
+            return None
+        agents = spec.agents.users
+        if spec.load.model == "open":
+            return spec.load.users + agents, float(max(spec.load.users + agents, 50))
+        users = round(level_at(spec.load.shape, spec.load.params, t, duration=spec.duration, peak=spec.load.users))
+        return users + agents, spec.load.spawn_rate + agents

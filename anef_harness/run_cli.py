@@ -27,7 +27,7 @@ def campaign_path(name_or_path: str) -> Path:
 
 def run(
     campaign: Annotated[str, typer.Argument(help="A campaign file, or a shipped campaign's name (smoke, peak, …).")],
-    target: Annotated[str | None, typer.Option(help="'embedded' or the URL of a platform (wins over the file).")] = None,
+    target: Annotated[str | None, typer.Option(help="'embedded' or a platform's URL (wins over the file).")] = None,
     faults: Annotated[
         str | None, typer.Option(help="Fault profile on from the start: a name (anef-2024), a file, or 'none'.")
     ] = None,

@@ -36,5 +36,6 @@ def step_table(steps: Mapping[str, StepSummary], *, title: str, elapsed: float |
     return table
 
 
-def console(*, quiet: bool = False) -> Console:
-    return Console(stderr=True, quiet=quiet, highlight=False)
+def console(*, quiet: bool = False, stderr: bool = True) -> Console:
+    """Live progress goes to stderr, the final report to stdout (so it can be piped)."""
+    return Console(stderr=stderr, quiet=quiet, highlight=False)

@@ -58,7 +58,7 @@ def run(
         _usage(str(exc))
     console = make_console(quiet=quiet)
     result = run_campaign(loaded, RunOptions(source=source, workers=workers, web=web, out=out), console)
-    report(result, make_console())
+    report(result, make_console(stderr=False))
     raise typer.Exit(result.exit_code)
 
 

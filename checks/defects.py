@@ -31,6 +31,14 @@ def _code(event: Mapping[str, Any]) -> str:
     return str((event.get("evidence") or {}).get("code", ""))
 
 
+def _refusal(event: Mapping[str, Any], code: str, words: str) -> bool:
+    """A wrong refusal, by its error code or (a procedure offered as unavailable) its French words."""
+    if event.get("outcome") != "blocked":
+        return False
+    reason = str((event.get("evidence") or {}).get("reason", ""))
+    return _code(event) == code or words in reason
+
+
 def _waiting_for(event: Mapping[str, Any]) -> str:
     return str((event.get("evidence") or {}).get("waiting_for", ""))
 
@@ -39,14 +47,14 @@ def _waiting_for(event: Mapping[str, Any]) -> str:
 def title_not_marked_delivered(event: Mapping[str, Any]) -> str | None:
     if _is(event, "lost", "card_handover.visible"):
         return "card handed over at the prefecture, still not handed over on the applicant's dashboard"
-    if event.get("outcome") == "blocked" and _code(event) == "card_not_handed_over":
+    if _refusal(event, "card_not_handed_over", "n'a pas été remis"):
         return "renewal refused: previous card 'not handed over', though it was"
     return None
 
 
 @detector
 def phantom_pending_request(event: Mapping[str, Any]) -> str | None:
-    if event.get("outcome") == "blocked" and _code(event) == "request_in_progress":
+    if _refusal(event, "request_in_progress", "déjà en cours"):
         return "'a request is already under review' with no procedure in progress"
     return None
 

@@ -58,7 +58,10 @@ def choose(run: Run, procedure: str) -> None:
             )
         if not offer.available:
             raise StepFailed(
-                Outcome.BLOCKED, f"procedure {procedure!r} offered as unavailable: {offer.reason}", status=200
+                Outcome.BLOCKED,
+                f"procedure {procedure!r} offered as unavailable: {offer.reason}",
+                status=200,
+                evidence={"reason": offer.reason or ""},
             )
 
     run.step("choose_procedure", action)

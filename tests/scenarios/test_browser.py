@@ -24,7 +24,17 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from anef_harness.embedded import EmbeddedTarget, set_clock
 from scenarios.browser.journeys import BROWSER_JOURNEYS
-from scenarios.browser.runner import CHROMIUM, BrowserOptions, Cast, launch, run_browser_journeys, run_in_page
+from scenarios.browser.runner import (
+    CHROMIUM,
+    BrowserOptions,
+    BrowserStats,
+    BrowserUnavailable,
+    Cast,
+    launch,
+    relaunch,
+    run_browser_journeys,
+    run_in_page,
+)
 from scenarios.events import Event, EventLog, JourneyEvent, JourneyOutcome, Outcome, StepEvent
 from scenarios.journeys import get_journey
 from scenarios.journeys.runner import AgentDesk, JourneySettings, mailbox_reader
@@ -222,6 +232,42 @@ def test_renewal_not_selectable_is_missing(
     assert events.journeys[0].failed_step == "renewal.choose_procedure"
 
 
+def test_a_browser_failure_inside_a_step_is_an_error(browser: Browser, cast: Cast, transport: HttpxTransport) -> None:
+    context = browser.new_context(base_url=cast.target)
+    page = context.new_page()
+    page.close()  # the page is gone, as when its renderer crashes
+
+    outcome, events = run("login", cast, page, transport)
+    context.close()
+
+    assert outcome is JourneyOutcome.FAILED
+    [failed] = events.steps
+    assert (failed.step, failed.outcome, failed.channel) == ("login.submit", Outcome.ERROR, "browser")
+    assert failed.message.startswith("browser: ")
+
+
+def test_a_page_slower_than_the_timeout_is_a_timeout(browser: Browser, cast: Cast, transport: HttpxTransport) -> None:
+    context = browser.new_context(base_url=cast.target)
+    context.set_default_navigation_timeout(1)
+
+    outcome, events = run("login", cast, context.new_page(), transport)
+    context.close()
+
+    assert outcome is JourneyOutcome.FAILED
+    assert [(e.step, e.outcome) for e in events.steps] == [("login.submit", Outcome.TIMEOUT)]
+
+
+def test_a_dead_browser_is_relaunched_once() -> None:
+    stats = BrowserStats()
+    with sync_playwright() as playwright:
+        relaunched = relaunch(playwright, BrowserOptions(), stats)
+        assert relaunched.is_connected()
+        relaunched.close()
+        with pytest.raises(BrowserUnavailable, match="after 1 relaunch"):
+            relaunch(playwright, BrowserOptions(), stats)
+    assert stats.relaunches == 1
+
+
 def test_runner_loop_writes_events(cast: Cast, tmp_path: Path) -> None:
     log = EventLog(tmp_path / "events.jsonl", flush_interval=0.2)
     stop = threading.Event()
@@ -230,7 +276,7 @@ def test_runner_loop_writes_events(cast: Cast, tmp_path: Path) -> None:
     options = BrowserOptions(pause=0.0, timeout_ms=15_000)
 
     def loop() -> None:  # in a thread: Playwright's sync API is one per thread
-        results.append(run_browser_journeys(cast, weights, log, stop=stop, duration=3.0, options=options))
+        results.append(run_browser_journeys(cast, weights, log, stop=stop, duration=2.0, options=options))
 
     thread = threading.Thread(target=loop)
     thread.start()

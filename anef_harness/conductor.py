@@ -106,6 +106,8 @@ def run_campaign(campaign: Campaign, options: RunOptions, console: Console) -> R
                 web_port=_web_port(options),
                 duration=campaign.duration,
                 browser_journeys=dict(campaign.browser.journeys),
+                population_json=campaign.population.model_dump_json(),
+                journey_settings_json=campaign.journey_settings.model_dump_json(),
             )
             status = _load(campaign, plan, admin, token, manifest, tally, console)
             _keep_ledger(admin, results, console)
@@ -219,7 +221,7 @@ def _load(
     status = "complete"
     try:
         children = start_locust(plan)
-        browser = start_browser(plan, token)
+        browser = start_browser(plan)
         if browser is not None:
             children.append(browser)
         t0 = time.time()

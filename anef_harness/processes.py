@@ -34,9 +34,9 @@ class LoadPlan:
     web: bool = False
     web_port: int = 0
     duration: float = 0.0
-    think_time_scale: float = 1.0
     browser_journeys: dict[str, float] = field(default_factory=dict)
-    population: dict[str, object] = field(default_factory=dict)
+    population_json: str = "{}"
+    journey_settings_json: str = "{}"
 
     @property
     def partitions(self) -> int:
@@ -158,7 +158,8 @@ def start_locust(plan: LoadPlan) -> list[Child]:
     return [master, *workers]
 
 
-def start_browser(plan: LoadPlan, admin_token: str) -> Child | None:
+def start_browser(plan: LoadPlan) -> Child | None:
+    """The browser process (``python -m scenarios.browser``), on the last partition."""
     if not plan.browser_users:
         return None
     weights = ",".join(f"{name}={weight:g}" for name, weight in plan.browser_journeys.items())
@@ -168,12 +169,14 @@ def start_browser(plan: LoadPlan, admin_token: str) -> Child | None:
         "scenarios.browser",
         "--target",
         plan.target,
-        "--admin-token",
-        admin_token,
-        "--campaign",
-        str(plan.campaign_file),
+        "--population-json",
+        plan.population_json,
+        "--journey-settings-json",
+        plan.journey_settings_json,
         "--events",
         str(plan.results / "events" / "browser.jsonl"),
+        "--oracle",
+        str(plan.results / "oracle" / "browser.json"),
         "--duration",
         f"{plan.duration:g}",
         "--journeys",

@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from anef_harness.embedded import EmbeddedTarget, set_clock
 from scenarios.browser.journeys import BROWSER_JOURNEYS
@@ -116,11 +116,17 @@ def cast(target: EmbeddedTarget) -> Cast:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch(playwright, BrowserOptions())
-        yield chromium
-        chromium.close()
+def playwright() -> Iterator[Playwright]:
+    """One Playwright per module: its sync API allows one per thread."""
+    with sync_playwright() as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    chromium = launch(playwright, BrowserOptions())
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture
@@ -257,14 +263,14 @@ def test_a_page_slower_than_the_timeout_is_a_timeout(browser: Browser, cast: Cas
     assert [(e.step, e.outcome) for e in events.steps] == [("login.submit", Outcome.TIMEOUT)]
 
 
-def test_a_dead_browser_is_relaunched_once() -> None:
+def test_a_dead_browser_is_relaunched_once(playwright: Playwright) -> None:
     stats = BrowserStats()
-    with sync_playwright() as playwright:
-        relaunched = relaunch(playwright, BrowserOptions(), stats)
-        assert relaunched.is_connected()
-        relaunched.close()
-        with pytest.raises(BrowserUnavailable, match="after 1 relaunch"):
-            relaunch(playwright, BrowserOptions(), stats)
+    relaunched = relaunch(playwright, BrowserOptions(), stats)
+    assert relaunched.is_connected()
+    relaunched.close()
+
+    with pytest.raises(BrowserUnavailable, match="after 1 relaunch"):
+        relaunch(playwright, BrowserOptions(), stats)
     assert stats.relaunches == 1
 
 

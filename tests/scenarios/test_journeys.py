@@ -1,0 +1,240 @@
+"""Each journey against a real platform: all ok with faults off; each documented defect at rate 1
+shows in the step where it lives, with the outcome the oracle implies, and its detector names it."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from anef_harness.embedded import EmbeddedTarget, set_clock
+from checks.defects import Findings
+from scenarios.client import ApplicantClient
+from scenarios.events import Event, JourneyEvent, StepEvent
+from scenarios.journeys import JourneyContext, JourneySettings, get_journey, load_all, run_journey
+from scenarios.journeys.runner import AgentDesk, mailbox_reader
+from scenarios.transport import HttpxTransport
+from synthetic_users.agents import agent_identities
+from synthetic_users.oracle import Oracle, Truth
+from synthetic_users.personas import get_persona
+from synthetic_users.population import Applicant, Population
+from synthetic_users.seeding import seed
+from synthetic_users.spec import build_spec
+
+SETTINGS = JourneySettings(
+    think_time_scale=0, abandonment=False, retries=False, document_size_scale=0.05, default_deadline=2, email_deadline=2
+)
+
+
+@dataclass
+class Sink:
+    events: list[Event] = field(default_factory=list)
+
+    def write(self, event: Event) -> None:
+        self.events.append(event)
+
+    def steps(self) -> list[StepEvent]:
+        return [e for e in self.events if isinstance(e, StepEvent)]
+
+    def outcomes(self) -> dict[str, str]:
+        """Step → outcome of its last attempt."""
+        return {e.step: e.outcome.value for e in self.steps()}
+
+    def journey(self) -> JourneyEvent:
+        return next(e for e in self.events if isinstance(e, JourneyEvent))
+
+
+@dataclass
+class World:
+    target: EmbeddedTarget
+    population: Population
+    oracle: Oracle
+    desk: AgentDesk
+    used: set[int] = field(default_factory=set)
+
+    def set_faults(self, *faults: dict[str, Any]) -> None:
+        response = httpx.put(
+            f"{self.target.url}/_admin/faults",
+            json={"faults": list(faults)},
+            headers={"Authorization": f"Bearer {self.target.admin_token}"},
+        )
+        assert response.status_code == 200, response.text
+
+    def pick(self, fits: Callable[[Applicant, Truth], bool]) -> int:
+        for index in range(len(self.population)):
+            if index not in self.used and fits(self.population.applicant(index), self.oracle.truth(index)):
+                self.used.add(index)
+                return index
+        raise AssertionError("no applicant left that fits")
+
+    def eligible_for(self, name: str) -> int:
+        definition = get_journey(name)
+        return self.pick(lambda a, t: definition.eligible(a, t, self.population))
+
+    def run(self, name: str, index: int) -> Sink:
+        applicant = self.population.applicant(index)
+        ctx = JourneyContext(
+            applicant=applicant,
+            oracle=self.oracle,
+            persona=get_persona(applicant.persona),
+            client=ApplicantClient(HttpxTransport(self.target.url)),
+            desk=self.desk,
+            mailbox=mailbox_reader(self.target.mailbox.api_url),
+            settings=SETTINGS,
+            rng=random.Random(index),
+        )
+        sink = Sink()
+        run_journey(get_journey(name), ctx, sink, worker="test")
+        return sink
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    spec = build_spec(
+        "test",
+        {
+            "size": 600,
+            "seed": 11,
+            "reference_date": "2026-11-26",
+            "shares": {"in_renewal_window": 0.7, "card_handed_over": 0.6, "email_bounces": 0.0},
+        },
+    )
+    population = Population(spec)
+    with EmbeddedTarget(Path(tmp_path_factory.mktemp("journeys")) / "platform") as target:
+        seed(population, target.url, target.admin_token)
+        set_clock(target.url, target.admin_token, spec.reference_date)
+        agents = agent_identities(sorted(spec.mix.prefectures), spec.agents_per_prefecture, spec.seed)
+        world = World(target, population, Oracle(population), AgentDesk(agents))
+        yield world
+
+
+@pytest.fixture
+def clean(world: World) -> Iterator[World]:
+    world.set_faults()
+    yield world
+    world.set_faults()
+
+
+def all_ok(sink: Sink) -> None:
+    assert sink.steps(), "no step was recorded"
+    failed = {e.step: (e.outcome.value, e.message) for e in sink.steps() if e.outcome.value != "ok"}
+    assert not failed, failed
+    assert sink.journey().outcome.value == "ok"
+
+
+@pytest.mark.parametrize("name", ["login", "password_reset", "renewal", "address_change", "card_handover"])
+def test_journey_passes_with_faults_off(clean: World, name: str) -> None:
+    sink = clean.run(name, clean.eligible_for(name))
+    all_ok(sink)
+    assert {e.step.split(".")[0] for e in sink.steps()} == {name}
+
+
+def test_renewal_steps_have_the_contract_names_and_update_the_oracle(clean: World) -> None:
+    index = clean.eligible_for("renewal")
+    sink = clean.run("renewal", index)
+    all_ok(sink)
+    names = [e.step for e in sink.steps()]
+    assert names == [
+        "renewal.login",
+        "renewal.choose_procedure",
+        "renewal.create",
+        *["renewal.upload"] * 4,
+        "renewal.submit",
+        "renewal.receipt",
+        "renewal.reconcile",
+    ]
+    (dossier,) = clean.oracle.truth(index).dossiers.values()
+    assert dossier.state == "submitted"
+    assert dossier.at_prefecture
+    assert len(dossier.documents) == 4
+
+
+@pytest.mark.parametrize("name", ["upload", "agent_request"])
+def test_journeys_on_a_filed_dossier_pass_with_faults_off(clean: World, name: str) -> None:
+    index = clean.eligible_for("renewal")
+    all_ok(clean.run("renewal", index))
+    all_ok(clean.run(name, index))
+
+
+def defect(world: World, fault: dict[str, Any], journey: str, index: int) -> tuple[Sink, Findings]:
+    world.set_faults({"rate": 1.0, **fault})
+    sink = world.run(journey, index)
+    world.set_faults()
+    return sink, Findings().extend(e.to_json() for e in sink.steps())
+
+
+def test_phantom_pending_request_blocks_renewal_create(clean: World) -> None:
+    sink, found = defect(clean, {"id": "phantom_pending_request"}, "renewal", clean.eligible_for("renewal"))
+    assert sink.outcomes()["renewal.create"] == "blocked"
+    assert sink.journey().failed_step == "renewal.create"
+    assert set(found.counts) == {"phantom_pending_request"}
+
+
+def test_procedure_not_selectable_is_missing_from_the_list(clean: World) -> None:
+    fault = {"id": "procedure_not_selectable", "params": {"procedure": "renewal"}}
+    sink, found = defect(clean, fault, "renewal", clean.eligible_for("renewal"))
+    assert sink.outcomes()["renewal.choose_procedure"] == "missing"
+    assert set(found.counts) == {"procedure_not_selectable"}
+
+
+def test_document_lost_is_lost_at_the_prefecture(clean: World) -> None:
+    sink, found = defect(clean, {"id": "document_lost"}, "renewal", clean.eligible_for("renewal"))
+    outcomes = sink.outcomes()
+    assert outcomes["renewal.upload"] == "ok"  # acknowledged: the defect is silent
+    assert outcomes["renewal.reconcile"] == "lost"
+    assert set(found.counts) == {"document_lost"}
+
+
+def test_procedure_not_forwarded_is_lost_at_the_prefecture(clean: World) -> None:
+    fault = {"id": "procedure_not_forwarded", "params": {"procedures": ["address_change"]}}
+    sink, found = defect(clean, fault, "address_change", clean.eligible_for("address_change"))
+    assert sink.outcomes()["address_change.submit"] == "ok"
+    assert sink.outcomes()["address_change.reconcile"] == "lost"
+    assert set(found.counts) == {"procedure_not_forwarded"}
+
+
+def test_reset_email_lost_never_arrives(clean: World) -> None:
+    sink, found = defect(clean, {"id": "reset_email_lost"}, "password_reset", clean.eligible_for("password_reset"))
+    assert sink.outcomes() == {"password_reset.request": "ok", "password_reset.email": "lost"}
+    assert set(found.counts) == {"reset_email_lost"}
+
+
+def test_agent_request_hidden_is_lost_on_the_dashboard(clean: World) -> None:
+    index = clean.eligible_for("renewal")
+    all_ok(clean.run("renewal", index))
+    sink, found = defect(clean, {"id": "agent_request_hidden"}, "agent_request", index)
+    assert sink.outcomes()["agent_request.send"] == "ok"
+    assert sink.outcomes()["agent_request.visible"] == "lost"
+    assert set(found.counts) == {"agent_request_hidden"}
+
+
+def test_title_not_marked_delivered_then_renewal_is_blocked(clean: World) -> None:
+    index = clean.pick(lambda a, t: t.card_state == "available" and clean.population.in_renewal_window(a))
+    sink, found = defect(clean, {"id": "title_not_marked_delivered"}, "card_handover", index)
+    assert sink.outcomes() == {
+        "card_handover.login": "ok",
+        "card_handover.handover": "ok",
+        "card_handover.visible": "lost",
+    }
+    assert clean.oracle.truth(index).card_state == "handed_over"  # the agent really handed it over
+    later = clean.run("renewal", index)  # the truth says renewal is allowed; the platform refuses
+    assert later.outcomes()["renewal.choose_procedure"] == "blocked"
+    found.extend(e.to_json() for e in later.steps())
+    assert found.counts == {"title_not_marked_delivered": 2}
+
+
+def test_registry_has_the_journeys_of_the_design() -> None:
+    assert set(load_all()) >= {
+        "login",
+        "password_reset",
+        "renewal",
+        "upload",
+        "address_change",
+        "agent_request",
+        "card_handover",
+    }

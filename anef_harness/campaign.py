@@ -8,12 +8,16 @@ where the YAML says it, the line.
 
 from __future__ import annotations
 
+import difflib
+import types
+from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Union, get_args, get_origin
 from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from reference_platform.errors import ConfigError as PlatformConfigError
 from reference_platform.faults.models import PROFILES_DIR, FaultSet, FaultSpec, load_profile
@@ -87,17 +91,26 @@ class Campaign(ScenarioSpec):
             parts = urlsplit(self.target)
             hostname = parts.hostname or ""
             if parts.scheme not in ("http", "https") or not hostname:
-                raise ValueError(f"target: expected 'embedded' or an http(s):// URL, got {self.target!r}")
+                raise _refused(("target",), f"expected 'embedded' or an http(s):// URL, got {self.target!r}")
             if not is_loopback(hostname) and hostname not in self.allow_targets:
-                raise ValueError(
+                raise _refused(
+                    ("target",),
                     f"{hostname} is not a loopback address; add it to allow_targets (or --allow-target "
-                    f"{hostname}) to send load there"
+                    f"{hostname}) to send load there",
                 )
         if self.faults.schedule and self.faults.schedule[-1].at > self.duration:
-            raise ValueError(
-                f"faults.schedule: a change at {self.faults.schedule[-1].at:g} s is after the end ({self.duration:g} s)"
+            last = len(self.faults.schedule) - 1
+            raise _refused(
+                ("faults", "schedule", last, "at"),
+                f"a change at {self.faults.schedule[-1].at:g} s is after the end ({self.duration:g} s)",
             )
         return self
+
+
+def _refused(loc: tuple[str | int, ...], message: str) -> ValidationError:
+    """An error at ``loc``: a plain ValueError from a model validator would name no field."""
+    error = InitErrorDetails(type=PydanticCustomError("value_error", message), loc=loc, input=None)
+    return ValidationError.from_exception_data("Campaign", [error])
 
 
 def load_campaign(
@@ -106,28 +119,79 @@ def load_campaign(
     """Read and validate a campaign; command-line overrides win. Fault profiles and the SLO file
     are resolved and checked too, so nothing fails once load has started."""
     data = with_defaults({**read_yaml(path), **(overrides or {})})
+    options = set(overrides or {})  # fields given on the command line: no line of the file to show
     if faults_profile is not None:
+        if Path(faults_profile).exists():  # a file named on the command line is relative to the working folder
+            faults_profile = str(Path(faults_profile).resolve())
         faults = data.get("faults")
         data["faults"] = {**(faults if isinstance(faults, dict) else {}), "profile": faults_profile}
+        options.add("faults.profile")
     try:
         campaign = Campaign.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{path}{_line_of(path, exc)}", describe(exc)) from None
+        raise ConfigError(_where(path, exc.errors()[0]["loc"], options), _describe(exc)) from None
     base = path.parent
-    for where, profile in _profiles(campaign):
+    for loc, profile in _profiles(campaign):
         if profile != NO_FAULTS:
-            fault_set(profile, base, where=f"{path}: {where}")
+            fault_set(profile, base, where=f"{_where(path, loc, options)}: {_dotted(loc)}")
     if campaign.slo is not None and not _resolve(campaign.slo, base).is_file():
-        raise ConfigError(str(path), f"slo: file {campaign.slo} not found")
+        raise ConfigError(_where(path, ("slo",), options), f"slo: file {campaign.slo} not found")
     return campaign
 
 
-def _profiles(campaign: Campaign) -> list[tuple[str, str]]:
-    found = [("faults.profile", campaign.faults.profile)]
+def _profiles(campaign: Campaign) -> list[tuple[tuple[str | int, ...], str]]:
+    found: list[tuple[tuple[str | int, ...], str]] = [(("faults", "profile"), campaign.faults.profile)]
     for number, change in enumerate(campaign.faults.schedule):
         if change.profile is not None:
-            found.append((f"faults.schedule.{number}.profile", change.profile))
+            found.append((("faults", "schedule", number, "profile"), change.profile))
     return found
+
+
+def _dotted(loc: Sequence[str | int]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def _describe(exc: ValidationError) -> str:
+    """One line naming the field; an unknown key gets "did you mean" (or the keys expected there)."""
+    first = exc.errors()[0]
+    if first["type"] == "extra_forbidden":
+        *parent, key = first["loc"]
+        known = _fields_at(Campaign, parent)
+        if known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"expected one of {', '.join(known)}"
+            return f"{_dotted(first['loc'])}: unknown field; {hint}"
+    return describe(exc)
+
+
+def _fields_at(model: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
+    """The field names of the model found at ``loc`` inside ``model`` (none if it is not a model)."""
+    current: Any = model
+    for part in loc:
+        current = _without_none(current)
+        if isinstance(part, int) and get_origin(current) is list:
+            current = get_args(current)[0]
+        elif isinstance(current, type) and issubclass(current, BaseModel) and part in current.model_fields:
+            current = current.model_fields[str(part)].annotation
+        else:
+            return []
+    current = _without_none(current)
+    return list(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else []
+
+
+def _without_none(annotation: Any) -> Any:
+    if get_origin(annotation) in (Union, types.UnionType):
+        args = [arg for arg in get_args(annotation) if arg is not type(None)]
+        return args[0] if len(args) == 1 else annotation
+    return annotation
+
+
+def _where(path: Path, loc: Sequence[str | int], options: Collection[str]) -> str:
+    """``FILE:LINE`` of a field, or ``FILE`` when the line is unknown or the value came from an option."""
+    dotted = _dotted(loc)
+    if any(dotted == option or dotted.startswith(f"{option}.") for option in options):
+        return str(path)
+    return f"{path}{_line_of(path, loc)}"
 
 
 def fault_set(profile: str, base: Path, *, where: str) -> FaultSet:
@@ -155,14 +219,14 @@ def _resolve(path: Path, base: Path) -> Path:
     return path if path.is_absolute() else base / path
 
 
-def _line_of(path: Path, exc: ValidationError) -> str:
-    """``:LINE`` of the first error's field in the YAML file, when it can be found."""
+def _line_of(path: Path, loc: Sequence[str | int]) -> str:
+    """``:LINE`` of the field at ``loc`` in the YAML file (or of its nearest parent found there)."""
     try:
         node: Any = yaml.compose(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError):
         return ""
     best = node
-    for part in exc.errors()[0]["loc"]:
+    for part in loc:
         if isinstance(node, yaml.MappingNode):
             found = next((v for k, v in node.value if k.value == str(part)), None)
             key = next((k for k, v in node.value if k.value == str(part)), None)

@@ -23,10 +23,12 @@ def read_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError(str(path), f"cannot read ({exc.strerror})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(str(path), f"not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if data is None:
+        raise ConfigError(str(path), "the file is empty; expected a mapping of campaign fields (name, duration, …)")
     if not isinstance(data, dict):
-        raise ConfigError(str(path), f"expected a mapping of campaign fields, got {type(data).__name__}")
+        raise ConfigError(str(path), f"expected a mapping of campaign fields, got a YAML {type(data).__name__}")
     return data
 
 

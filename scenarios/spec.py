@@ -12,11 +12,11 @@ import difflib
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from scenarios.journeys import load_all
 from scenarios.journeys.runner import JourneySettings
-from scenarios.shapes import ShapeError, check_shape
+from scenarios.shapes import SHAPES, ShapeError, check_shape
 from synthetic_users.agents import AgentPace
 from synthetic_users.spec import PopulationSpec
 
@@ -48,20 +48,40 @@ class LoadSpec(_Section):
         "closed", description="closed: a number of users looping; open: journeys arrive at a rate"
     )
     shape: str = Field("constant", description="a registered shape (scenarios/shapes.py)")
-    params: dict[str, float] = Field(default_factory=dict, description="the shape's parameters")
+    params: dict[str, float] = Field(default_factory=dict, validate_default=True, description="the shape's parameters")
     users: int = Field(10, ge=1, le=100_000, description="closed: peak users; open: virtual users available")
     spawn_rate: float = Field(10.0, gt=0, description="closed: users started per second")
-    rate: float | None = Field(None, gt=0, description="open: peak journeys started per second")
+    rate: float | None = Field(None, gt=0, validate_default=True, description="open: peak journeys started per second")
 
-    @model_validator(mode="after")
-    def _coherent(self) -> LoadSpec:
-        try:
-            check_shape(self.shape, self.params)
-        except ShapeError as exc:
-            raise ValueError(str(exc)) from None
-        if self.model == "open" and self.rate is None:
-            raise ValueError("rate: the open model needs a rate (journeys per second)")
-        return self
+    # Field validators rather than one model validator, so an error names load.shape, load.params
+    # or load.rate (and its line) instead of the whole section.
+    @field_validator("shape")
+    @classmethod
+    def _known_shape(cls, value: str) -> str:
+        if value not in SHAPES:
+            _check_shape(value, {})  # raises, with "did you mean"
+        return value
+
+    @field_validator("params")
+    @classmethod
+    def _shape_params(cls, value: dict[str, float], info: ValidationInfo) -> dict[str, float]:
+        if "shape" in info.data:  # else the shape itself was refused
+            _check_shape(info.data["shape"], value)
+        return value
+
+    @field_validator("rate")
+    @classmethod
+    def _open_needs_rate(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if value is None and info.data.get("model") == "open":
+            raise ValueError("the open model needs a rate (journeys per second)")
+        return value
+
+
+def _check_shape(name: str, params: dict[str, float]) -> None:
+    try:
+        check_shape(name, params)
+    except ShapeError as exc:
+        raise ValueError(str(exc)) from None
 
 
 class AgentsSpec(_Section):

@@ -1,0 +1,153 @@
+"""``anef-harness run`` end to end: the embedded platform, real Locust processes, real results.
+
+Each test runs a short campaign derived from ``campaigns/smoke.yaml`` in a child process and
+judges its results folder: what a QA engineer or CI would read.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from anef_harness.campaign import load_campaign
+from tests.anef_harness.campaigns import campaign, events, run, summary
+
+pytestmark = [pytest.mark.slow, pytest.mark.load]
+
+JOURNEYS = {"login", "password_reset", "renewal", "upload", "address_change", "agent_request", "card_handover"}
+
+# Where each documented defect shows, by its nature (DESIGN.md's table): the step that watches
+# the other side of the seam, or the step the wrong refusal or the missing procedure hits.
+DEFECT_STEPS = {
+    "title_not_marked_delivered": {"card_handover.visible", "renewal.choose_procedure", "renewal.create"},
+    "phantom_pending_request": {"renewal.create", "address_change.create"},
+    "reset_email_lost": {"password_reset.email"},
+    "agent_request_hidden": {"agent_request.visible"},
+    "document_lost": {"renewal.reconcile", "address_change.reconcile", "upload.reconcile"},
+    "procedure_not_forwarded": {"address_change.reconcile"},
+    "procedure_not_selectable": {"renewal.choose_procedure", "renewal.create"},
+}
+
+
+def test_smoke_with_faults_off_runs_every_journey_and_every_step_is_ok(tmp_path: Path) -> None:
+    source = campaign(tmp_path, duration="20s", population={"size": 1500})
+    out = tmp_path / "results"
+    done = run(source, "--out", out)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for name in ("campaign.yaml", "manifest.json", "summary.json", "ledger.json", "events/worker-0.jsonl"):
+        assert (out / name).is_file(), name
+    steps = events(out)
+    assert {e["journey"] for e in steps} == JOURNEYS
+    assert Counter(e["outcome"] for e in steps) == {"ok": len(steps)}
+    totals = Counter(e["step"] for e in steps)
+    assert {name: s["total"] for name, s in summary(out)["steps"].items()} == dict(totals)
+    manifest = yaml.safe_load((out / "manifest.json").read_text())
+    assert manifest["status"] == "complete"
+    assert load_campaign(out / "campaign.yaml").name == "smoke"  # the resolved campaign reloads as it ran
+    assert "results: " in done.stdout and "verdict: pass" in done.stdout
+
+
+def test_documented_defects_fail_only_the_steps_where_they_live(tmp_path: Path) -> None:
+    profile = tmp_path / "defects.yaml"
+    faults = [
+        {"id": "title_not_marked_delivered", "rate": 0.5},
+        {"id": "phantom_pending_request", "rate": 0.3},
+        {"id": "reset_email_lost", "rate": 0.4},
+        {"id": "agent_request_hidden", "rate": 0.5},
+        {"id": "document_lost", "rate": 0.1},
+        {"id": "procedure_not_forwarded", "rate": 0.4, "params": {"procedures": ["address_change"]}},
+        {"id": "procedure_not_selectable", "rate": 0.2, "params": {"procedure": "renewal"}},
+    ]
+    profile.write_text(yaml.safe_dump({"faults": faults}))
+    source = campaign(
+        tmp_path,
+        duration="25s",
+        population={"size": 2000},
+        journey_settings={"default_deadline": 3, "email_deadline": 3},
+        journeys={
+            "login": 1,
+            "password_reset": 2,
+            "renewal": 3,
+            "upload": 1,
+            "address_change": 2,
+            "agent_request": 2,
+            "card_handover": 2,
+        },
+    )
+    out = tmp_path / "results"
+    done = run(source, "--faults", profile, "--out", out)
+    assert done.returncode == 1, done.stdout + done.stderr
+    failing = {e["step"] for e in events(out) if e["outcome"] != "ok"}
+    allowed = set().union(*DEFECT_STEPS.values())
+    assert failing <= allowed, f"failures outside the defects' steps: {failing - allowed}"
+    detected = set(summary(out)["defects"])
+    assert detected == set(DEFECT_STEPS), f"not detected: {set(DEFECT_STEPS) - detected}"
+    assert "Defects seen" in done.stdout and "verdict: fail" in done.stdout
+
+
+def test_two_workers_split_the_population_and_never_share_an_applicant(tmp_path: Path) -> None:
+    source = campaign(tmp_path, duration="20s", population={"size": 1500})
+    out = tmp_path / "results"
+    done = run(source, "--workers", "2", "--out", out)
+    assert done.returncode == 0, done.stdout + done.stderr
+    steps = events(out)
+    by_worker: dict[str, Counter[str]] = defaultdict(Counter)
+    for event in steps:
+        by_worker[event["worker"]][event["step"]] += 1
+        assert event["applicant"] % 2 == int(event["worker"].rsplit("-", 1)[1])  # its own partition
+    assert set(by_worker) == {"worker-0", "worker-1"}
+    assert {e["journey"] for e in steps} == JOURNEYS
+    for name, step in summary(out)["steps"].items():
+        assert step["total"] == sum(counts[name] for counts in by_worker.values())
+    spans: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    for journey in events(out, "journey"):
+        spans[journey["applicant"]].append((journey["time"], journey["time"] + journey["duration_ms"] / 1000))
+    for applicant, intervals in spans.items():
+        intervals.sort()
+        for (_, end), (start, _) in zip(intervals, intervals[1:], strict=False):
+            assert start >= end - 0.001, f"applicant {applicant} was acted for twice at once"
+
+
+def stalled(tmp_path: Path, name: str, load: dict[str, object]) -> tuple[np.ndarray, float]:
+    """login.submit durations (ms) of a campaign with a 2-second stall at 6 s, and the share of
+    login journeys the schedule puts inside the stall."""
+    source = campaign(
+        tmp_path,
+        name=name,
+        duration="16s",
+        population={"size": 3000},
+        journeys={"login": 1},
+        agents={"users": 0},
+        journey_settings={"pause": 0, "think_time_scale": 0},
+        load=load,
+        faults={
+            "profile": "none",
+            "schedule": [
+                {"at": 6, "faults": [{"id": "latency", "rate": 1.0, "params": {"mean_ms": 2000, "jitter_ms": 0}}]},
+                {"at": 8, "profile": "none"},
+            ],
+        },
+    )
+    out = tmp_path / name
+    done = run(source, "--out", out)
+    assert done.returncode == 0, done.stdout + done.stderr
+    durations = np.array([e["duration_ms"] for e in events(out) if e["step"] == "login.submit"])
+    return durations, 2.0 / 16.0
+
+
+def test_open_model_shows_a_stall_that_the_closed_model_hides(tmp_path: Path) -> None:
+    open_durations, share = stalled(tmp_path, "open", {"model": "open", "shape": "constant", "rate": 25, "users": 40})
+    closed_durations, _ = stalled(tmp_path, "closed", {"model": "closed", "shape": "constant", "users": 3})
+    # At a constant arrival rate, every journey due during the 2 s stall waits for it: about
+    # 2/16 of them, so the p99 of login.submit is at least most of the stall.
+    slow_share = float(np.mean(open_durations >= 1500))
+    assert share / 2 <= slow_share <= share * 2, (slow_share, share)
+    assert np.percentile(open_durations, 99) >= 1500
+    # Three closed-model users wait out the stall once each and send nothing meanwhile: a
+    # handful of slow samples among thousands, invisible at p99.
+    assert np.percentile(closed_durations, 99) < 1000
+    assert len(closed_durations) > 300

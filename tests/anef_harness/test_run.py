@@ -6,6 +6,7 @@ judges its results folder: what a QA engineer or CI would read.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -48,7 +49,8 @@ def test_smoke_with_faults_off_runs_every_journey_and_every_step_is_ok(tmp_path:
     manifest = yaml.safe_load((out / "manifest.json").read_text())
     assert manifest["status"] == "complete"
     assert load_campaign(out / "campaign.yaml").name == "smoke"  # the resolved campaign reloads as it ran
-    assert "results: " in done.stdout and "verdict: pass" in done.stdout
+    assert "results: " in done.stdout
+    assert "verdict: pass" in done.stdout
 
 
 def test_documented_defects_fail_only_the_steps_where_they_live(tmp_path: Path) -> None:
@@ -86,7 +88,8 @@ def test_documented_defects_fail_only_the_steps_where_they_live(tmp_path: Path) 
     assert failing <= allowed, f"failures outside the defects' steps: {failing - allowed}"
     detected = set(summary(out)["defects"])
     assert detected == set(DEFECT_STEPS), f"not detected: {set(DEFECT_STEPS) - detected}"
-    assert "Defects seen" in done.stdout and "verdict: fail" in done.stdout
+    assert "Defects seen" in done.stdout
+    assert "verdict: fail" in done.stdout
 
 
 def test_two_workers_split_the_population_and_never_share_an_applicant(tmp_path: Path) -> None:
@@ -108,7 +111,7 @@ def test_two_workers_split_the_population_and_never_share_an_applicant(tmp_path:
         spans[journey["applicant"]].append((journey["time"], journey["time"] + journey["duration_ms"] / 1000))
     for applicant, intervals in spans.items():
         intervals.sort()
-        for (_, end), (start, _) in zip(intervals, intervals[1:], strict=False):
+        for (_, end), (start, _) in itertools.pairwise(intervals):
             assert start >= end - 0.001, f"applicant {applicant} was acted for twice at once"
 
 

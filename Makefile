@@ -3,7 +3,7 @@
 .PHONY: demo test setup lint typecheck unit bench clean
 
 demo: setup
-	.venv/bin/anef-harness platform demo
+	.venv/bin/anef-harness demo
 
 test: setup
 	scripts/test
@@ -21,6 +21,7 @@ typecheck: setup
 bench: setup
 	.venv/bin/python benchmarks/platform_steps.py
 	.venv/bin/python benchmarks/population.py
+	.venv/bin/python benchmarks/harness_overhead.py
 
 clean:
-	rm -rf .venv var .deps-stamp .mypy_cache .ruff_cache .pytest_cache
+	rm -rf .venv var results .deps-stamp .mypy_cache .ruff_cache .pytest_cache

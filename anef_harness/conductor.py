@@ -119,7 +119,10 @@ def run_campaign(campaign: Campaign, options: RunOptions, console: Console) -> R
     findings.extend(read_events(results))
     _write_summary(results, campaign, final, findings, status)
     manifest.finish(status, problem)
-    if code == EXIT_OK:
+    if status == "interrupted":
+        # No verdict from a campaign cut short: CI must not read it as a pass.
+        code, problem = EXIT_INFRA, problem or "interrupted: the results are partial"
+    elif code == EXIT_OK:
         failed = any(s.failure_rate > 0 for s in final.steps().values())
         code = EXIT_FAILED if failed or findings.counts else EXIT_OK
     return RunResult(results, code, status, final, findings, problem)
@@ -285,6 +288,10 @@ def _write_summary(results: Path, campaign: Campaign, tally: Tally, findings: Fi
         "verdict": "fail" if findings.counts or any(s.failure_rate > 0 for s in tally.steps().values()) else "pass",
         "steps": {name: step.model_dump() for name, step in tally.steps().items()},
         "journeys": {name: j.model_dump() for name, j in tally.journey_summaries().items()},
+        "channels": {
+            channel: {name: step.model_dump() for name, step in by_channel.steps().items()}
+            for channel, by_channel in sorted(tally.channels.items())
+        },
         "defects": {
             defect: {
                 "count": count,

@@ -92,11 +92,15 @@ class Tally:
     failed_at: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     first_time: float | None = None
     last_time: float | None = None
+    channels: dict[str, Tally] = field(default_factory=dict)  # beside the API: browser steps alone
 
     def add(self, event: dict[str, Any]) -> None:
         time = float(event.get("time", 0.0))
         self.first_time = time if self.first_time is None else min(self.first_time, time)
         self.last_time = time if self.last_time is None else max(self.last_time, time)
+        channel = str(event.get("channel", "api"))
+        if channel != "api" and event.get("kind") == "step":
+            self.channels.setdefault(channel, Tally()).add({**event, "channel": "api"})
         if event.get("kind") == "step":
             step = str(event["step"])
             self.outcomes[step][str(event["outcome"])] += 1

@@ -7,6 +7,11 @@ judges its results folder: what a QA engineer or CI would read.
 from __future__ import annotations
 
 import itertools
+import json
+import signal
+import subprocess
+import sys
+import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -154,3 +159,40 @@ def test_open_model_shows_a_stall_that_the_closed_model_hides(tmp_path: Path) ->
     # handful of slow samples among thousands, invisible at p99.
     assert np.percentile(closed_durations, 99) < 1000
     assert len(closed_durations) > 300
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_what_ran(tmp_path: Path) -> None:
+    source = campaign(tmp_path, duration="2m", population={"size": 1000})
+    out = tmp_path / "results"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "anef_harness", "run", str(source), "--out", str(out), "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not any(e["step"] == "renewal.reconcile" for e in _events_so_far(out)):
+            assert time.monotonic() < deadline, "no journey completed within 60 s"
+            assert child.poll() is None, child.communicate()
+            time.sleep(0.2)
+        child.send_signal(signal.SIGINT)
+        stdout, stderr = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 3, stdout + stderr
+    assert "Traceback" not in stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "interrupted"
+    steps = events(out)
+    assert steps
+    assert {n: s["total"] for n, s in summary(out)["steps"].items()} == dict(Counter(e["step"] for e in steps))
+    assert "interrupted" in stdout
+
+
+def _events_so_far(out: Path) -> list[dict[str, object]]:
+    try:
+        return events(out)
+    except (FileNotFoundError, json.JSONDecodeError):
+        return []

@@ -207,6 +207,8 @@ def fault_set(profile: str, base: Path, *, where: str) -> FaultSet:
         return load_profile(candidate if candidate.exists() else profile)
     except PlatformConfigError as exc:
         raise ConfigError(where, str(exc)) from None
+    except UnicodeDecodeError:
+        raise ConfigError(where, f"{candidate}: expected UTF-8 text") from None
 
 
 def change_set(change: FaultChange, base: Path, *, where: str) -> FaultSet:
@@ -225,7 +227,7 @@ def _line_of(path: Path, loc: Sequence[str | int]) -> str:
         node: Any = yaml.compose(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError):
         return ""
-    best = node
+    best = None  # a field missing from the file has no line (its parent's, if that is there)
     for part in loc:
         if isinstance(node, yaml.MappingNode):
             found = next((v for k, v in node.value if k.value == str(part)), None)

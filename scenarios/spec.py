@@ -34,7 +34,7 @@ def parse_seconds(value: Any) -> Any:
     return value
 
 
-Seconds = Annotated[float, BeforeValidator(parse_seconds), Field(ge=0)]
+Seconds = Annotated[float, BeforeValidator(parse_seconds), Field(ge=0, allow_inf_nan=False)]
 
 
 class _Section(BaseModel):

@@ -108,6 +108,7 @@ def run_campaign(campaign: Campaign, options: RunOptions, console: Console) -> R
                 browser_journeys=dict(campaign.browser.journeys),
                 population_json=campaign.population.model_dump_json(),
                 journey_settings_json=campaign.journey_settings.model_dump_json(),
+                pause=campaign.journey_settings.pause,
             )
             status = _load(campaign, plan, admin, token, manifest, tally, console)
             _keep_ledger(admin, results, console)

@@ -37,6 +37,7 @@ class LoadPlan:
     browser_journeys: dict[str, float] = field(default_factory=dict)
     population_json: str = "{}"
     journey_settings_json: str = "{}"
+    pause: float = 1.0
 
     @property
     def partitions(self) -> int:
@@ -185,6 +186,8 @@ def start_browser(plan: LoadPlan) -> Child | None:
         f"{plan.partitions - 1}/{plan.partitions}",
         "--browsers",
         str(plan.browser_users),
+        "--pause",
+        f"{plan.pause:g}",
     ]
     if plan.mailbox:
         command += ["--mailbox", plan.mailbox]

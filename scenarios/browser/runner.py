@@ -281,7 +281,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--duration", type=float, help="seconds to run (default: until SIGTERM or SIGINT)")
     parser.add_argument("--journeys", default="login=1,password_reset=1,renewal=1", help="name=weight,…")
     parser.add_argument("--partition", default="0/1", help="K/N: this process acts for applicants i with i %% N == K")
-    parser.add_argument("--think-time-scale", type=float, default=1.0, help="multiplies the personas' think times")
+    parser.add_argument(
+        "--think-time-scale", type=float, default=None, help="multiplies the personas' think times (default 1)"
+    )
     parser.add_argument("--journey-settings-json", help="further journey settings as inline JSON")
     parser.add_argument("--browsers", type=int, default=1, help="Chromium instances, each running its own loop")
     parser.add_argument("--worker", help="the worker name in the events (default: browser-K)")
@@ -388,7 +390,8 @@ def parse_partition(text: str) -> Partition:
 def journey_settings(args: argparse.Namespace) -> JourneySettings:
     extra = json_option("--journey-settings-json", args.journey_settings_json) if args.journey_settings_json else {}
     try:
-        return JourneySettings.model_validate({**extra, "think_time_scale": args.think_time_scale})
+        scale = {} if args.think_time_scale is None else {"think_time_scale": args.think_time_scale}
+        return JourneySettings.model_validate({**extra, **scale})
     except ValidationError as exc:
         raise ConfigError("--journey-settings-json", describe(exc)) from None
 

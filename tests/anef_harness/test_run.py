@@ -49,6 +49,9 @@ def test_smoke_with_faults_off_runs_every_journey_and_every_step_is_ok(tmp_path:
     steps = events(out)
     assert {e["journey"] for e in steps} == JOURNEYS
     assert Counter(e["outcome"] for e in steps) == {"ok": len(steps)}
+    browser = [e for e in steps if e["channel"] == "browser"]
+    assert browser, "the browser process ran no journey"
+    assert all("page_load_ms" in e["evidence"] for e in browser if not e["step"].endswith((".email", ".reconcile")))
     totals = Counter(e["step"] for e in steps)
     assert {name: s["total"] for name, s in summary(out)["steps"].items()} == dict(totals)
     manifest = yaml.safe_load((out / "manifest.json").read_text())
@@ -106,8 +109,10 @@ def test_two_workers_split_the_population_and_never_share_an_applicant(tmp_path:
     by_worker: dict[str, Counter[str]] = defaultdict(Counter)
     for event in steps:
         by_worker[event["worker"]][event["step"]] += 1
-        assert event["applicant"] % 2 == int(event["worker"].rsplit("-", 1)[1])  # its own partition
-    assert set(by_worker) == {"worker-0", "worker-1"}
+    # Two Locust workers and the browser process: three partitions of the population.
+    assert set(by_worker) == {"worker-0", "worker-1", "browser-2"}
+    for event in steps:
+        assert event["applicant"] % 3 == int(event["worker"].rsplit("-", 1)[1])  # its own partition
     assert {e["journey"] for e in steps} == JOURNEYS
     for name, step in summary(out)["steps"].items():
         assert step["total"] == sum(counts[name] for counts in by_worker.values())

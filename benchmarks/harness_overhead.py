@@ -55,15 +55,18 @@ HARNESS_LOCUSTFILE = ROOT / "scenarios" / "locustfile.py"
 BARE_LOCUSTFILE = ROOT / "benchmarks" / "bare_locustfile.py"
 POPULATION_SIZE = 2000  # far more applicants than users: leases never wait for a free one
 TARGET_RATIO = 0.85
+# Locust's own end (run time, campaign duration) comes this long after the probe's, which stops it.
+SAFETY = 60
 SATURATED = 90.0  # % of one core from which a single-threaded process is taken as the limit
+PLATFORM, LOAD_GENERATOR, ALL_CPUS = "platform", "load generator", "all CPUs busy"
 
 # A plugin locustfile loaded beside the measured one (``-f measured.py,probe.py``): it adds no
-# user, only the warm-up cut and the measured window's CPU use, the same for every Locust run.
+# user, only the measured window (after the warm-up, the same for every Locust run) and its CPU use.
 PROBE = '''"""Written by benchmarks/harness_overhead.py for one run; safe to delete."""
 
 from benchmarks.harness_overhead import install_window_probe
 
-install_window_probe(warmup={warmup!r}, platform_pid={pid!r}, out={out!r})
+install_window_probe(warmup={warmup!r}, seconds={seconds!r}, platform_pid={pid!r}, out={out!r})
 '''
 
 # wrk reports its own count and latency percentiles (microseconds) as one JSON line.
@@ -84,28 +87,73 @@ class BenchmarkError(Exception):
 
 @dataclass(frozen=True)
 class Window:
-    """The measured part of a run: wall seconds and CPU use (% of one core) of both sides."""
+    """The measured part of a run: its wall seconds and the CPU used meanwhile, in % of one core,
+    by the load generator, by the platform and by the whole machine (every process)."""
 
     seconds: float
     load_cpu: float
     platform_cpu: float
+    machine_cpu: float
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all CPUs have spent on something since boot (guest time is already in user)."""
+    times = psutil.cpu_times()
+    idle = times.idle + getattr(times, "iowait", 0.0) + getattr(times, "guest", 0.0) + getattr(times, "guest_nice", 0.0)
+    return float(sum(times) - idle)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Wall clock and CPU seconds used so far, read at one instant."""
+
+    wall: float
+    load: float
+    platform: float
+    machine: float
+
+    @classmethod
+    def take(cls, load_cpu_seconds: float, platform: psutil.Process) -> Sample:
+        times = platform.cpu_times()
+        return cls(time.monotonic(), load_cpu_seconds, times.user + times.system, machine_busy_seconds())
+
+    def until(self, later: Sample) -> Window:
+        seconds = later.wall - self.wall
+
+        def share(before: float, after: float) -> float:
+            return 100 * (after - before) / seconds if seconds > 0 else 0.0
+
+        return Window(
+            seconds,
+            share(self.load, later.load),
+            share(self.platform, later.platform),
+            share(self.machine, later.machine),
+        )
 
 
 @dataclass(frozen=True)
 class Measure:
-    """One run of one side."""
+    """One run of one side: its HTTP requests over the measured window."""
 
     requests: int
     failures: int
-    seconds: float
     p50_ms: float
     p95_ms: float
-    load_cpu: float
-    platform_cpu: float
+    window: Window
 
     @property
     def rps(self) -> float:
-        return self.requests / self.seconds if self.seconds > 0 else 0.0
+        return self.requests / self.window.seconds if self.window.seconds > 0 else 0.0
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        """The load generator's CPU per request: its cost, whoever the bottleneck was."""
+        return 10 * self.window.load_cpu * self.window.seconds / self.requests if self.requests else 0.0
+
+    @property
+    def other_cpu(self) -> float:
+        """What the rest of the machine (other processes, this script) used meanwhile."""
+        return max(0.0, self.window.machine_cpu - self.window.load_cpu - self.window.platform_cpu)
 
 
 @dataclass(frozen=True)
@@ -136,36 +184,51 @@ class Results:
 # --- inside the Locust processes ---------------------------------------------------------------
 
 
-def install_window_probe(*, warmup: float, platform_pid: int, out: str) -> None:
-    """In a Locust process: reset its statistics when the warm-up is over, and write the measured
-    window (wall time, CPU of this process and of the platform) to ``out`` when the test stops."""
+def install_window_probe(*, warmup: float, seconds: float, platform_pid: int, out: str) -> None:
+    """In a Locust process: when the warm-up is over, reset the statistics; ``seconds`` later,
+    write the measured window and the statistics to ``out``, then end the run as ``--run-time``
+    does (``runner.quit()``: users stop, ``quitting`` fires, the harness closes its event log).
+
+    The probe ends the window itself, at the same time after the same warm-up for every side:
+    ``--run-time`` and a campaign's shape each stop at their own moment (gevent's loop clock is
+    stale after the locustfile's imports, so ``--run-time`` ends a second or so early).
+    """
     import gevent  # only Locust processes call this; gevent and Locust are theirs
     from locust import events
     from locust.env import Environment
 
     platform = psutil.Process(platform_pid)
-    start: list[tuple[float, float, float]] = []
+    start: list[Sample] = []
 
-    def sample() -> tuple[float, float, float]:
-        own, theirs = os.times(), platform.cpu_times()
-        return time.monotonic(), own.user + own.system, theirs.user + theirs.system
+    def sample() -> Sample:
+        own = os.times()
+        return Sample.take(own.user + own.system, platform)
 
     def begin(environment: Environment) -> None:
         environment.stats.reset_all()
         start.append(sample())
+        gevent.spawn_later(seconds, end, environment)
+
+    def end(environment: Environment) -> None:
+        window = start[0].until(sample())
+        entries = [
+            {
+                "method": entry.method,
+                "name": entry.name,
+                "num_requests": entry.num_requests,
+                "num_failures": entry.num_failures,
+                "response_times": dict(entry.response_times),
+            }
+            for entry in environment.stats.entries.values()
+        ]
+        users = dict(environment.runner.user_classes_count)
+        Path(out).write_text(json.dumps({"window": asdict(window), "entries": entries, "users": users}))
+        # not SIGTERM: a headless run with a shape installs Locust's handler only once it is over
+        environment.runner.quit()
 
     @events.test_start.add_listener
     def _start(environment: Environment, **_: Any) -> None:
         gevent.spawn_later(warmup, begin, environment)
-
-    @events.test_stop.add_listener
-    def _stop(environment: Environment, **_: Any) -> None:
-        if not start:
-            return  # stopped during the warm-up: no window, the benchmark reports the failure
-        (t0, load0, platform0), (t1, load1, platform1) = start[0], sample()
-        seconds = t1 - t0
-        window = Window(seconds, 100 * (load1 - load0) / seconds, 100 * (platform1 - platform0) / seconds)
-        Path(out).write_text(json.dumps(asdict(window)))
 
 
 # --- running one side --------------------------------------------------------------------------
@@ -186,8 +249,8 @@ def percentile(histogram: Counter[int], share: float) -> float:
 
 
 def http_measure(entries: Sequence[dict[str, Any]], window: Window) -> Measure:
-    """The HTTP requests of a Locust run (``--json-file``); the harness's ``STEP`` entries time
-    whole steps, not requests, and are left out."""
+    """The HTTP requests of a Locust run's window; the harness's ``STEP`` entries time whole steps,
+    not requests, and are left out."""
     http = [entry for entry in entries if entry["method"] != "STEP"]
     histogram: Counter[int] = Counter()
     for entry in http:
@@ -195,21 +258,23 @@ def http_measure(entries: Sequence[dict[str, Any]], window: Window) -> Measure:
     return Measure(
         requests=sum(entry["num_requests"] for entry in http),
         failures=sum(entry["num_failures"] for entry in http),
-        seconds=window.seconds,
         p50_ms=percentile(histogram, 0.50),
         p95_ms=percentile(histogram, 0.95),
-        load_cpu=window.load_cpu,
-        platform_cpu=window.platform_cpu,
+        window=window,
     )
 
 
-def run_locust(bench: Bench, name: str, locustfile: Path, options: Sequence[str]) -> Measure:
-    """One headless Locust process with the probe beside ``locustfile``."""
+def run_locust(bench: Bench, name: str, locustfile: Path, user_class: str, options: Sequence[str]) -> Measure:
+    """One headless Locust process running only ``user_class``, with the probe beside
+    ``locustfile``; the probe ends it."""
     folder = bench.folder / name
     folder.mkdir(parents=True)
-    window_path, stats_path, log_path = folder / "window.json", folder / "stats.json", folder / "locust.log"
-    probe = folder / "window_probe.py"
-    probe.write_text(PROBE.format(warmup=float(bench.warmup), pid=bench.platform_pid, out=str(window_path)))
+    measured, log_path, probe = folder / "measured.json", folder / "locust.log", folder / "window_probe.py"
+    probe.write_text(
+        PROBE.format(
+            warmup=float(bench.warmup), seconds=float(bench.seconds), pid=bench.platform_pid, out=str(measured)
+        )
+    )
     command = [
         sys.executable,
         "-m",
@@ -219,34 +284,37 @@ def run_locust(bench: Bench, name: str, locustfile: Path, options: Sequence[str]
         "--headless",
         "--host",
         bench.url,
-        "--json-file",
-        str(folder / "stats"),  # Locust adds ".json"
         "--only-summary",
         "--loglevel",
         "WARNING",
         "--exit-code-on-error",
         "0",  # failed requests are counted and shown; only a crash is an error here
         *options,
+        user_class,
     ]
     with log_path.open("wb") as log:
         code = subprocess.run(
             command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, timeout=bench.warmup + bench.seconds + 120
         ).returncode
-    if code != 0 or not window_path.exists() or not stats_path.exists():
+    if code != 0 or not measured.exists():
         tail = log_path.read_text(errors="replace")[-1500:]
         raise BenchmarkError(f"{name}: Locust exited with {code} without a measured window; its log ends:\n{tail}")
-    window = Window(**json.loads(window_path.read_text()))
-    return http_measure(json.loads(stats_path.read_text()), window)
+    data = json.loads(measured.read_text())
+    if data["users"] != {user_class: bench.users}:
+        raise BenchmarkError(f"{name}: expected {bench.users} {user_class} users, Locust ran {data['users']}")
+    return http_measure(data["entries"], Window(**data["window"]))
 
 
 def run_harness(bench: Bench, name: str) -> Measure:
     """The harness's own locustfile and campaign: ``ApplicantUser`` running the ``login`` journey."""
     options = ["--campaign", str(bench.campaign), "--anef-results", str(bench.folder / name / "results")]
-    return run_locust(bench, name, HARNESS_LOCUSTFILE, options)
+    # Named, because with ``agents: {users: 0}`` the locustfile leaves ``AgentUser.fixed_count`` at 0,
+    # which Locust reads as "weighted": half the campaign's users would be prefecture agents.
+    return run_locust(bench, name, HARNESS_LOCUSTFILE, "ApplicantUser", options)
 
 
 def run_bare(bench: Bench, name: str, user_class: str) -> Measure:
-    """A bare user of ``bare_locustfile.py`` with as many users, for as long, as the harness."""
+    """A bare user of ``bare_locustfile.py``, as many users as the harness has, until the probe ends it."""
     options = [
         "--campaign",
         str(bench.campaign),
@@ -255,20 +323,9 @@ def run_bare(bench: Bench, name: str, user_class: str) -> Measure:
         "--spawn-rate",
         str(bench.users),
         "--run-time",
-        f"{bench.warmup + bench.seconds}s",
-        user_class,
+        f"{bench.warmup + bench.seconds + SAFETY}s",
     ]
-    return run_locust(bench, name, BARE_LOCUSTFILE, options)
-
-
-def cpu_seconds(process: psutil.Process) -> float:
-    times = process.cpu_times()
-    return float(times.user + times.system)
-
-
-def children_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+    return run_locust(bench, name, BARE_LOCUSTFILE, user_class, options)
 
 
 def run_wrk(bench: Bench, name: str) -> Measure:
@@ -277,26 +334,28 @@ def run_wrk(bench: Bench, name: str) -> Measure:
     folder.mkdir(parents=True)
     script = folder / "report.lua"
     script.write_text(WRK_REPORT)
-    threads = min(2, bench.users)
-    base = ["wrk", f"-t{threads}", f"-c{bench.users}", "--timeout", "10s", "-s", str(script)]
+    base = ["wrk", f"-t{min(2, bench.users)}", f"-c{bench.users}", "--timeout", "10s", "-s", str(script)]
     url = f"{bench.url}/healthz"
     if bench.warmup:
         subprocess.run([*base, f"-d{bench.warmup}s", url], check=True, capture_output=True)
     platform = psutil.Process(bench.platform_pid)
-    # wrk's CPU comes from the rusage of waited-for children: the warm-up run is already in it.
-    wall0, wrk0, platform0 = time.monotonic(), children_cpu_seconds(), cpu_seconds(platform)
+
+    def sample() -> Sample:
+        # wrk's CPU: the rusage of waited-for children, of which the warm-up run is already part
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return Sample.take(usage.ru_utime + usage.ru_stime, platform)
+
+    before = sample()
     out = subprocess.run([*base, f"-d{bench.seconds}s", url], check=True, capture_output=True, text=True).stdout
-    wall = time.monotonic() - wall0
-    wrk_cpu, platform_cpu = children_cpu_seconds() - wrk0, cpu_seconds(platform) - platform0
+    window = before.until(sample())
     report = json.loads(next(line for line in out.splitlines() if line.startswith("{")))
     return Measure(
         requests=report["requests"],
         failures=report["failures"],
-        seconds=report["seconds"],
         p50_ms=report["p50_ms"],
         p95_ms=report["p95_ms"],
-        load_cpu=100 * wrk_cpu / wall,
-        platform_cpu=100 * platform_cpu / wall,
+        # wrk's own duration for its count; the CPU shares over the process's wall time
+        window=Window(report["seconds"], window.load_cpu, window.platform_cpu, window.machine_cpu),
     )
 
 
@@ -348,7 +407,8 @@ def run(options: argparse.Namespace, folder: Path) -> Results:
     side that goes first alternating from round to round (ABBA)."""
     if shutil.which("wrk") is None:
         raise BenchmarkError("wrk is missing (apt-get install wrk)")
-    campaign = write_campaign(folder / "campaign.yaml", users=options.users, seconds=options.warmup + options.seconds)
+    duration = options.warmup + options.seconds + SAFETY
+    campaign = write_campaign(folder / "campaign.yaml", users=options.users, seconds=duration)
     spec = load_scenario(campaign)
     measures: dict[str, list[Measure]] = {side: [] for side in SIDES}
     with EmbeddedTarget(folder / "platform") as target:
@@ -376,32 +436,36 @@ def run(options: argparse.Namespace, folder: Path) -> Results:
 
 @dataclass(frozen=True)
 class Row:
-    """The mean of one side's runs."""
+    """One side: the means of its runs, and which resource ran out."""
 
     measures: list[Measure]
-    load_cores: int = 1  # how many cores the load generator can use (Locust: one; wrk: its threads)
+    load_cores: int = 1  # the cores its load generator can use: Locust one (gevent), wrk its threads
+
+    def mean(self, value: Callable[[Measure], float]) -> float:
+        return statistics.fmean(value(m) for m in self.measures)
 
     @property
     def rps(self) -> float:
-        return statistics.fmean(m.rps for m in self.measures)
-
-    def mean(self, field: str) -> float:
-        return statistics.fmean(float(getattr(m, field)) for m in self.measures)
+        return self.mean(lambda m: m.rps)
 
     @property
     def failures(self) -> int:
         return sum(m.failures for m in self.measures)
 
-    def limit(self) -> str:
-        """Which side ran out of CPU over the measured windows (mean), if any."""
+    def saturated(self) -> str:
+        """Which side ran out of CPU over the measured windows (on average), if any."""
         sides = []
-        if self.mean("platform_cpu") >= SATURATED:  # one uvicorn worker: one core at most (the GIL)
-            sides.append("platform")
-        if self.mean("load_cpu") >= SATURATED * self.load_cores:
-            sides.append("load generator")
-        if not sides and self.mean("load_cpu") + self.mean("platform_cpu") >= SATURATED * (os.cpu_count() or 1):
-            sides.append("all CPUs busy")
+        if self.mean(lambda m: m.window.platform_cpu) >= SATURATED:  # one uvicorn worker: one core (the GIL)
+            sides.append(PLATFORM)
+        if self.mean(lambda m: m.window.load_cpu) >= SATURATED * self.load_cores:
+            sides.append(LOAD_GENERATOR)
+        if not sides and self.mean(lambda m: m.window.machine_cpu) >= SATURATED * (os.cpu_count() or 1):
+            sides.append(ALL_CPUS)
         return " + ".join(sides) or "neither"
+
+    @property
+    def cpu_per_request(self) -> float:
+        return self.mean(lambda m: m.cpu_ms_per_request)
 
 
 def machine() -> str:
@@ -417,14 +481,27 @@ def machine() -> str:
 
 
 LABELS = {
-    "harness": "harness: login journey (ApplicantUser)",
-    "bare": "bare Locust FastHttpUser, same 3 requests",
-    "locust_healthz": "bare Locust FastHttpUser: GET /healthz",
-    "wrk_healthz": "wrk -t{threads} -c{users}: GET /healthz",
+    "harness": "harness, login journey",
+    "bare": "bare Locust, same 3 requests",
+    "locust_healthz": "bare Locust, GET /healthz",
+    "wrk_healthz": "wrk -t{threads} -c{users}, GET /healthz",
 }
+SHORT = {"harness": "the harness", "bare": "bare Locust", "locust_healthz": "Locust", "wrk_healthz": "wrk"}
 RATIOS = (
     ("harness", "bare", "ratio harness / bare", TARGET_RATIO),
     ("locust_healthz", "wrk_healthz", "ratio Locust / wrk", None),
+)
+COLUMNS = (
+    "req/s",
+    "per round",
+    "p50 ms",
+    "p95 ms",
+    "failed",
+    "load CPU",
+    "load CPU/req",
+    "platform CPU",
+    "other CPU",
+    "saturated",
 )
 
 
@@ -440,13 +517,13 @@ def rows_of(results: Results) -> dict[str, Row]:
 def table(results: Results) -> Table:
     rows = rows_of(results)
     title = (
-        f"Harness overhead: {results.users} users, {results.seconds} s measured after a {results.warmup} s "
-        f"warm-up, mean of {results.rounds} round(s); HTTP requests only; CPU in % of one core"
+        f"Harness overhead: {results.users} users, {results.seconds} s measured after a {results.warmup} s warm-up, "
+        f"mean of {results.rounds} round(s); HTTP requests only; CPU in % of one core over the measured windows"
     )
     out = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
-    out.add_column("")
-    for header in ("req/s", "per round", "p50 ms", "p95 ms", "failed", "load-gen CPU", "platform CPU", "saturated"):
-        out.add_column(header, justify="left" if header == "saturated" else "right")
+    out.add_column("", no_wrap=True)
+    for header in COLUMNS:
+        out.add_column(header, justify="left" if header == "saturated" else "right", no_wrap=True)
     for first, second, label, target in RATIOS:
         for side in (first, second):
             row = rows[side]
@@ -454,12 +531,14 @@ def table(results: Results) -> Table:
                 LABELS[side].format(threads=min(2, results.users), users=results.users),
                 f"{row.rps:,.0f}",
                 " / ".join(f"{m.rps:,.0f}" for m in row.measures),
-                f"{row.mean('p50_ms'):.1f}",
-                f"{row.mean('p95_ms'):.1f}",
+                f"{row.mean(lambda m: m.p50_ms):.1f}",
+                f"{row.mean(lambda m: m.p95_ms):.1f}",
                 str(row.failures),
-                f"{row.mean('load_cpu'):.0f} %",
-                f"{row.mean('platform_cpu'):.0f} %",
-                row.limit(),
+                f"{row.mean(lambda m: m.window.load_cpu):.0f} %",
+                f"{row.mean(lambda m: m.cpu_ms_per_request):.2f} ms",
+                f"{row.mean(lambda m: m.window.platform_cpu):.0f} %",
+                f"{row.mean(lambda m: m.other_cpu):.0f} %",
+                row.saturated(),
             )
         a, b = rows[first], rows[second]
         ratio = a.rps / b.rps if b.rps else 0.0
@@ -467,37 +546,67 @@ def table(results: Results) -> Table:
             f"{x.rps / y.rps:.2f}" if y.rps else "-" for x, y in zip(a.measures, b.measures, strict=True)
         )
         verdict = "" if target is None else f"target ≥ {target:.2f}: {'met' if ratio >= target else 'MISSED'}"
-        out.add_row(label, f"{ratio:.2f}", per_round, "", "", "", "", "", verdict)
+        cpu = f"{a.cpu_per_request / b.cpu_per_request:.2f}×" if b.cpu_per_request else "-"
+        out.add_row(label, f"{ratio:.2f}", per_round, "", "", "", "", cpu, "", "", verdict)
         out.add_section()
     return out
 
 
 def notes(results: Results) -> list[str]:
-    """What the reader needs to read the ratios: the machine and which side was the limit."""
+    """What the reader needs to read the ratios: the machine, which side was the limit, the noise."""
     rows = rows_of(results)
+    cores = os.cpu_count() or 1
     lines = [
-        f"machine: {machine()}; the load generator and the platform share them",
-        "platform: one uvicorn worker, SQLite (WAL), embedded (anef_harness.embedded); "
-        f"population of {POPULATION_SIZE} seeded applicants",
+        f"machine: {machine()}, shared by the load generator, the platform and whatever else runs here",
+        f"platform: embedded, one uvicorn worker, SQLite (WAL), {POPULATION_SIZE} seeded applicants; at this "
+        "machine's size it is the expected bottleneck, as one worker can use about one core",
+        "load CPU: the Locust or wrk process; load CPU/req: its CPU per request, its cost whoever the bottleneck "
+        "was; other CPU: every other process on the machine",
     ]
     for first, second, label, _ in RATIOS:
-        limits = {rows[first].limit(), rows[second].limit()}
-        if limits == {"platform"}:
-            lines.append(
-                f"{label}: the platform was saturated on both sides (≥ {SATURATED:.0f} % of its one core), so it set "
-                "both throughputs: the ratio says whether the load generator keeps up with this platform, not "
-                "how far the load generator itself would go"
+        a, b = rows[first], rows[second]
+        limits = a.saturated() + " " + b.saturated()
+        busy = statistics.fmean(m.window.machine_cpu for m in a.measures + b.measures)
+        if limits.count(PLATFORM) == 2:
+            why = (
+                "the platform was saturated on both sides and set both throughputs: the ratio says whether the "
+                "load generator keeps up with this platform, not how far it would go"
             )
-        elif any("load generator" in limit for limit in limits):
-            lines.append(
-                f"{label}: a load generator was saturated (≥ {SATURATED:.0f} % of a core): the ratio measures "
-                "the load generators' own cost per request"
+        elif PLATFORM in limits:
+            full, other = (first, b) if PLATFORM in a.saturated() else (second, a)
+            why = (
+                f"the platform was saturated only against {SHORT[full]}; the other side left it at "
+                f"{other.mean(lambda m: m.window.platform_cpu):.0f} %, so the ratio is how close each load "
+                "generator brings this platform to its limit"
+            )
+        elif LOAD_GENERATOR in limits:
+            why = "a load generator was saturated: the ratio measures the load generators' own cost per request"
+        elif ALL_CPUS in limits:
+            why = (
+                f"the machine's CPUs were all busy ({busy:.0f} % of {100 * cores} %), so the processes took turns: "
+                "the ratio mixes the platform's capacity with each side's CPU cost"
             )
         else:
-            lines.append(f"{label}: saturated: {', '.join(sorted(limits))} (see the CPU columns)")
+            why = (
+                f"no process reached its CPU limit: the platform was waiting, on SQLite or for a CPU (the machine "
+                f"was {busy:.0f} % of {100 * cores} % busy)"
+            )
+        if a.cpu_per_request and b.cpu_per_request:
+            why += (
+                f"; were the load generator the limit (one core each), the ratio would be about "
+                f"{b.cpu_per_request / a.cpu_per_request:.2f}: {1000 / a.cpu_per_request:,.0f} against "
+                f"{1000 / b.cpu_per_request:,.0f} req/s per core, from load CPU/req"
+            )
+        lines.append(f"{label}: {why}")
+    other = statistics.fmean(m.other_cpu for row in rows.values() for m in row.measures)
+    if other >= 20:
+        lines.append(
+            f"noise: other processes used {other:.0f} % of a core on average (of {100 * cores} %) during the "
+            "measured windows; the figures are only as steady as the per-round values"
+        )
     failed = [side for side, row in rows.items() if row.failures]
     if failed:
-        lines.append(f"failed requests in: {', '.join(failed)} (see Locust's or wrk's figures; not excluded)")
+        lines.append(f"failed requests in: {', '.join(failed)} (counted in req/s)")
     return lines
 
 
@@ -535,7 +644,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     folder = Path(tempfile.mkdtemp(prefix="anef-harness-overhead-"))
     try:
         results = run(options, folder)
-    except (BenchmarkError, subprocess.CalledProcessError) as error:
+    except (BenchmarkError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
         print(f"harness_overhead: {error}\n(runs kept in {folder})", file=sys.stderr)
         return 3
     shutil.rmtree(folder, ignore_errors=True)

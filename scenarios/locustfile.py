@@ -9,9 +9,11 @@ seeded with the campaign's population (``anef-harness population seed``).
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Any
 
+import gevent
 from locust import events
 from locust.argument_parser import LocustArgumentParser
 from locust.env import Environment
@@ -45,6 +47,11 @@ def _init(environment: Environment, **_: Any) -> None:
 
 @events.test_start.add_listener
 def _start(environment: Environment, **_: Any) -> None:
+    runner = environment.runner
+    if runner is not None:
+        # Locust installs its own SIGTERM handler only after a shape's run; until then SIGTERM
+        # would kill the process without its quitting hooks (events in memory, the oracle).
+        gevent.signal_handler(signal.SIGTERM, lambda: gevent.spawn(runner.quit))
     if isinstance(environment.runner, MasterRunner):
         return
     options = environment.parsed_options

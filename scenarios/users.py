@@ -296,7 +296,7 @@ class CampaignShape(LoadTestShape):
 
     spec: ScenarioSpec | None = None
 
-    def tick(self) -> tuple[int, float] | None:
+    def tick(self) -> tuple[int, float, list[type[User]]] | None:
         spec = self.spec
         if spec is None:
             return None
@@ -304,7 +304,10 @@ class CampaignShape(LoadTestShape):
         if t >= spec.duration:
             return None
         agents = spec.agents.users
+        # Without agents, AgentUser must not be offered at all: a fixed_count of 0 would make
+        # Locust weigh it like the applicants.
+        classes: list[type[User]] = [ApplicantUser, AgentUser] if agents else [ApplicantUser]
         if spec.load.model == "open":
-            return spec.load.users + agents, float(max(spec.load.users + agents, 50))
+            return spec.load.users + agents, float(max(spec.load.users + agents, 50)), classes
         users = round(level_at(spec.load.shape, spec.load.params, t, duration=spec.duration, peak=spec.load.users))
-        return users + agents, spec.load.spawn_rate + agents
+        return users + agents, spec.load.spawn_rate + agents, classes

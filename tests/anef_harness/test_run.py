@@ -190,6 +190,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_what_ran(tmp_path: Path) -> None:
     assert "Traceback" not in stderr
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "interrupted"
+    assert (out / "oracle" / "worker-0.json").is_file()  # Locust stopped through its quitting hooks
     steps = events(out)
     assert steps
     assert {n: s["total"] for n, s in summary(out)["steps"].items()} == dict(Counter(e["step"] for e in steps))

@@ -181,11 +181,14 @@ def _error_of(reply: Reply) -> tuple[str, str]:
 class ApplicantClient(_Base):
     """What an applicant's browser or app does, through the JSON API."""
 
+    applicant_id: str | None = None  # the platform's id, known once logged in (for scoring)
+
     def login(self, identifier: str, password: str) -> Session:
         name = "/api/auth/login"
         reply = self._send("POST", name, name, json={"identifier": identifier, "password": password})
         session = self._parse(reply, Session, name)
         self.token = session.token
+        self.applicant_id = session.applicant_id
         return session
 
     def request_reset(self, email: str) -> None:

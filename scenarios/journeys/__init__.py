@@ -33,23 +33,29 @@ class JourneyDef:
     name: str
     run: Callable[[Run], None]
     eligible: Eligibility
+    steps: tuple[str, ...] = ()
     needs_mailbox: bool = False
     needs_agents: bool = False
     doc: str = ""
+
+    @property
+    def step_names(self) -> tuple[str, ...]:
+        return tuple(f"{self.name}.{step}" for step in self.steps)
 
 
 JOURNEYS: dict[str, JourneyDef] = {}
 
 
 def journey(
-    *, eligible: Eligibility, needs_mailbox: bool = False, needs_agents: bool = False
+    *, eligible: Eligibility, steps: tuple[str, ...], needs_mailbox: bool = False, needs_agents: bool = False
 ) -> Callable[[Callable[[Run], None]], Callable[[Run], None]]:
-    """Register a journey under its function's name."""
+    """Register a journey under its function's name, with the steps it may record (in order):
+    SLO files and reports name them before any campaign has run."""
 
     def register(function: Callable[[Run], None]) -> Callable[[Run], None]:
         doc = (function.__doc__ or "").strip().splitlines()
         JOURNEYS[function.__name__] = JourneyDef(
-            function.__name__, function, eligible, needs_mailbox, needs_agents, doc[0] if doc else ""
+            function.__name__, function, eligible, steps, needs_mailbox, needs_agents, doc[0] if doc else ""
         )
         return function
 
@@ -77,6 +83,11 @@ def load_all() -> dict[str, JourneyDef]:
     from scenarios.journeys import applicant, prefecture  # noqa: F401 - registration on import
 
     return JOURNEYS
+
+
+def known_steps() -> dict[str, JourneyDef]:
+    """Every step name a shipped journey may record → its journey."""
+    return {step: definition for definition in load_all().values() for step in definition.step_names}
 
 
 def run_journey(
@@ -114,6 +125,7 @@ __all__ = [
     "Run",
     "get_journey",
     "journey",
+    "known_steps",
     "load_all",
     "run_journey",
 ]

@@ -203,7 +203,7 @@ def filed_dossier(truth: Truth) -> str | None:
 # --- the journeys ----------------------------------------------------------------------------
 
 
-@journey(eligible=anyone)
+@journey(eligible=anyone, steps=("submit", "dashboard"))
 def login(run: Run) -> None:
     """Sign in and see one's dashboard."""
     ctx = run.ctx
@@ -220,7 +220,7 @@ def dashboard(ctx: JourneyContext) -> None:
     ctx.client.dossiers()
 
 
-@journey(eligible=reachable_by_email, needs_mailbox=True)
+@journey(eligible=reachable_by_email, steps=("request", "email", "confirm", "login"), needs_mailbox=True)
 def password_reset(run: Run) -> None:
     """Forget one's password, follow the e-mailed link, set a new one, sign in with it."""
     ctx = run.ctx
@@ -258,7 +258,10 @@ def new_password(ctx: JourneyContext) -> str:
     return "Nv-" + "".join(ctx.rng.choice(alphabet) for _ in range(14)) + "-7"
 
 
-@journey(eligible=may_renew)
+@journey(
+    eligible=may_renew,
+    steps=("login", "choose_procedure", "create", "upload", "submit", "receipt", "reconcile"),
+)
 def renewal(run: Run) -> None:
     """Renew one's residence card: choose, create, upload, submit, receipt, reach the prefecture."""
     sign_in(run)
@@ -270,7 +273,7 @@ def renewal(run: Run) -> None:
     at_prefecture(run, dossier.id)
 
 
-@journey(eligible=has_filed_dossier)
+@journey(eligible=has_filed_dossier, steps=("login", "document", "reconcile"))
 def upload(run: Run) -> None:
     """Add a supporting document to a filed dossier; it must reach the prefecture."""
     ctx = run.ctx
@@ -287,7 +290,7 @@ def upload(run: Run) -> None:
     at_prefecture(run, dossier_id)
 
 
-@journey(eligible=may_start_procedure)
+@journey(eligible=may_start_procedure, steps=("login", "choose_procedure", "create", "upload", "submit", "reconcile"))
 def address_change(run: Run) -> None:
     """Declare a new address with a proof; the prefecture must receive it."""
     ctx = run.ctx

@@ -302,7 +302,10 @@ class Run:
         attempt: int,
         failure: StepFailed | None,
     ) -> None:
-        evidence: Mapping[str, str] = {**self._evidence, **(failure.evidence if failure else {})}
+        evidence: dict[str, str] = {**self._evidence, **(failure.evidence if failure else {})}
+        if failure is not None and self.ctx.client.applicant_id:
+            # The platform's id of the applicant lets scoring match a failure with the ledger.
+            evidence["applicant_id"] = self.ctx.client.applicant_id
         self.sink.write(
             StepEvent(
                 time=started,

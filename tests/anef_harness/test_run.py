@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from anef_harness.campaign import load_campaign
+from scenarios.journeys import known_steps
 from tests.anef_harness.campaigns import campaign, events, run, summary
 
 pytestmark = [pytest.mark.slow, pytest.mark.load]
@@ -53,6 +54,7 @@ def test_smoke_with_faults_off_runs_every_journey_and_every_step_is_ok(tmp_path:
     assert browser, "the browser process ran no journey"
     assert all("page_load_ms" in e["evidence"] for e in browser if not e["step"].endswith((".email", ".reconcile")))
     totals = Counter(e["step"] for e in steps)
+    assert set(totals) <= set(known_steps()), "a journey recorded a step it does not declare"
     assert {name: s["total"] for name, s in summary(out)["steps"].items()} == dict(totals)
     manifest = yaml.safe_load((out / "manifest.json").read_text())
     assert manifest["status"] == "complete"

@@ -1,0 +1,187 @@
+"""A campaign's results folder, read for judgement: events into DuckDB, the manifest, the campaign.
+
+DuckDB reads the JSON Lines event files in a streaming scan, keeps them in compressed columns
+within a memory limit (spilling to disk beyond it), and gives exact percentiles and SLO counts by
+SQL, so ten million events are judged in seconds without holding Python objects for each. A torn
+last line (a load process killed mid-write) is skipped, never fatal.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+
+from synthetic_users.errors import ConfigError
+
+RESULTS_FORMAT = 1  # manifest.json "format": bumped when the folder's layout changes
+
+_COLUMNS = {
+    "kind": "VARCHAR",
+    "time": "DOUBLE",
+    "journey": "VARCHAR",
+    "step": "VARCHAR",
+    "outcome": "VARCHAR",
+    "duration_ms": "DOUBLE",
+    "journey_id": "VARCHAR",
+    "worker": "VARCHAR",
+    "channel": "VARCHAR",
+    "applicant": "BIGINT",
+    "attempt": "INTEGER",
+    "status": "INTEGER",
+    "message": "VARCHAR",
+    "evidence": "JSON",
+    "failed_step": "VARCHAR",
+    "lag_ms": "DOUBLE",
+}
+
+
+@dataclass(frozen=True)
+class Quantiles:
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+
+
+class Results:
+    """One results folder, opened for reading; use as a context manager."""
+
+    def __init__(self, folder: Path, *, memory_limit: str = "800MB") -> None:
+        self.folder = folder
+        self.manifest = _manifest(folder)
+        files = sorted((folder / "events").glob("*.jsonl"))
+        self._scratch = tempfile.TemporaryDirectory(prefix="anef-results-")
+        self.db = duckdb.connect(config={"memory_limit": memory_limit, "temp_directory": self._scratch.name})
+        self.db.execute("SET preserve_insertion_order = false")
+        self._load(files)
+
+    def _load(self, files: list[Path]) -> None:
+        columns = ", ".join(f"{name}: '{kind}'" for name, kind in _COLUMNS.items())
+        if files:
+            listing = ", ".join("'" + str(path).replace("'", "''") + "'" for path in files)
+            source = (
+                f"read_json([{listing}], format = 'newline_delimited', columns = {{{columns}}}, "
+                "ignore_errors = true, maximum_object_size = 10485760)"
+            )
+        else:
+            source = "(SELECT " + ", ".join(f"NULL::{kind} AS {name}" for name, kind in _COLUMNS.items()) + " LIMIT 0)"
+        self.db.execute(f"CREATE TABLE events AS SELECT * FROM {source}")
+        self.db.execute(
+            "CREATE VIEW steps AS SELECT time, journey, step, outcome, duration_ms, journey_id, worker, channel, "
+            "applicant, attempt, status, message, evidence FROM events WHERE kind = 'step'"
+        )
+        self.db.execute(
+            "CREATE VIEW journeys AS SELECT time, journey, journey_id, outcome, duration_ms, worker, channel, "
+            "applicant, failed_step, lag_ms FROM events WHERE kind = 'journey'"
+        )
+
+    def close(self) -> None:
+        self.db.close()
+        self._scratch.cleanup()
+
+    def __enter__(self) -> Results:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # --- what the folder says ----------------------------------------------------------------
+
+    @property
+    def status(self) -> str:
+        return str(self.manifest.get("status", "unknown"))
+
+    @property
+    def partial(self) -> bool:
+        """The run did not end normally (interrupted, a worker lost, the harness killed)."""
+        return self.status != "complete"
+
+    def read_json(self, name: str) -> Any:
+        path = self.folder / name
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise ConfigError(str(path), f"not readable JSON ({exc})") from None
+
+    # --- queries -----------------------------------------------------------------------------
+
+    def scalar(self, sql: str, *params: object) -> Any:
+        row = self.db.execute(sql, list(params)).fetchone()
+        return row[0] if row else None
+
+    def rows(self, sql: str, *params: object) -> list[tuple[Any, ...]]:
+        return self.db.execute(sql, list(params)).fetchall()
+
+    def step_counts(self) -> dict[str, dict[str, int]]:
+        counts: dict[str, dict[str, int]] = {}
+        for step, outcome, n in self.rows("SELECT step, outcome, count(*) FROM steps GROUP BY ALL"):
+            counts.setdefault(step, {})[outcome] = int(n)
+        return counts
+
+    def step_quantiles(self, where: str = "TRUE") -> dict[str, Quantiles]:
+        found = {}
+        query = (
+            "SELECT step, quantile_cont(duration_ms, [0.5, 0.95, 0.99]), max(duration_ms) "
+            f"FROM steps WHERE {where} GROUP BY step"
+        )
+        for step, (p50, p95, p99), longest in self.rows(query):
+            found[step] = Quantiles(float(p50), float(p95), float(p99), float(longest))
+        return found
+
+    def ratio(self, good_sql: str, total_sql: str) -> tuple[int, int]:
+        """(good, total) events of an SLO, by two boolean SQL expressions over the steps."""
+        row = self.db.execute(
+            f"SELECT count(*) FILTER (WHERE ({good_sql}) AND ({total_sql})), "
+            f"count(*) FILTER (WHERE {total_sql}) FROM steps"
+        ).fetchone()
+        assert row is not None
+        return int(row[0]), int(row[1])
+
+    def first_time(self) -> float | None:
+        value = self.scalar("SELECT min(time) FROM events")
+        return float(value) if value is not None else None
+
+    def events_where(self, where: str) -> Iterator[dict[str, Any]]:
+        """Step events matching a condition, as dicts like the JSON lines (for detectors)."""
+        cursor = self.db.execute(
+            "SELECT time, journey, step, outcome, duration_ms, journey_id, worker, channel, applicant, attempt, "
+            f"status, message, evidence FROM steps WHERE {where} ORDER BY time"
+        )
+        names = [d[0] for d in cursor.description or []]
+        while batch := cursor.fetchmany(10_000):
+            for row in batch:
+                event = dict(zip(names, row, strict=True))
+                event["kind"] = "step"
+                event["evidence"] = orjson.loads(event["evidence"]) if event["evidence"] else {}
+                yield event
+
+
+def _manifest(folder: Path) -> dict[str, Any]:
+    if not folder.is_dir():
+        raise ConfigError(str(folder), "no such results folder")
+    path = folder / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(str(folder), "not a results folder: manifest.json is missing") from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(str(path), f"not readable JSON ({exc})") from None
+    if not isinstance(manifest, dict):
+        raise ConfigError(str(path), "expected a JSON object")
+    version = manifest.get("format")
+    if version != RESULTS_FORMAT:
+        raise ConfigError(
+            str(path), f"results format {version!r}, this harness reads format {RESULTS_FORMAT}: rerun the campaign"
+        )
+    if not (folder / "events").is_dir():
+        raise ConfigError(str(folder), "not a results folder: events/ is missing")
+    return manifest

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from anef_harness.gate_cli import register as register_gate
 from anef_harness.population_cli import app as population_app
 from anef_harness.run_cli import register as register_run_commands
 from reference_platform.errors import ConfigError
@@ -18,6 +19,7 @@ platform_app = typer.Typer(help="The reference platform (the system under test).
 app.add_typer(platform_app, name="platform")
 app.add_typer(population_app, name="population")
 register_run_commands(app)
+register_gate(app)
 
 EXIT_USAGE = 2
 

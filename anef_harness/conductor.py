@@ -31,12 +31,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from anef_harness.admin import AdminClient, FaultSchedule
 from anef_harness.campaign import Campaign, change_set, fault_set, resolved_yaml
 from anef_harness.embedded import EmbeddedTarget, set_clock
+from anef_harness.gate_cli import judge
 from anef_harness.processes import Child, LoadPlan, free_port, start_browser, start_locust
 from anef_harness.progress import step_table
-from checks.defects import Findings
-from checks.results import EventTail, Tally, read_events
+from checks.evaluate import Summary
+from checks.gate import exit_code
+from checks.results import EventTail, Tally
+from checks.store import RESULTS_FORMAT
 from reference_platform.faults.models import FaultSet
-from synthetic_users.errors import HarnessError, TargetError
+from synthetic_users.errors import ConfigError, HarnessError, TargetError
 from synthetic_users.population import Population
 from synthetic_users.seeding import seed
 
@@ -60,8 +63,7 @@ class RunResult:
     results: Path
     exit_code: int
     status: str  # complete, interrupted, failed
-    tally: Tally
-    findings: Findings
+    summary: Summary | None
     problem: str | None = None
 
 
@@ -88,7 +90,7 @@ def run_campaign(campaign: Campaign, options: RunOptions, console: Console) -> R
     (results / "campaign.yaml").write_text(resolved_yaml(campaign), encoding="utf-8")
     manifest = Manifest(results, campaign, options)
     manifest.write()
-    tally, findings = Tally(), Findings()
+    tally = Tally()
     status, problem, code = "complete", None, EXIT_OK
     try:
         with _signals_interrupt(), _target(campaign, results, console) as (url, token, mailbox, admin):
@@ -116,17 +118,22 @@ def run_campaign(campaign: Campaign, options: RunOptions, console: Console) -> R
         status = "interrupted"
     except (TargetError, HarnessError) as exc:
         status, problem, code = "failed", str(exc), EXIT_INFRA
-    final = Tally().extend(read_events(results))
-    findings.extend(read_events(results))
-    _write_summary(results, campaign, final, findings, status)
     manifest.finish(status, problem)
+    summary = None
+    try:
+        summary = judge(results, slo=_resolve(campaign.slo, options.source.parent))
+    except ConfigError as exc:  # the SLO file was checked before the run; this is a harness fault
+        code, problem = EXIT_INFRA, problem or str(exc)
     if status == "interrupted":
         # No verdict from a campaign cut short: CI must not read it as a pass.
         code, problem = EXIT_INFRA, problem or "interrupted: the results are partial"
-    elif code == EXIT_OK:
-        failed = any(s.failure_rate > 0 for s in final.steps().values())
-        code = EXIT_FAILED if failed or findings.counts else EXIT_OK
-    return RunResult(results, code, status, final, findings, problem)
+    elif code == EXIT_OK and summary is not None:
+        code = exit_code(summary)
+    return RunResult(results, code, status, summary, problem)
+
+
+def _resolve(path: Path | None, base: Path) -> Path | None:
+    return path if path is None or path.is_absolute() else base / path
 
 
 def _stop_timeout(campaign: Campaign) -> float:
@@ -282,29 +289,6 @@ def _keep_ledger(admin: AdminClient, results: Path, console: Console) -> None:
     (results / "ledger.json").write_text(json.dumps({"entries": entries}, indent=1), encoding="utf-8")
 
 
-def _write_summary(results: Path, campaign: Campaign, tally: Tally, findings: Findings, status: str) -> None:
-    summary = {
-        "campaign": campaign.name,
-        "status": status,
-        "verdict": "fail" if findings.counts or any(s.failure_rate > 0 for s in tally.steps().values()) else "pass",
-        "steps": {name: step.model_dump() for name, step in tally.steps().items()},
-        "journeys": {name: j.model_dump() for name, j in tally.journey_summaries().items()},
-        "channels": {
-            channel: {name: step.model_dump() for name, step in by_channel.steps().items()}
-            for channel, by_channel in sorted(tally.channels.items())
-        },
-        "defects": {
-            defect: {
-                "count": count,
-                "first_seen_s": round(findings.first_seen[defect] - (tally.first_time or 0.0), 3),
-                "samples": findings.samples.get(defect, []),
-            }
-            for defect, count in findings.counts.most_common()
-        },
-    }
-    _atomic_write(results / "summary.json", json.dumps(summary, indent=1, ensure_ascii=False))
-
-
 class Manifest:
     """``manifest.json``: seed, versions, target, times, status; rewritten as the run goes."""
 
@@ -312,6 +296,7 @@ class Manifest:
         self.path = results / "manifest.json"
         self.source = options.source
         self.data: dict[str, Any] = {
+            "format": RESULTS_FORMAT,
             "campaign": campaign.name,
             "source": str(options.source),
             "seed": campaign.seed,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -12,15 +13,18 @@ from checks.results import StepSummary
 FAILURE_STYLE = "bold red"
 
 
-def step_table(steps: Mapping[str, StepSummary], *, title: str, elapsed: float | None = None) -> Table:
+def step_table(
+    steps: Mapping[str, StepSummary] | Mapping[str, Mapping[str, Any]], *, title: str, elapsed: float | None = None
+) -> Table:
     """One row per step: total, ok, each failing outcome seen, failure rate, p50/p95/p99."""
-    failing = sorted({o for s in steps.values() for o, n in s.outcomes.items() if n and o != "ok"})
+    rows = {name: s if isinstance(s, StepSummary) else StepSummary.model_validate(s) for name, s in steps.items()}
+    failing = sorted({o for s in rows.values() for o, n in s.outcomes.items() if n and o != "ok"})
     caption = f"{elapsed:.0f} s" if elapsed is not None else None
     table = Table(title=title, caption=caption, title_justify="left", header_style="bold")
     table.add_column("step", no_wrap=True, min_width=30)
     for column in ("total", "ok", *failing, "fail %", "p50 ms", "p95 ms", "p99 ms"):
         table.add_column(column, justify="right")
-    for name, step in steps.items():
+    for name, step in rows.items():
         style = FAILURE_STYLE if step.failure_rate > 0 else None
         table.add_row(
             name,

@@ -10,6 +10,7 @@ from rich.console import Console
 
 from anef_harness.campaign import load_campaign
 from anef_harness.conductor import EXIT_USAGE, RunOptions, RunResult, run_campaign
+from anef_harness.gate_cli import show
 from anef_harness.progress import console as make_console
 from anef_harness.progress import step_table
 from scenarios.spec import parse_seconds
@@ -73,19 +74,22 @@ def demo(
 
 
 def report(result: RunResult, console: Console) -> None:
-    """The end of a run: per-step table, defects seen, where the results are, the verdict."""
-    console.print(step_table(result.tally.steps(), title="Steps (every attempt; failures in red)"))
-    if result.findings.counts:
-        console.print("[bold]Defects seen[/] (from what applicants and agents observed):")
-        for defect, count in result.findings.counts.most_common():
-            sample = result.findings.samples[defect][0]
-            console.print(f"  {defect}: {count} — {sample['why']} (e.g. applicant {sample['applicant']})")
-    else:
-        console.print("[bold]Defects seen:[/] none")
+    """The end of a run: per-step table, defects seen, SLOs, where the results are, the verdict."""
+    summary = result.summary
+    if summary is not None:
+        console.print(step_table(summary.steps, title="Steps (every attempt; failures in red)"))
+        if summary.findings.counts:
+            console.print("[bold]Defects seen[/] (from what applicants and agents observed):")
+            for defect, count in summary.findings.counts.most_common():
+                sample = summary.findings.samples[defect][0]
+                console.print(f"  {defect}: {count} — {sample['why']} (e.g. applicant {sample['applicant']})")
+        else:
+            console.print("[bold]Defects seen:[/] none")
+        show(summary, console)
     if result.problem:
         console.print(f"[red]anef-harness: {result.problem}[/]")
-    verdict = {0: "pass", 1: "fail", 3: "harness or infrastructure failure"}.get(result.exit_code, "?")
-    console.print(f"status: {result.status}; verdict: {verdict} (exit {result.exit_code})")
+    meaning = {0: "pass", 1: "fail", 3: "harness or infrastructure failure, or interrupted"}
+    console.print(f"status: {result.status}; exit {result.exit_code} ({meaning.get(result.exit_code, '?')})")
     console.print(f"results: {result.results}")
 
 

@@ -149,7 +149,7 @@ def stalled(tmp_path: Path, name: str, load: dict[str, object]) -> tuple[np.ndar
     )
     out = tmp_path / name
     done = run(source, "--out", out)
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode in (0, 1), done.stdout + done.stderr  # 1: a latency SLO may be breached
     durations = np.array([e["duration_ms"] for e in events(out) if e["step"] == "login.submit"])
     return durations, 2.0 / 16.0
 

@@ -13,6 +13,7 @@ from anef_harness.conductor import EXIT_USAGE, RunOptions, RunResult, run_campai
 from anef_harness.gate_cli import show
 from anef_harness.progress import console as make_console
 from anef_harness.progress import step_table
+from checks.evaluate import GATING_DEFECTS
 from scenarios.spec import parse_seconds
 from synthetic_users.errors import ConfigError
 
@@ -82,7 +83,8 @@ def report(result: RunResult, console: Console) -> None:
             console.print("[bold]Defects seen[/] (from what applicants and agents observed):")
             for defect, count in summary.findings.counts.most_common():
                 sample = summary.findings.samples[defect][0]
-                console.print(f"  {defect}: {count} — {sample['why']} (e.g. applicant {sample['applicant']})")
+                kind = "" if defect in GATING_DEFECTS else " (generic fault, judged by the SLOs)"
+                console.print(f"  {defect}{kind}: {count} — {sample['why']} (e.g. applicant {sample['applicant']})")
         else:
             console.print("[bold]Defects seen:[/] none")
         show(summary, console)

@@ -27,6 +27,19 @@ from synthetic_users.errors import ConfigError
 OUTCOMES = [o.value for o in Outcome]
 # Detectors see every failed attempt and every attempt slow enough to matter for latency rules.
 DETECTOR_PREFILTER = "outcome <> 'ok' OR duration_ms >= 1000"
+# The documented ANEF defects (DESIGN.md's catalogue): one detection fails the gate. Generic faults
+# (errors, timeouts, latency…) are reported, and judged through the SLOs and their error budgets.
+GATING_DEFECTS = frozenset(
+    {
+        "title_not_marked_delivered",
+        "phantom_pending_request",
+        "reset_email_lost",
+        "agent_request_hidden",
+        "document_lost",
+        "procedure_not_forwarded",
+        "procedure_not_selectable",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -105,8 +118,13 @@ class Summary:
         return [s for s in self.slos if not s.met]
 
     @property
+    def defects(self) -> list[str]:
+        """The gating defects detected."""
+        return sorted(d for d, n in self.findings.counts.items() if n and d in GATING_DEFECTS)
+
+    @property
     def verdict(self) -> str:
-        return "fail" if self.breached or self.findings.counts or self.regressions else "pass"
+        return "fail" if self.breached or self.defects or self.regressions else "pass"
 
     def to_json(self) -> dict[str, Any]:
         origin = self.first_time or 0.0
@@ -121,6 +139,7 @@ class Summary:
             "defects": {
                 defect: {
                     "count": count,
+                    "gating": defect in GATING_DEFECTS,
                     "first_seen_s": round(self.findings.first_seen[defect] - origin, 3),
                     "samples": self.findings.samples.get(defect, []),
                 }

@@ -180,9 +180,12 @@ def evaluate(
     return summary
 
 
-def slo_result(results: Results, objective: Objective) -> SloResult:
-    good, total = results.ratio(objective.good.sql(), objective.total.sql())
-    return SloResult(objective.name, objective.display_name, objective.target, good, total)
+def slo_results(results: Results, objectives: Sequence[Objective]) -> list[SloResult]:
+    counts = results.ratios([(o.good.sql(), o.total.sql()) for o in objectives])
+    return [
+        SloResult(o.name, o.display_name, o.target, good, total)
+        for o, (good, total) in zip(objectives, counts, strict=True)
+    ]
 
 
 def step_figures(results: Results) -> dict[str, dict[str, Any]]:
@@ -216,7 +219,7 @@ def funnel(results: Results) -> dict[str, dict[str, Any]]:
     for journey, step, n in results.rows(query):
         failed_at.setdefault(journey, {})[step] = int(n)
     reached: dict[str, dict[str, int]] = {}
-    query = "SELECT journey, step, count(DISTINCT journey_id) FROM steps GROUP BY ALL"
+    query = "SELECT journey, step, count(DISTINCT jid) FROM steps GROUP BY ALL"
     for journey, step, n in results.rows(query):
         reached.setdefault(journey, {})[step] = int(n)
     found = {}

@@ -67,7 +67,7 @@ class RightsAtRisk:
 
 _FAILED_RENEWALS = """
 WITH failed AS (
-    SELECT applicant, journey_id, failed_step, time FROM journeys
+    SELECT applicant, jid, failed_step, time FROM journeys
     WHERE journey = 'renewal' AND outcome = 'failed' AND applicant IS NOT NULL
 ),
 renewed AS (
@@ -75,16 +75,16 @@ renewed AS (
     WHERE journey = 'renewal' AND outcome = 'ok' AND applicant IS NOT NULL GROUP BY applicant
 ),
 last_failure AS (
-    SELECT f.applicant, arg_max(f.journey_id, f.time) AS journey_id, arg_max(f.failed_step, f.time) AS failed_step
+    SELECT f.applicant, arg_max(f.jid, f.time) AS jid, arg_max(f.failed_step, f.time) AS failed_step
     FROM failed f LEFT JOIN renewed r ON r.applicant = f.applicant
     WHERE r.time IS NULL OR r.time < f.time
     GROUP BY f.applicant
 )
 SELECT l.applicant, l.failed_step, coalesce(s.outcome, 'error'), coalesce(s.message, '')
 FROM last_failure l LEFT JOIN (
-    SELECT journey_id, step, arg_max(outcome, time) AS outcome, arg_max(message, time) AS message
-    FROM steps WHERE outcome <> 'ok' GROUP BY journey_id, step
-) s ON s.journey_id = l.journey_id AND s.step = l.failed_step
+    SELECT jid, step, arg_max(outcome, time) AS outcome, arg_max(message, time) AS message
+    FROM steps WHERE outcome <> 'ok' GROUP BY jid, step
+) s ON s.jid = l.jid AND s.step = l.failed_step
 ORDER BY l.applicant
 """
 

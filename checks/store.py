@@ -21,6 +21,8 @@ import orjson
 from synthetic_users.errors import ConfigError
 
 RESULTS_FORMAT = 1  # manifest.json "format": bumped when the folder's layout changes
+# The attempts whose details (message, evidence…) are kept: what the defect detectors look at.
+DETAILED = "kind = 'journey' OR outcome <> 'ok' OR duration_ms >= 1000"
 
 _COLUMNS = {
     "kind": "VARCHAR",
@@ -53,7 +55,7 @@ class Quantiles:
 class Results:
     """One results folder, opened for reading; use as a context manager."""
 
-    def __init__(self, folder: Path, *, memory_limit: str = "800MB") -> None:
+    def __init__(self, folder: Path, *, memory_limit: str = "600MB") -> None:
         self.folder = folder
         self.manifest = _manifest(folder)
         files = sorted((folder / "events").glob("*.jsonl"))
@@ -72,14 +74,26 @@ class Results:
             )
         else:
             source = "(SELECT " + ", ".join(f"NULL::{kind} AS {name}" for name, kind in _COLUMNS.items()) + " LIMIT 0)"
-        self.db.execute(f"CREATE TABLE events AS SELECT * FROM {source}")
+        # Only what judgement needs, narrow: journey ids hashed to 64 bits (enough to group and join
+        # ten million events), and the details (message, evidence, status, worker, the id itself)
+        # kept only for the attempts detectors look at.
         self.db.execute(
-            "CREATE VIEW steps AS SELECT time, journey, step, outcome, duration_ms, journey_id, worker, channel, "
-            "applicant, attempt, status, message, evidence FROM events WHERE kind = 'step'"
+            f"""CREATE TABLE events AS SELECT
+                kind, time, journey, step, outcome, duration_ms, hash(journey_id) AS jid, channel, applicant,
+                attempt, failed_step, lag_ms,
+                CASE WHEN {DETAILED} THEN journey_id END AS journey_id,
+                CASE WHEN {DETAILED} THEN worker END AS worker,
+                CASE WHEN {DETAILED} THEN status END AS status,
+                CASE WHEN {DETAILED} THEN message END AS message,
+                CASE WHEN {DETAILED} THEN evidence END AS evidence
+            FROM {source}"""
         )
         self.db.execute(
-            "CREATE VIEW journeys AS SELECT time, journey, journey_id, outcome, duration_ms, worker, channel, "
-            "applicant, failed_step, lag_ms FROM events WHERE kind = 'journey'"
+            "CREATE VIEW steps AS SELECT * EXCLUDE (kind, failed_step, lag_ms) FROM events WHERE kind = 'step'"
+        )
+        self.db.execute(
+            "CREATE VIEW journeys AS SELECT time, journey, jid, journey_id, outcome, duration_ms, channel, applicant, "
+            "failed_step, lag_ms FROM events WHERE kind = 'journey'"
         )
 
     def close(self) -> None:
@@ -139,12 +153,19 @@ class Results:
 
     def ratio(self, good_sql: str, total_sql: str) -> tuple[int, int]:
         """(good, total) events of an SLO, by two boolean SQL expressions over the steps."""
-        row = self.db.execute(
-            f"SELECT count(*) FILTER (WHERE ({good_sql}) AND ({total_sql})), "
-            f"count(*) FILTER (WHERE {total_sql}) FROM steps"
-        ).fetchone()
+        return self.ratios([(good_sql, total_sql)])[0]
+
+    def ratios(self, selectors: list[tuple[str, str]]) -> list[tuple[int, int]]:
+        """(good, total) of many SLOs in one scan of the steps."""
+        if not selectors:
+            return []
+        columns = ", ".join(
+            f"count(*) FILTER (WHERE ({good}) AND ({total})), count(*) FILTER (WHERE {total})"
+            for good, total in selectors
+        )
+        row = self.db.execute(f"SELECT {columns} FROM steps").fetchone()
         assert row is not None
-        return int(row[0]), int(row[1])
+        return [(int(row[2 * i]), int(row[2 * i + 1])) for i in range(len(selectors))]
 
     def first_time(self) -> float | None:
         value = self.scalar("SELECT min(time) FROM events")

@@ -112,6 +112,7 @@ class Summary:
     rights: RightsAtRisk | None
     regressions: list[Regression] = field(default_factory=list)
     first_time: float | None = None
+    consistency: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def breached(self) -> list[SloResult]:
@@ -145,6 +146,7 @@ class Summary:
                 }
                 for defect, count in self.findings.counts.most_common()
             },
+            "time_to_consistency": self.consistency,
             "rights_at_risk": self.rights.to_json() if self.rights is not None else None,
             "regressions": [r.to_json() for r in self.regressions],
         }
@@ -174,6 +176,7 @@ def evaluate(
             findings=Findings().extend(results.events_where(DETECTOR_PREFILTER)),
             rights=_rights(results, folder, horizon_days),
             first_time=results.first_time(),
+            consistency=time_to_consistency(results),
         )
     if baseline is not None:
         summary.regressions = regressions(steps, baseline_steps(baseline), margins or Margins())
@@ -186,6 +189,18 @@ def slo_results(results: Results, objectives: Sequence[Objective]) -> list[SloRe
         SloResult(o.name, o.display_name, o.target, good, total)
         for o, (good, total) in zip(objectives, counts, strict=True)
     ]
+
+
+WATCHES = "(step LIKE '%.reconcile' OR step LIKE '%.visible' OR step LIKE '%.email')"
+
+
+def time_to_consistency(results: Results) -> dict[str, dict[str, float]]:
+    """How long effects took to show on the other side (watches that succeeded), per step."""
+    found = results.step_quantiles(f"outcome = 'ok' AND {WATCHES}")
+    return {
+        step: {"p50_ms": round(q.p50_ms, 3), "p95_ms": round(q.p95_ms, 3), "p99_ms": round(q.p99_ms, 3)}
+        for step, q in sorted(found.items())
+    }
 
 
 def step_figures(results: Results) -> dict[str, dict[str, Any]]:

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from anef_harness.gate_cli import register as register_gate
 from anef_harness.population_cli import app as population_app
 from anef_harness.run_cli import register as register_run_commands
+from anef_harness.score_cli import register as register_score
 from reference_platform.errors import ConfigError
 from reference_platform.faults.models import describe_validation_error
 
@@ -20,6 +21,7 @@ app.add_typer(platform_app, name="platform")
 app.add_typer(population_app, name="population")
 register_run_commands(app)
 register_gate(app)
+register_score(app)
 
 EXIT_USAGE = 2
 

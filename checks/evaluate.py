@@ -139,7 +139,8 @@ class Summary:
             "slos": [s.to_json() for s in self.slos],
             "defects": {
                 defect: {
-                    "count": count,
+                    "count": self.findings.incidents.get(defect, count),
+                    "symptoms": count,
                     "gating": defect in GATING_DEFECTS,
                     "first_seen_s": round(self.findings.first_seen[defect] - origin, 3),
                     "samples": self.findings.samples.get(defect, []),

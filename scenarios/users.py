@@ -249,6 +249,9 @@ class ApplicantUser(FastHttpUser):
                 log.warning("every applicant of %s is busy; add applicants or lower the load", rt.worker)
                 return
         with lease:
+            # A new applicant starts with no cookie: the platform also accepts its session cookie,
+            # and the previous applicant's must not act for this one.
+            self.client.cookiejar.clear()
             applicant = rt.population.applicant(lease.index)
             ctx = JourneyContext(
                 applicant=applicant,

@@ -1,0 +1,69 @@
+"""``anef-harness score RESULTS``: how well the harness caught the faults the platform injected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from checks.score import DefectScore, Score, score, write_score
+from synthetic_users.errors import ConfigError
+
+EXIT_USAGE = 2
+
+
+def score_command(
+    results: Annotated[Path, typer.Argument(help="A campaign's results folder (with events/ and ledger.json).")],
+) -> None:
+    """Score the detectors against the platform's fault ledger; writes RESULTS/score.json."""
+    try:
+        computed = score(results)
+        path = write_score(results, computed)
+    except ConfigError as exc:
+        typer.echo(f"anef-harness: {exc}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    console = Console()
+    console.print(score_table(computed))
+    console.print(f"score: {path}")
+
+
+def score_table(computed: Score) -> Table:
+    table = Table(title=f"{computed.campaign}: detection against the fault ledger")
+    table.add_column("defect")
+    for name in ("injected", "detected", "recall", "false", "rate est. / injected", "first detection"):
+        table.add_column(name, justify="right")
+    for defect in computed.defects.values():
+        table.add_row(
+            defect.defect,
+            str(defect.injected),
+            str(defect.detected),
+            _recall(defect),
+            f"[red]{defect.false_detections}[/]" if defect.false_detections else "0",
+            f"{_rate(defect.estimated_rate)} / {_injected_rate(defect)}",
+            f"{defect.time_to_first_detection_s:.1f} s" if defect.time_to_first_detection_s is not None else "—",
+        )
+    return table
+
+
+def _recall(defect: DefectScore) -> str:
+    if defect.recall is None:
+        return "—"
+    text = f"{defect.recall:.0%}"
+    return text if defect.recall >= 1 else f"[red]{text}[/]"
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2%}"
+
+
+def _injected_rate(defect: DefectScore) -> str:
+    if defect.injected_rate is None:
+        return "off" if defect.injected_rate_note == "not configured" else defect.injected_rate_note or "—"
+    return _rate(defect.injected_rate)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("score")(score_command)

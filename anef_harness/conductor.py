@@ -241,11 +241,12 @@ def _load(
         if plan.web:
             console.print(f"Locust's web UI: http://127.0.0.1:{plan.web_port}")
         _watch(children, plan, tally, t0, campaign, console)
-        failed = [c for c in children if c.process.returncode not in (0, None)]
+        failed = [c for c in children if c.failed]
         if failed:
             status = "partial"
             names = ", ".join(f"{c.name} (exit {c.process.returncode}, log {c.log})" for c in failed)
             console.print(f"[yellow]warning:[/] load process(es) failed: {names}")
+            manifest.data.setdefault("warnings", []).append(f"load process(es) failed: {names}")
     except Interrupted:
         status = "interrupted"
         console.print("interrupted: stopping the load and keeping what ran…")
@@ -254,6 +255,7 @@ def _load(
         for child in children:
             child.terminate(timeout=plan.stop_timeout)
         manifest.data["load_ended"] = _iso(time.time())
+        manifest.data["processes"] = {c.name: c.process.returncode for c in children}
         manifest.data["fault_changes"] = [
             {"at_s": c.at, "applied": _iso(c.applied), "faults": c.label, "error": c.error} for c in schedule.applied
         ]
@@ -273,8 +275,8 @@ def _watch(
             elapsed = time.time() - t0
             live.update(step_table(tally.steps(), title=f"{campaign.name}: live", elapsed=elapsed))
             time.sleep(1.0)
-        if browser is not None:
-            browser.terminate(timeout=plan.stop_timeout)
+        if browser is not None and not browser.wait(timeout=plan.stop_timeout):
+            browser.terminate(timeout=plan.stop_timeout)  # it ends at the same duration: only a laggard
         tally.extend(tail.new_events())
         live.update(step_table(tally.steps(), title=f"{campaign.name}: live", elapsed=time.time() - t0))
 

@@ -50,19 +50,38 @@ class Child:
     name: str
     process: subprocess.Popen[bytes]
     log: Path
+    stopped: bool = False  # the conductor asked it to stop (SIGTERM): dying of it is no failure
+    killed: bool = False  # it did not stop in time and was killed: a failure
 
     def alive(self) -> bool:
         return self.process.poll() is None
 
     def terminate(self, timeout: float) -> int:
         if self.alive():
+            self.stopped = True
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
+                self.killed = True
                 self.process.kill()
                 self.process.wait()
         return int(self.process.returncode)
+
+    def wait(self, timeout: float) -> bool:
+        """Wait for it to end by itself; whether it did."""
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
+    @property
+    def failed(self) -> bool:
+        code = self.process.returncode
+        if code is None or code == 0:
+            return False
+        return self.killed or not (self.stopped and code == -signal.SIGTERM)
 
 
 def free_port() -> int:

@@ -25,7 +25,7 @@ from locust.exception import StopUser
 from scenarios.arrivals import ArrivalSchedule
 from scenarios.client import ApplicantClient
 from scenarios.events import Event, EventLog, Outcome, StepEvent
-from scenarios.journeys import JourneyContext, JourneyDef, get_journey, run_journey
+from scenarios.journeys import JourneyContext, JourneyDef, get_journey, lease_for, run_journey
 from scenarios.journeys.runner import AgentDesk, MailboxReader, mailbox_reader
 from scenarios.shapes import level_at
 from scenarios.spec import ScenarioSpec
@@ -135,15 +135,7 @@ class Runtime:
 
     def lease_for(self, definition: JourneyDef) -> Lease | None:
         """A lease on an applicant the journey fits, or None after ``CANDIDATES`` tries."""
-        for _ in range(CANDIDATES):
-            lease = self.leases.take_next()
-            if lease is None:
-                return None
-            applicant = self.population.applicant(lease.index)
-            if definition.eligible(applicant, self.oracle.truth(lease.index), self.population):
-                return lease
-            lease.release()
-        return None
+        return lease_for(definition, self.leases, self.population, self.oracle, tries=CANDIDATES)
 
     def close(self) -> None:
         self.sink.log.close()

@@ -36,7 +36,7 @@ from pydantic import ValidationError
 from scenarios.browser.journeys import BROWSER_JOURNEYS
 from scenarios.client import ApplicantClient
 from scenarios.events import EventLog, JourneyOutcome
-from scenarios.journeys import JourneyDef, UnknownJourney, get_journey, run_journey
+from scenarios.journeys import JourneyDef, UnknownJourney, get_journey, lease_for, run_journey
 from scenarios.journeys.runner import (
     AgentDesk,
     EventSink,
@@ -92,15 +92,7 @@ class Cast:
 
     def lease_for(self, definition: JourneyDef) -> Lease | None:
         """A lease on a free applicant the journey fits, or None after ``CANDIDATES`` tries."""
-        for _ in range(min(CANDIDATES, len(self.leases))):
-            lease = self.leases.take_next()
-            if lease is None:
-                return None
-            applicant = self.population.applicant(lease.index)
-            if definition.eligible(applicant, self.oracle.truth(lease.index), self.population):
-                return lease
-            lease.release()
-        return None
+        return lease_for(definition, self.leases, self.population, self.oracle, tries=CANDIDATES)
 
     def context(self, index: int, transport: HttpxTransport, rng: random.Random) -> JourneyContext:
         """The journey's context; its API client is only the agents' way in (``renewal.reconcile``)."""

@@ -22,7 +22,8 @@ from scenarios.journeys.runner import (
     NotApplicable,
     Run,
 )
-from synthetic_users.oracle import Truth
+from synthetic_users.oracle import Oracle, Truth
+from synthetic_users.partition import Lease, LeaseTable
 from synthetic_users.population import Applicant, Population
 
 Eligibility = Callable[[Applicant, Truth, Population], bool]
@@ -85,6 +86,21 @@ def load_all() -> dict[str, JourneyDef]:
     return JOURNEYS
 
 
+def lease_for(
+    definition: JourneyDef, leases: LeaseTable, population: Population, oracle: Oracle, *, tries: int = 64
+) -> Lease | None:
+    """A lease on a free applicant of the partition that the journey fits (by the oracle's
+    truth), or None after ``tries`` candidates: the caller then picks another journey."""
+    for _ in range(min(tries, len(leases))):
+        lease = leases.take_next()
+        if lease is None:
+            return None
+        if definition.eligible(population.applicant(lease.index), oracle.truth(lease.index), population):
+            return lease
+        lease.release()
+    return None
+
+
 def known_steps() -> dict[str, JourneyDef]:
     """Every step name a shipped journey may record → its journey."""
     return {step: definition for definition in load_all().values() for step in definition.step_names}
@@ -126,6 +142,7 @@ __all__ = [
     "get_journey",
     "journey",
     "known_steps",
+    "lease_for",
     "load_all",
     "run_journey",
 ]

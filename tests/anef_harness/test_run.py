@@ -58,7 +58,7 @@ def test_smoke_with_faults_off_runs_every_journey_and_every_step_is_ok(tmp_path:
     assert set(totals) <= set(known_steps()), "a journey recorded a step it does not declare"
     assert {name: s["total"] for name, s in summary(out)["steps"].items()} == dict(totals)
     manifest = yaml.safe_load((out / "manifest.json").read_text())
-    assert manifest["status"] == "complete"
+    assert manifest["status"] == "complete", (manifest.get("processes"), manifest.get("warnings"))
     assert load_campaign(out / "campaign.yaml").name == "smoke"  # the resolved campaign reloads as it ran
     assert "results: " in done.stdout
     assert "verdict: pass" in done.stdout

@@ -170,10 +170,7 @@ def evaluate(
             partial=results.partial,
             steps=steps,
             journeys=funnel(results),
-            slos=[
-                SloResult(o.name, o.display_name, o.target, *results.ratio(o.good.sql(), o.total.sql()))
-                for o in objectives
-            ],
+            slos=slo_results(results, objectives),
             findings=Findings().extend(results.events_where(DETECTOR_PREFILTER)),
             rights=_rights(results, folder, horizon_days),
             first_time=results.first_time(),

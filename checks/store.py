@@ -62,6 +62,7 @@ class Results:
         self._scratch = tempfile.TemporaryDirectory(prefix="anef-results-")
         self.db = duckdb.connect(config={"memory_limit": memory_limit, "temp_directory": self._scratch.name})
         self.db.execute("SET preserve_insertion_order = false")
+        self.db.execute("SET enable_progress_bar = false")
         self._load(files)
 
     def _load(self, files: list[Path]) -> None:

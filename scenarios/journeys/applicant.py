@@ -44,18 +44,26 @@ def sign_in(run: Run) -> None:
     run.step("login", lambda: entitled(lambda: ctx.client.login(ctx.applicant.email, ctx.truth.password)))
 
 
+# Every procedure of the platform is listed, available or not (with the reason): one absent from
+# the list, whichever the applicant came for, is the documented defect "cannot be selected".
+PROCEDURES = ("renewal", "address_change", "duplicate")
+
+
 def choose(run: Run, procedure: str) -> None:
-    """``<journey>.choose_procedure``: the procedure must be offered and available."""
+    """``<journey>.choose_procedure``: every procedure is listed, and this one is available."""
 
     def action() -> None:
         offers = {offer.id: offer for offer in run.ctx.client.procedures()}
-        offer = offers.get(procedure)
-        if offer is None:
+        absent = [p for p in PROCEDURES if p not in offers]
+        if absent:
+            # The one the applicant came for first: that is what they cannot do.
+            missing = procedure if procedure in absent else absent[0]
             raise StepFailed(
                 Outcome.MISSING,
-                f"procedure {procedure!r} absent from the list; offered: {', '.join(sorted(offers)) or 'none'}",
-                evidence={"procedure": procedure},
+                f"procedure {missing!r} absent from the list; offered: {', '.join(sorted(offers)) or 'none'}",
+                evidence={"procedure": missing},
             )
+        offer = offers[procedure]
         if not offer.available:
             raise StepFailed(
                 Outcome.BLOCKED,

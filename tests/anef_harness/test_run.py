@@ -37,7 +37,8 @@ DEFECT_STEPS = {
     "agent_request_hidden": {"agent_request.visible"},
     "document_lost": {"renewal.reconcile", "address_change.reconcile", "upload.reconcile"},
     "procedure_not_forwarded": {"address_change.reconcile"},
-    "procedure_not_selectable": {"renewal.choose_procedure", "renewal.create"},
+    # Every procedure is listed, available or not: renewal hidden shows in an address change too.
+    "procedure_not_selectable": {"renewal.choose_procedure", "renewal.create", "address_change.choose_procedure"},
 }
 
 

@@ -238,3 +238,12 @@ def test_registry_has_the_journeys_of_the_design() -> None:
         "agent_request",
         "card_handover",
     }
+
+
+def test_a_procedure_hidden_from_the_list_shows_whichever_procedure_the_applicant_came_for(clean: World) -> None:
+    fault = {"id": "procedure_not_selectable", "params": {"procedure": "renewal"}}
+    sink, found = defect(clean, fault, "address_change", clean.eligible_for("address_change"))
+    assert sink.outcomes()["address_change.choose_procedure"] == "missing"
+    (event,) = [e for e in sink.steps() if e.step == "address_change.choose_procedure"]
+    assert event.evidence["procedure"] == "renewal"
+    assert set(found.counts) == {"procedure_not_selectable"}

@@ -31,6 +31,20 @@ def campaign(tmp_path: Path, base: str = "smoke", name: str = "test", **changes:
     return path
 
 
+def availability_slos(tmp_path: Path) -> Path:
+    """The shipped SLOs without the latency objectives, for tests that judge a fault-free run.
+
+    Their subject is that every step ends ok and the verdict passes; a latency objective judged
+    on a dozen events from a 2-core machine shared with other campaigns, Chromium and pytest's
+    workers measures the machine, not the platform. The latency SLOs have their own tests
+    (``tests/checks``)."""
+    documents = yaml.safe_load_all((ROOT / "slos" / "anef.yaml").read_text(encoding="utf-8"))
+    kept = [d for d in documents if d and d.get("metadata", {}).get("labels", {}).get("objective") != "latency"]
+    path = tmp_path / "availability-slos.yaml"
+    path.write_text(yaml.safe_dump_all(kept, sort_keys=False), encoding="utf-8")
+    return path
+
+
 def run(*args: str | Path, timeout: float = 240.0) -> subprocess.CompletedProcess[str]:
     """``anef-harness run …`` in a child process, as a user would type it."""
     return subprocess.run(

@@ -22,7 +22,7 @@ from junitparser import JUnitXml
 
 from anef_harness.campaign import load_campaign
 from scenarios.journeys import known_steps
-from tests.anef_harness.campaigns import campaign, events, run, summary
+from tests.anef_harness.campaigns import availability_slos, campaign, events, run, summary
 
 pytestmark = [pytest.mark.slow, pytest.mark.load]
 
@@ -43,7 +43,7 @@ DEFECT_STEPS = {
 
 
 def test_smoke_with_faults_off_runs_every_journey_and_every_step_is_ok(tmp_path: Path) -> None:
-    source = campaign(tmp_path, duration="20s", population={"size": 1500})
+    source = campaign(tmp_path, duration="20s", population={"size": 1500}, slo=str(availability_slos(tmp_path)))
     out = tmp_path / "results"
     done = run(source, "--out", out)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -111,7 +111,7 @@ def test_documented_defects_fail_only_the_steps_where_they_live(tmp_path: Path) 
 
 
 def test_two_workers_split_the_population_and_never_share_an_applicant(tmp_path: Path) -> None:
-    source = campaign(tmp_path, duration="20s", population={"size": 1500})
+    source = campaign(tmp_path, duration="20s", population={"size": 1500}, slo=str(availability_slos(tmp_path)))
     out = tmp_path / "results"
     done = run(source, "--workers", "2", "--out", out)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from anef_harness.gate_cli import register as register_gate
 from anef_harness.population_cli import app as population_app
+from anef_harness.rules_cli import register as register_rules
 from anef_harness.run_cli import register as register_run_commands
 from anef_harness.score_cli import register as register_score
 from reference_platform.errors import ConfigError
@@ -22,6 +23,7 @@ app.add_typer(population_app, name="population")
 register_run_commands(app)
 register_gate(app)
 register_score(app)
+register_rules(app)
 
 EXIT_USAGE = 2
 

@@ -121,6 +121,7 @@ class BurnRateAlert:
     threshold: float
     lookback_window: str
     alert_after: str
+    op: str = "gte"  # "gte" or "gt": whether a burn rate equal to the threshold fires
 
 
 @dataclass(frozen=True)
@@ -876,7 +877,9 @@ class _Reader:
                 else:
                     name, alert = condition.metadata.name, condition.spec
                 burn = alert.condition
-                yield BurnRateAlert(name, alert.severity, burn.threshold, burn.lookback_window, burn.alert_after)
+                yield BurnRateAlert(
+                    name, alert.severity, burn.threshold, burn.lookback_window, burn.alert_after, burn.op
+                )
 
 
 def _selector(spec: SelectorSpec) -> Selector:

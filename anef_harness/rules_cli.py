@@ -1,0 +1,42 @@
+"""``anef-harness rules``: Prometheus recording rules and burn-rate alerts from an SLO file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from checks.slo import default_slo_path, load_slos
+from dashboards.rules import render_rules, write_rules
+from synthetic_users.errors import ConfigError
+
+EXIT_USAGE = 2
+
+
+def rules(
+    slo_file: Annotated[Path | None, typer.Argument(help="An OpenSLO file (default: slos/anef.yaml).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the rules to this file (default: print them).")] = None,
+) -> None:
+    """Recording rules and multi-window, multi-burn-rate alerts, with Sloth's names and labels."""
+    source = slo_file or default_slo_path()
+    try:
+        objectives = load_slos(source)
+        if out is None:
+            typer.echo(render_rules(objectives, str(source)), nl=False)
+            return
+        written = write_rules(objectives, out, str(source))
+    except ConfigError as exc:
+        _usage(str(exc))
+    except OSError as exc:
+        _usage(f"{out}: cannot write the rules ({exc.strerror})")
+    typer.echo(f"{len(objectives)} SLO(s) → {written} (check with: promtool check rules {written})")
+
+
+def _usage(message: str) -> None:
+    typer.echo(f"anef-harness: {message}", err=True)
+    raise typer.Exit(EXIT_USAGE)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("rules")(rules)

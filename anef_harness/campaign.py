@@ -12,7 +12,7 @@ import difflib
 import types
 from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import Any, Union, get_args, get_origin
+from typing import Any, Literal, Union, get_args, get_origin
 from urllib.parse import urlsplit
 
 import yaml
@@ -69,6 +69,11 @@ class Outputs(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     root: Path = Field(Path("results"), description="results folders are created under this folder")
+    metrics_port: int | None = Field(
+        9646, ge=0, le=65535, description="live Prometheus metrics on this loopback port (0: any free port; null: off)"
+    )
+    pushgateway: str | None = Field(None, description="a Pushgateway URL the final figures are pushed to")
+    report_lang: Literal["fr", "en"] = Field("fr", description="the language of report.html")
 
 
 class Campaign(ScenarioSpec):
@@ -98,6 +103,11 @@ class Campaign(ScenarioSpec):
                     f"{hostname} is not a loopback address; add it to allow_targets (or --allow-target "
                     f"{hostname}) to send load there",
                 )
+        gateway = self.outputs.pushgateway
+        if gateway is not None:
+            problem = url_problem(gateway, self.allow_targets)
+            if problem:
+                raise _refused(("outputs", "pushgateway"), problem)
         if self.faults.schedule and self.faults.schedule[-1].at > self.duration:
             last = len(self.faults.schedule) - 1
             raise _refused(
@@ -105,6 +115,17 @@ class Campaign(ScenarioSpec):
                 f"a change at {self.faults.schedule[-1].at:g} s is after the end ({self.duration:g} s)",
             )
         return self
+
+
+def url_problem(url: str, allowed: Collection[str]) -> str | None:
+    """Why an http(s) URL of a harness dependency (Pushgateway, Grafana) may not be used, if so."""
+    parts = urlsplit(url)
+    hostname = parts.hostname or ""
+    if parts.scheme not in ("http", "https") or not hostname:
+        return f"expected an http(s):// URL, got {url!r}"
+    if not is_loopback(hostname) and hostname not in allowed:
+        return f"{hostname} is not a loopback address; add it to allow_targets (or --allow-target {hostname})"
+    return None
 
 
 def _refused(loc: tuple[str | int, ...], message: str) -> ValidationError:

@@ -8,8 +8,10 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from anef_harness.dashboards_cli import register as register_dashboards
 from anef_harness.gate_cli import register as register_gate
 from anef_harness.population_cli import app as population_app
+from anef_harness.report_cli import register as register_report
 from anef_harness.rules_cli import register as register_rules
 from anef_harness.run_cli import register as register_run_commands
 from anef_harness.score_cli import register as register_score
@@ -24,6 +26,8 @@ register_run_commands(app)
 register_gate(app)
 register_score(app)
 register_rules(app)
+register_dashboards(app)
+register_report(app)
 
 EXIT_USAGE = 2
 

@@ -23,6 +23,7 @@ from importlib import metadata
 from pathlib import Path
 from types import FrameType
 from typing import Any
+from urllib.parse import urlsplit
 
 from rich.console import Console
 from rich.live import Live
@@ -32,12 +33,14 @@ from anef_harness.admin import AdminClient, FaultSchedule
 from anef_harness.campaign import Campaign, change_set, fault_set, resolved_yaml
 from anef_harness.embedded import EmbeddedTarget, set_clock
 from anef_harness.gate_cli import judge
+from anef_harness.outputs import write_outputs
 from anef_harness.processes import Child, LoadPlan, free_port, start_browser, start_locust
 from anef_harness.progress import step_table
 from checks.evaluate import Summary
 from checks.gate import exit_code
 from checks.results import EventTail, Tally
 from checks.store import RESULTS_FORMAT
+from dashboards.live import LiveMetrics
 from reference_platform.faults.models import FaultSet
 from synthetic_users.errors import ConfigError, HarnessError, TargetError
 from synthetic_users.population import Population
@@ -56,6 +59,8 @@ class RunOptions:
     web: bool = False
     out: Path | None = None
     allow_targets: list[str] = field(default_factory=list)
+    live: LiveMetrics | None = None  # already bound to its port
+    pushgateway: str | None = None
 
 
 @dataclass
@@ -89,12 +94,18 @@ def run_campaign(campaign: Campaign, options: RunOptions, console: Console) -> R
     results = results_dir(campaign, options.out)
     (results / "campaign.yaml").write_text(resolved_yaml(campaign), encoding="utf-8")
     manifest = Manifest(results, campaign, options)
+    live = options.live
+    if live is not None:
+        live.campaign(campaign.name, results.name)
+        manifest.data["metrics"] = live.url
+        console.print(f"live metrics: {live.url}")
     manifest.write()
     tally = Tally()
     status, problem, code = "complete", None, EXIT_OK
     try:
         with _signals_interrupt(), _target(campaign, results, console) as (url, token, mailbox, admin):
             manifest.data["target"] = {"url": url, "embedded": campaign.target == "embedded", "mailbox": mailbox}
+            _scrape_targets(results, campaign, url, live)
             _prepare(campaign, url, token, admin, options, console)
             plan = LoadPlan(
                 results=results,
@@ -112,18 +123,32 @@ def run_campaign(campaign: Campaign, options: RunOptions, console: Console) -> R
                 journey_settings_json=campaign.journey_settings.model_dump_json(),
                 pause=campaign.journey_settings.pause,
             )
-            status = _load(campaign, plan, admin, token, manifest, tally, console)
+            status = _load(campaign, plan, admin, token, manifest, tally, console, live)
             _keep_ledger(admin, results, console)
     except Interrupted:
         status = "interrupted"
     except (TargetError, HarnessError) as exc:
         status, problem, code = "failed", str(exc), EXIT_INFRA
+    finally:
+        if live is not None:
+            live.stop_judging()
     manifest.finish(status, problem)
     summary = None
     try:
         summary = judge(results, slo=_resolve(campaign.slo, options.source.parent))
     except ConfigError as exc:  # the SLO file was checked before the run; this is a harness fault
         code, problem = EXIT_INFRA, problem or str(exc)
+    if live is not None:
+        _final_metrics(live, summary, options.pushgateway, results, manifest, console)
+    if summary is not None:
+        report = write_outputs(
+            results,
+            _resolve(campaign.slo, options.source.parent),
+            campaign.outputs.report_lang,
+            lambda message: _warn(manifest, console, message),
+        )
+        manifest.data["report"] = str(report) if report is not None else None
+        manifest.write()
     if status == "interrupted":
         # No verdict from a campaign cut short: CI must not read it as a pass.
         code, problem = EXIT_INFRA, problem or "interrupted: the results are partial"
@@ -225,6 +250,7 @@ def _load(
     manifest: Manifest,
     tally: Tally,
     console: Console,
+    live: LiveMetrics | None,
 ) -> str:
     """Run the load processes with live progress; returns the run's status."""
     schedule = _schedule(campaign, admin, manifest.source)
@@ -238,9 +264,11 @@ def _load(
         t0 = time.time()
         manifest.data["load_started"] = _iso(t0)
         schedule.start(t0)
+        if live is not None:
+            live.judge_in_background(plan.results, on_error=lambda m: _warn(manifest, console, m))
         if plan.web:
             console.print(f"Locust's web UI: http://127.0.0.1:{plan.web_port}")
-        _watch(children, plan, tally, t0, campaign, console)
+        _watch(children, plan, tally, t0, campaign, console, live)
         failed = [c for c in children if c.failed]
         if failed:
             status = "partial"
@@ -263,22 +291,74 @@ def _load(
 
 
 def _watch(
-    children: list[Child], plan: LoadPlan, tally: Tally, t0: float, campaign: Campaign, console: Console
+    children: list[Child],
+    plan: LoadPlan,
+    tally: Tally,
+    t0: float,
+    campaign: Campaign,
+    console: Console,
+    metrics: LiveMetrics | None,
 ) -> None:
-    """Show per-step counts and failure rates until the first Locust process exits."""
+    """Show per-step counts and failure rates until the first Locust process exits; feed the
+    live metrics with the same events."""
     tail = EventTail(plan.results)
     main = children[0]
     browser = next((c for c in children if c.name == "browser"), None)
+
+    def catch_up() -> None:
+        events = tail.new_events()
+        tally.extend(events)
+        if metrics is not None:
+            metrics.observe(events)
+
     with Live(console=console, refresh_per_second=2, transient=False) as live:
         while main.alive():
-            tally.extend(tail.new_events())
+            catch_up()
             elapsed = time.time() - t0
             live.update(step_table(tally.steps(), title=f"{campaign.name}: live", elapsed=elapsed))
             time.sleep(1.0)
         if browser is not None and not browser.wait(timeout=plan.stop_timeout):
             browser.terminate(timeout=plan.stop_timeout)  # it ends at the same duration: only a laggard
-        tally.extend(tail.new_events())
+        catch_up()
         live.update(step_table(tally.steps(), title=f"{campaign.name}: live", elapsed=time.time() - t0))
+
+
+def _scrape_targets(results: Path, campaign: Campaign, url: str, live: LiveMetrics | None) -> None:
+    """``prometheus-targets.json``: the run's endpoints for Prometheus's file-based discovery
+    (``file_sd_configs``), labelled with the campaign and the run."""
+    labels = {"campaign": campaign.name, "run_id": results.name}
+    groups = [{"targets": [urlsplit(url).netloc], "labels": {**labels, "anef_component": "platform"}}]
+    if campaign.target != "embedded":
+        groups = []  # a remote platform's /metrics is the operator's to scrape
+    if live is not None:
+        groups.append({"targets": [f"{live.host}:{live.port}"], "labels": {**labels, "anef_component": "harness"}})
+    _atomic_write(results / "prometheus-targets.json", json.dumps(groups, indent=1))
+
+
+def _final_metrics(
+    live: LiveMetrics,
+    summary: Summary | None,
+    gateway: str | None,
+    results: Path,
+    manifest: Manifest,
+    console: Console,
+) -> None:
+    """The final judgement on the live endpoint, then the push (a Pushgateway down is a warning)."""
+    if summary is not None:
+        live.judge(summary.findings.counts, summary.rights.count if summary.rights is not None else 0)
+    if gateway is not None:
+        try:
+            live.push(gateway, results.name)
+            manifest.data["pushgateway"] = gateway
+        except OSError as exc:
+            _warn(manifest, console, f"could not push the metrics to the Pushgateway {gateway}: {exc}")
+        manifest.write()
+    live.stop()
+
+
+def _warn(manifest: Manifest, console: Console, message: str) -> None:
+    console.print(f"[yellow]warning:[/] {message}")
+    manifest.data.setdefault("warnings", []).append(message)
 
 
 def _keep_ledger(admin: AdminClient, results: Path, console: Console) -> None:

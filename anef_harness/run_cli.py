@@ -8,12 +8,13 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from anef_harness.campaign import load_campaign
+from anef_harness.campaign import load_campaign, url_problem
 from anef_harness.conductor import EXIT_USAGE, RunOptions, RunResult, run_campaign
 from anef_harness.gate_cli import show
 from anef_harness.progress import console as make_console
 from anef_harness.progress import step_table
 from checks.evaluate import GATING_DEFECTS
+from dashboards.live import LiveMetrics
 from scenarios.spec import parse_seconds
 from synthetic_users.errors import ConfigError
 
@@ -42,6 +43,14 @@ def run(
         list[str] | None, typer.Option(help="Allow load on this non-loopback host (repeatable).")
     ] = None,
     quiet: Annotated[bool, typer.Option(help="No live progress; only the final table.")] = False,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            help="Serve live Prometheus metrics on this loopback port (0: any free port; default: the file's, 9646)."
+        ),
+    ] = None,
+    no_metrics: Annotated[bool, typer.Option(help="Run without live metrics.")] = False,
+    pushgateway: Annotated[str | None, typer.Option(help="Push the final figures to this Pushgateway URL.")] = None,
 ) -> None:
     """Run a campaign: start the target if embedded, seed, load, faults, results folder."""
     if not 0 <= workers <= MAX_WORKERS:  # checked here, not by Click, so the refusal is one line like the others
@@ -61,8 +70,19 @@ def run(
         loaded = load_campaign(source, overrides, faults_profile=faults)
     except ConfigError as exc:
         _usage(str(exc))
+    gateway = pushgateway or loaded.outputs.pushgateway
+    if gateway is not None and (problem := url_problem(gateway, loaded.allow_targets)):
+        _usage(f"--pushgateway: {problem}")
+    port = None if no_metrics else (metrics_port if metrics_port is not None else loaded.outputs.metrics_port)
+    if port is not None and not 0 <= port <= 65535:
+        _usage(f"--metrics-port: expected a port from 0 to 65535, got {port}")
+    try:
+        live = LiveMetrics(port) if port is not None else None  # bound now: a taken port stops us before any load
+    except ConfigError as exc:
+        _usage(str(exc))
     console = make_console(quiet=quiet)
-    result = run_campaign(loaded, RunOptions(source=source, workers=workers, web=web, out=out), console)
+    options = RunOptions(source=source, workers=workers, web=web, out=out, live=live, pushgateway=gateway)
+    result = run_campaign(loaded, options, console)
     report(result, make_console(stderr=False))
     raise typer.Exit(result.exit_code)
 
@@ -92,6 +112,9 @@ def report(result: RunResult, console: Console) -> None:
         console.print(f"[red]anef-harness: {result.problem}[/]")
     meaning = {0: "pass", 1: "fail", 3: "harness or infrastructure failure, or interrupted"}
     console.print(f"status: {result.status}; exit {result.exit_code} ({meaning.get(result.exit_code, '?')})")
+    report_file = result.results / "report.html"
+    if report_file.is_file():
+        console.print(f"report: {report_file}")
     console.print(f"results: {result.results}")
 
 

@@ -48,7 +48,7 @@ def availability_slos(tmp_path: Path) -> Path:
 def run(*args: str | Path, timeout: float = 240.0) -> subprocess.CompletedProcess[str]:
     """``anef-harness run …`` in a child process, as a user would type it."""
     return subprocess.run(
-        [sys.executable, "-m", "anef_harness", "run", *map(str, args), "--quiet"],
+        [sys.executable, "-m", "anef_harness", "run", *map(str, args), "--quiet", "--metrics-port", "0"],
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -1,0 +1,47 @@
+"""What a campaign leaves beside its summary: the Prometheus rules and Grafana dashboards of its
+SLOs, its entry in the history database, and ``report.html``.
+
+Each is written on its own: one that fails is a warning in the manifest, never a lost result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from checks.slo import default_slo_path, load_slos
+from dashboards import history
+from dashboards.grafana import write_dashboards
+from dashboards.report import write_report
+from dashboards.rules import write_rules
+from synthetic_users.errors import HarnessError
+
+RULES_FILE = "prometheus-rules.yaml"
+DASHBOARDS_DIR = "grafana"
+REPORT_FILE = "report.html"
+
+
+def write_outputs(results: Path, slo: Path | None, lang: str, warn: Callable[[str], None]) -> Path | None:
+    """Rules, dashboards, history and report for a judged results folder; the report's path."""
+    source = slo or default_slo_path()
+    root = results.parent  # the results root: the folder that holds the campaigns' folders
+
+    def attempt(what: str, action: Callable[[], object]) -> bool:
+        try:
+            action()
+        except (HarnessError, OSError) as exc:
+            warn(f"{what}: {exc}")
+            return False
+        return True
+
+    def artefacts() -> None:
+        objectives = load_slos(source)
+        attempt("Prometheus rules not written", lambda: write_rules(objectives, results / RULES_FILE, str(source)))
+        attempt("Grafana dashboards not written", lambda: write_dashboards(objectives, results / DASHBOARDS_DIR))
+
+    attempt("SLO file not readable for the rules and dashboards", artefacts)
+    attempt(f"not recorded in the history {history.database(root)}", lambda: history.record(root, results))
+    report = results / REPORT_FILE
+    if attempt("report.html not written", lambda: write_report(results, lang=lang, history=history.database(root))):
+        return report
+    return None

@@ -1,0 +1,98 @@
+"""``anef-harness report`` (the campaign's HTML report) and ``anef-harness history`` (past runs)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from anef_harness.conductor import EXIT_USAGE
+from dashboards.history import HistoryRow, database, runs
+from dashboards.i18n import LANGUAGES
+from dashboards.report import write_report_to
+from synthetic_users.errors import ConfigError
+
+
+def report(
+    results: Annotated[Path, typer.Argument(help="A judged results folder (with summary.json).")],
+    lang: Annotated[str, typer.Option(help=f"Language of the report: {', '.join(LANGUAGES)}.")] = "fr",
+    out: Annotated[Path | None, typer.Option(help="Where to write it (default: RESULTS/report.html).")] = None,
+    history: Annotated[
+        Path | None, typer.Option(help="History database to compare with (default: RESULTS/../history.sqlite).")
+    ] = None,
+) -> None:
+    """Write the campaign's self-contained HTML report and print its path."""
+    if lang not in LANGUAGES:  # checked here so the refusal names the option
+        _usage(f"--lang: expected one of {', '.join(LANGUAGES)}, got {lang!r}")
+    try:
+        path = write_report_to(out or results / "report.html", results, lang=lang, history=history)
+    except ConfigError as exc:
+        _usage(str(exc))
+    except OSError as exc:
+        _usage(f"{exc.filename or out}: cannot write the report ({exc.strerror})")
+    typer.echo(str(path))
+
+
+def history_command(
+    root: Annotated[Path, typer.Option(help="The folder holding results folders and history.sqlite.")] = Path(
+        "results"
+    ),
+    campaign: Annotated[str | None, typer.Option(help="Only the runs of this campaign.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many runs (newest first).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines instead of a table.")] = False,
+) -> None:
+    """Recorded campaign runs with their key figures, newest first."""
+    try:
+        found = runs(root, campaign, limit)
+    except ConfigError as exc:
+        _usage(str(exc))
+    if as_json:
+        typer.echo(json.dumps([row.to_json() for row in found], indent=1, ensure_ascii=False))
+        return
+    if not found:
+        which = f" of campaign {campaign!r}" if campaign else ""
+        typer.echo(f"no run{which} recorded in {database(root)}")
+        return
+    Console(highlight=False).print(history_table(found))
+
+
+def history_table(rows: list[HistoryRow]) -> Table:
+    table = Table(title="Campaign history (newest first)", title_justify="left", header_style="bold")
+    table.add_column("run")
+    table.add_column("campaign")
+    table.add_column("started (UTC)")
+    table.add_column("status")
+    table.add_column("verdict")
+    for name in ("steps", "failure rate", "p95", "SLOs met", "SLOs breached", "defects", "rights at risk"):
+        table.add_column(name, justify="right")
+    for row in rows:
+        f = row.figures
+        table.add_row(
+            row.run,
+            row.campaign,
+            (row.started or "")[:19].replace("T", " "),
+            row.status,
+            "[green]pass[/]" if row.verdict == "pass" else "[red]fail[/]",
+            f"{f.steps:,}",
+            f"{f.failure_rate:.2%}",
+            f"{f.p95_ms:.0f} ms" if f.p95_ms is not None else "—",
+            str(f.slos_met),
+            f"[red]{f.slos_breached}[/]" if f.slos_breached else "0",
+            f"[red]{f.defects}[/]" if f.defects else "0",
+            "—" if f.rights_at_risk is None else str(f.rights_at_risk),
+        )
+    return table
+
+
+def _usage(message: str) -> NoReturn:
+    typer.echo(f"anef-harness: {message}", err=True)
+    raise typer.Exit(EXIT_USAGE)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report)
+    app.command("history")(history_command)

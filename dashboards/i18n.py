@@ -1,0 +1,558 @@
+"""The report's words and number formats, in French (the default: the ministry reads it) and English.
+
+Each message is one entry ``key: (French, English)`` so that a sentence and its translation are
+read and changed together. Messages hold no markup: the template escapes everything it prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from synthetic_users.errors import ConfigError
+
+LANGUAGES = ("fr", "en")
+NBSP = "\u00a0"  # before % and units in French, so "99,5 %" never breaks across lines
+NNBSP = "\u202f"  # French thousands separator
+
+SOURCE_DDD = (
+    "Défenseure des droits, rapport « L'Administration numérique pour les étrangers en France (ANEF) : une "
+    "dématérialisation à l'origine d'atteintes massives aux droits des usagers » (décembre 2024) ; Assemblée "
+    "nationale, question écrite n° 4677 (17e législature)",
+    "Défenseure des droits (the French rights ombudsman), report “L'Administration numérique pour les étrangers en "
+    "France (ANEF) : une dématérialisation à l'origine d'atteintes massives aux droits des usagers” (December 2024); "
+    "Assemblée nationale, written question no. 4677 (17th legislature)",
+)
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "title": ("Rapport de campagne — {campaign}", "Campaign report — {campaign}"),
+    "run": ("Exécution", "Run"),
+    "period": ("Période", "Period"),
+    "period_value": ("du {start} au {end}", "from {start} to {end}"),
+    "target": ("Cible", "Target"),
+    "target_embedded": ("plateforme de référence intégrée ({url})", "embedded reference platform ({url})"),
+    "seed": ("Graine", "Seed"),
+    "status": ("Statut", "Status"),
+    "unknown": ("inconnu", "unknown"),
+    "none": ("aucun", "none"),
+    "verdict": ("Verdict", "Verdict"),
+    "verdict_pass": ("CONFORME", "PASS"),
+    "verdict_fail": ("NON CONFORME", "FAIL"),
+    "verdict_pass_why": (
+        "Tous les SLO sont tenus, aucun défaut documenté de l'ANEF n'a été détecté et aucune régression.",
+        "Every SLO is met, no documented ANEF defect was detected and there is no regression.",
+    ),
+    "verdict_fail_why": (
+        "SLO manqués : {breached} · défauts documentés détectés : {defects} · régressions : {regressions}.",
+        "SLOs breached: {breached} · documented defects detected: {defects} · regressions: {regressions}.",
+    ),
+    "partial": (
+        "Résultats partiels : la campagne ne s'est pas terminée normalement (statut : {status}). Les chiffres ne "
+        "portent que sur ce qui a été enregistré.",
+        "Partial results: the campaign did not end normally (status: {status}). The figures cover only what was "
+        "recorded.",
+    ),
+    "problem": ("Problème signalé par le banc d'essai", "Problem reported by the harness"),
+    "status.complete": ("terminée", "complete"),
+    "status.partial": ("partielle", "partial"),
+    "status.interrupted": ("interrompue", "interrupted"),
+    "status.failed": ("en échec", "failed"),
+    "status.running": ("en cours", "running"),
+    "rights_heading": ("Droits menacés (projection)", "Rights at risk (projection)"),
+    "rights_label": (
+        "demandeurs synthétiques risqueraient de perdre leur droit au séjour",
+        "synthetic applicants would be at risk of losing legal residence",
+    ),
+    "rights_explained": (
+        "Leur dernière demande de renouvellement a échoué et leur délai de dépôt (jusqu'au 60e jour avant "
+        "l'expiration du titre, CESEDA art. R.431-5) se ferme avant qu'une nouvelle tentative soit possible, "
+        "supposée dans {horizon} jours. Renouvellements échoués : {failed} ; date de référence : {date}.",
+        "Their last renewal attempt failed and their filing window (until the 60th day before the card expires, "
+        "CESEDA art. R.431-5) closes before another attempt is possible, assumed in {horizon} days. Failed "
+        "renewals: {failed}; reference date: {date}.",
+    ),
+    "rights_projection": (
+        "C'est une projection sur des demandeurs synthétiques créés par le banc d'essai, pas un constat sur des "
+        "personnes réelles : s'ils avaient été réels, chacun risquerait de perdre son droit au séjour. Seule une "
+        "demande complète déposée à temps donne droit à l'attestation de prolongation d'instruction (CESEDA art. "
+        "R.431-15-1).",
+        "This is a projection about synthetic applicants created by the harness, not a fact about real people: had "
+        "they been real, each would be at risk of losing legal residence. Only a complete application filed on time "
+        "earns the attestation de prolongation d'instruction (CESEDA art. R.431-15-1).",
+    ),
+    "rights_missing": (
+        "Non calculé : campaign.yaml est absent ou illisible.",
+        "Not computed: campaign.yaml is missing or unreadable.",
+    ),
+    "rights_urgent": ("Les plus urgents", "Most urgent"),
+    "applicant": ("Demandeur", "Applicant"),
+    "failed_step": ("Étape en échec", "Failed step"),
+    "outcome": ("Issue", "Outcome"),
+    "card_expires": ("Fin de validité du titre", "Card expires"),
+    "days_left": ("Jours pour déposer", "Days left to file"),
+    "message": ("Message", "Message"),
+    "slos_heading": (
+        "Objectifs de service (SLO) et budget d'erreur",
+        "Service level objectives (SLOs) and error budget",
+    ),
+    "slos_intro": (
+        "Un SLO est tenu quand la part d'essais réussis (SLI) atteint l'objectif. Le budget d'erreur consommé "
+        "rapporte les échecs observés aux échecs permis : au-delà de 100 %, l'objectif est manqué. Le taux de "
+        "consommation vaut 1 quand la campagne dépense exactement son budget.",
+        "An SLO is met when the share of good attempts (SLI) reaches the objective. Error budget consumed compares "
+        "the failures seen with those allowed: above 100% the objective is breached. A burn rate of 1 spends "
+        "exactly the budget.",
+    ),
+    "slos_count": (
+        "Tenus : {met} · manqués : {breached} · sans données : {nodata}",
+        "Met: {met} · breached: {breached} · no data: {nodata}",
+    ),
+    "slos_none": ("Aucun SLO évalué.", "No SLO evaluated."),
+    "slos_breached": ("SLO manqués", "SLOs breached"),
+    "slos_others": ("SLO tenus ou sans données ({n})", "SLOs met or without data ({n})"),
+    "failures_by_outcome": ("Échecs par issue", "Failures by outcome"),
+    "slo": ("SLO", "SLO"),
+    "objective": ("Objectif", "Objective"),
+    "sli": ("SLI", "SLI"),
+    "good_total": ("Réussis / total", "Good / total"),
+    "budget": ("Budget d'erreur consommé", "Error budget consumed"),
+    "burn": ("Taux de consommation", "Burn rate"),
+    "state": ("État", "State"),
+    "slo.met": ("tenu", "met"),
+    "slo.breached": ("manqué", "breached"),
+    "slo.nodata": ("sans données", "no data"),
+    "steps_heading": ("Taux d'échec par étape", "Failure rate per step"),
+    "steps_alt": (
+        "Taux d'échec par étape, par issue. Les plus touchées : {top}.",
+        "Failure rate per step, by outcome. Most affected: {top}.",
+    ),
+    "steps_alt_clean": ("Taux d'échec par étape : aucune étape n'a échoué.", "Failure rate per step: no step failed."),
+    "steps_axis": ("part des essais en échec", "share of attempts failed"),
+    "step": ("Étape", "Step"),
+    "attempts": ("Essais", "Attempts"),
+    "failure_rate": ("Taux d'échec", "Failure rate"),
+    "outcome.ok": ("réussi", "ok"),
+    "outcome.error": ("erreur", "error"),
+    "outcome.timeout": ("délai dépassé", "timeout"),
+    "outcome.blocked": ("refus injustifié", "wrongly refused"),
+    "outcome.lost": ("perdu", "lost"),
+    "outcome.corrupt": ("altéré", "corrupt"),
+    "outcome.missing": ("absent", "missing"),
+    "latency_heading": ("Latence au fil de la campagne", "Latency over the campaign"),
+    "latency_intro": (
+        "Percentiles de la durée des étapes de requête par tranche de {bucket} (les attentes de cohérence *.reconcile, "
+        "*.visible et *.email sont à part, section suivante).",
+        "Percentiles of request step durations per {bucket} bucket (consistency watches *.reconcile, *.visible and "
+        "*.email are apart, next section).",
+    ),
+    "latency_alt": (
+        "Percentiles p50, p95 et p99 de la durée des étapes par tranche de {bucket}. Le p95 va de {low} à {high}, "
+        "au plus haut vers {at} après le début.",
+        "p50, p95 and p99 of step durations per {bucket} bucket. p95 ranges from {low} to {high}, highest at about "
+        "{at} after the start.",
+    ),
+    "latency_x": ("secondes depuis le début", "seconds since the start"),
+    "latency_y": ("durée (ms)", "duration (ms)"),
+    "no_events": ("Aucun événement d'étape enregistré.", "No step event recorded."),
+    "consistency_heading": ("Délai de cohérence entre usager et préfecture", "Time to consistency across the seam"),
+    "consistency_intro": (
+        "Temps avant qu'un effet soit visible de l'autre côté (document reçu par la préfecture, demande visible sur le "
+        "tableau de bord, courriel reçu), pour les attentes qui ont abouti.",
+        "How long an effect took to show on the other side (document received by the prefecture, request visible on "
+        "the dashboard, e-mail received), for the watches that succeeded.",
+    ),
+    "consistency_alt": (
+        "Délai de cohérence par attente ; le plus long au p99 : {step}, {value}.",
+        "Time to consistency per watch; longest p99: {step}, {value}.",
+    ),
+    "consistency_none": ("Aucune attente de cohérence n'a abouti.", "No consistency watch succeeded."),
+    "watch": ("Attente", "Watch"),
+    "defects_heading": ("Défauts détectés", "Defects detected"),
+    "defects_intro": (
+        "Reconnus à partir de ce que voient les demandeurs et les agents, jamais à partir du registre des pannes "
+        "injectées. Catalogue des défauts documentés : {source}.",
+        "Recognised from what applicants and agents see, never from the ledger of injected faults. Catalogue of "
+        "documented defects: {source}.",
+    ),
+    "defects_none": ("Aucun défaut détecté.", "No defect detected."),
+    "defect_documented": (
+        "Défaut documenté de l'ANEF : fait échouer le verdict",
+        "Documented ANEF defect: fails the verdict",
+    ),
+    "defect_generic": ("Panne générique : jugée par les SLO", "Generic fault: judged through the SLOs"),
+    "defect_figures": (
+        "Incidents : {count} · symptômes : {symptoms} · première observation : {first} après le début",
+        "Incidents: {count} · symptoms: {symptoms} · first seen: {first} after the start",
+    ),
+    "defect_lives": ("Ce que vit le demandeur", "What the applicant lives"),
+    "samples": ("Exemples observés", "Evidence samples"),
+    "dossier_or_object": ("Dossier ou objet", "Dossier or object"),
+    "time": ("Heure", "Time"),
+    "quality_heading": ("Niveaux de qualité des démarches en ligne", "Service-quality bands of online procedures"),
+    "quality_source": (
+        "Source : Observatoire de la qualité des démarches en ligne (DINUM). Disponibilité : « faible » sous 98,5 %, "
+        "« partiel » sous 99 %, sinon « optimal ». Temps de chargement : « faible » au-delà de 800 ms, « partiel » "
+        "au-delà de 400 ms, sinon « optimal ».",
+        "Source: Observatoire de la qualité des démarches en ligne (DINUM). Availability: below 98.5% “faible” "
+        "(low), below 99% “partiel” (partial), otherwise “optimal”. Page load time: above 800 ms “faible”, above "
+        "400 ms “partiel”, otherwise “optimal”.",
+    ),
+    "indicator": ("Indicateur", "Indicator"),
+    "measured": ("Mesure", "Measured"),
+    "band": ("Niveau", "Band"),
+    "how": ("Méthode", "How it was measured"),
+    "availability": ("Disponibilité", "Availability"),
+    "availability_how": (
+        "part des étapes réussies de bout en bout ({ok} sur {total}) : plus exigeant qu'un code HTTP",
+        "share of steps judged ok end to end ({ok} of {total}): stricter than an HTTP status",
+    ),
+    "page_load": ("Temps de chargement", "Page load time"),
+    "page_load_browser": (
+        "p95 du chargement des pages mesuré dans le navigateur (Navigation Timing, {n} pages)",
+        "p95 of page loads measured in the browser (Navigation Timing, {n} pages)",
+    ),
+    "page_load_requests": (
+        "p95 de la durée des étapes de requête ({n}) : aucune page chargée par un navigateur dans cette campagne",
+        "p95 of request step durations ({n}): no page was loaded by a browser in this campaign",
+    ),
+    "band.faible": ("faible", "low (faible)"),
+    "band.partiel": ("partiel", "partial (partiel)"),
+    "band.optimal": ("optimal", "optimal"),
+    "faults_heading": ("Pannes injectées", "Injected faults"),
+    "faults_intro": (
+        "Les pannes servent à éprouver la plateforme de référence et à évaluer le banc d'essai ; la détection ne lit "
+        "jamais leur registre.",
+        "Faults exercise the reference platform and score the harness; detection never reads their ledger.",
+    ),
+    "faults_profile": ("Profil au démarrage", "Profile from the start"),
+    "faults_configured": ("Pannes configurées", "Faults configured"),
+    "fault": ("Panne", "Fault"),
+    "rate": ("Taux effectif", "Effective rate"),
+    "note": ("Remarque", "Note"),
+    "faults_changes": ("Changements appliqués pendant la campagne", "Changes applied during the campaign"),
+    "faults_no_changes": ("Aucun changement en cours de campagne.", "No change during the campaign."),
+    "at": ("À (s)", "At (s)"),
+    "applied": ("Appliqué", "Applied"),
+    "error": ("Erreur", "Error"),
+    "compare_heading": ("Comparaison avec la campagne précédente", "Comparison with the previous campaign"),
+    "compare_with": (
+        "Exécution précédente de « {campaign} » : {run} ({started}, verdict {verdict}).",
+        "Previous run of “{campaign}”: {run} ({started}, verdict {verdict}).",
+    ),
+    "compare_none": (
+        "Aucune exécution précédente de « {campaign} » dans l'historique.",
+        "No previous run of “{campaign}” in the history.",
+    ),
+    "compare_no_history": (
+        "Pas d'historique des campagnes ({path} absent).",
+        "No campaign history ({path} is missing).",
+    ),
+    "figure": ("Chiffre clé", "Key figure"),
+    "previous": ("Précédente", "Previous"),
+    "this_run": ("Cette campagne", "This campaign"),
+    "delta": ("Écart", "Change"),
+    "better": ("mieux", "better"),
+    "worse": ("moins bien", "worse"),
+    "fig.steps": ("Étapes tentées", "Steps attempted"),
+    "fig.failure_rate": ("Taux d'échec global", "Overall failure rate"),
+    "fig.p95_ms": ("p95 des étapes de requête", "p95 of request steps"),
+    "fig.slos_met": ("SLO tenus", "SLOs met"),
+    "fig.slos_breached": ("SLO manqués", "SLOs breached"),
+    "fig.defects": ("Défauts documentés détectés", "Documented defects detected"),
+    "fig.rights_at_risk": ("Droits menacés (projection)", "Rights at risk (projection)"),
+    "trend_heading": ("Tendance sur l'historique de la campagne", "Trend across the campaign's history"),
+    "trend_alt": (
+        "Évolution sur {n} exécutions : taux d'échec de {fr0} à {fr1}, p95 de {p0} à {p1}, droits menacés de {r0} "
+        "à {r1}.",
+        "Across {n} runs: failure rate from {fr0} to {fr1}, p95 from {p0} to {p1}, rights at risk from {r0} to {r1}.",
+    ),
+    "trend_short": ("Il faut au moins deux exécutions pour tracer une tendance.", "A trend needs at least two runs."),
+    "notes_heading": ("Fichiers illisibles", "Unreadable files"),
+    "footer": (
+        "anef-harness {version} · Population entièrement synthétique (identités générées) : aucune donnée de personne "
+        "réelle.",
+        "anef-harness {version} · An entirely synthetic population (generated identities): no real person's data.",
+    ),
+}
+
+DEFECTS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
+    # id: ((French title, English title), (French sentence, English sentence)): what the applicant lives.
+    "title_not_marked_delivered": (
+        (
+            "Titre remis en préfecture, jamais marqué comme remis pour le demandeur",
+            "Card handed over, never marked handed over for the applicant",
+        ),
+        (
+            "La préfecture a remis la carte, mais l'espace du demandeur ne l'apprend jamais ; au renouvellement "
+            "suivant, la demande est refusée parce que le titre précédent « n'a pas été remis ».",
+            "The prefecture handed the card over, but the applicant's account never learns it; at the next renewal "
+            "the application is refused because the previous card was “not handed over”.",
+        ),
+    ),
+    "phantom_pending_request": (
+        (
+            "Nouvelle démarche refusée : « une demande est déjà en cours »",
+            "New procedure refused: “a request is already under review”",
+        ),
+        (
+            "Le demandeur ne peut déposer aucune nouvelle démarche, pas même son renouvellement : le site répond "
+            "qu'une demande est déjà en cours d'instruction, alors qu'il n'y en a aucune.",
+            "The applicant cannot file any new procedure, not even a renewal: the site answers that a request is "
+            "already under review, though none is.",
+        ),
+    ),
+    "reset_email_lost": (
+        ("Lien de réinitialisation annoncé, jamais reçu", "Reset link announced as sent, never received"),
+        (
+            "Le site affiche « un message a été envoyé à votre adresse », mais le lien pour changer de mot de passe "
+            "n'arrive jamais (ou trop tard) : le demandeur ne peut plus accéder à son compte.",
+            "The site says “a message has been sent to your address”, but the link to change the password never "
+            "arrives (or arrives too late): the applicant is locked out of their account.",
+        ),
+    ),
+    "agent_request_hidden": (
+        ("Demande de compléments jamais affichée au demandeur", "Request for complements never shown to the applicant"),
+        (
+            "L'agent de préfecture demande des pièces complémentaires, mais la demande n'apparaît jamais sur le "
+            "tableau de bord du demandeur, qui ne peut pas y répondre : le dossier reste bloqué.",
+            "The prefecture's agent asks for further documents, but the request never appears on the applicant's "
+            "dashboard, so they cannot answer it and the application stalls.",
+        ),
+    ),
+    "document_lost": (
+        (
+            "Document accusé reçu, jamais reçu par la préfecture",
+            "Document acknowledged, never received by the prefecture",
+        ),
+        (
+            "Le demandeur a envoyé sa pièce justificative et le site en a accusé réception, mais la préfecture ne la "
+            "reçoit jamais : le dossier lui paraît incomplet.",
+            "The applicant sent the supporting document and the site acknowledged it, but the prefecture never "
+            "receives it: to the prefecture the application looks incomplete.",
+        ),
+    ),
+    "procedure_not_forwarded": (
+        (
+            "Démarche affichée au demandeur, inconnue de la préfecture",
+            "Procedure shown to the applicant, unknown to the prefecture",
+        ),
+        (
+            "La démarche (changement d'adresse, demande de titre) figure sur le tableau de bord du demandeur, mais la "
+            "préfecture ne la reçoit jamais et ne peut pas la consulter, même quand le demandeur la signale.",
+            "The procedure (address change, card request) shows on the applicant's dashboard, but the prefecture "
+            "never receives it and cannot look it up, even when the applicant tells them.",
+        ),
+    ),
+    "procedure_not_selectable": (
+        ("Démarche absente de la liste proposée", "Procedure missing from the list offered"),
+        (
+            "La démarche à laquelle le demandeur a droit ne figure pas dans la liste de celles qu'il peut choisir : il "
+            "ne peut tout simplement pas la faire.",
+            "The procedure the applicant is entitled to is not in the list they can choose from: they simply cannot "
+            "carry it out.",
+        ),
+    ),
+    "http_error": (
+        ("Erreur du serveur (HTTP 5xx)", "Server error (HTTP 5xx)"),
+        (
+            "L'action échoue sur une erreur du serveur : le demandeur doit recommencer plus tard sans savoir si sa "
+            "démarche a été prise en compte.",
+            "The action fails with a server error: the applicant must try again later without knowing whether it "
+            "was taken into account.",
+        ),
+    ),
+    "outage": (
+        ("Service indisponible (HTTP 503)", "Service unavailable (HTTP 503)"),
+        (
+            "Le site se dit indisponible : le demandeur ne peut rien faire avant son rétablissement.",
+            "The site says it is unavailable: the applicant can do nothing until it is back.",
+        ),
+    ),
+    "timeout": (
+        ("Pas de réponse à temps", "No answer in time"),
+        (
+            "Le site ne répond pas à temps : le demandeur attend, puis abandonne ou recommence sans savoir si "
+            "l'action a abouti.",
+            "The site does not answer in time: the applicant waits, then gives up or retries without knowing whether "
+            "the action went through.",
+        ),
+    ),
+    "connection_reset": (
+        ("Connexion coupée en pleine réponse", "Connection cut in the middle of an answer"),
+        (
+            "La connexion est coupée au milieu de la réponse : la page reste incomplète et le demandeur ne sait pas si "
+            "l'action a été enregistrée.",
+            "The connection is cut mid-answer: the page stays incomplete and the applicant does not know whether the "
+            "action was recorded.",
+        ),
+    ),
+    "latency": (
+        ("Étape beaucoup plus lente que prévu", "Step much slower than it should be"),
+        (
+            "Une étape aboutit après plusieurs secondes d'attente ; sur un téléphone ou une connexion fragile, le "
+            "demandeur risque d'abandonner.",
+            "A step succeeds after several seconds of waiting; on a phone or a weak connection the applicant may "
+            "give up.",
+        ),
+    ),
+    "session_drop": (
+        ("Session perdue en cours de démarche", "Session lost mid-journey"),
+        (
+            "Bien que connecté, le demandeur est renvoyé vers la connexion au milieu de sa démarche et doit tout "
+            "recommencer.",
+            "Though logged in, the applicant is sent back to the login page in the middle of the procedure and must "
+            "start again.",
+        ),
+    ),
+    "email_delay": (
+        ("Courriel reçu en retard", "E-mail delivered late"),
+        (
+            "Le courriel arrive, mais longtemps après : le lien qu'il contient a pu expirer entre-temps.",
+            "The e-mail arrives, but long afterwards: the link it carries may have expired in the meantime.",
+        ),
+    ),
+    "sync_delay": (
+        (
+            "Changement visible de l'autre côté après un long délai",
+            "Change across the seam visible only after a long delay",
+        ),
+        (
+            "Une information transmise (document, démarche, remise du titre) n'apparaît de l'autre côté qu'après un "
+            "long délai ; entre-temps, le demandeur ou l'agent voit une situation fausse.",
+            "Information sent across (a document, a procedure, a card handover) shows on the other side only after a "
+            "long delay; meanwhile the applicant or the agent sees a wrong situation.",
+        ),
+    ),
+}
+
+MONTHS = (
+    [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ],
+    [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+)
+
+
+def french_spaces(text: str) -> str:
+    """Non-breaking spaces before high punctuation and inside guillemets (French typography), applied
+    to the catalogue rather than written into it, so that its sentences stay easy to edit."""
+    for plain, tied in ((" %", NBSP + "%"), (" :", NBSP + ":"), (" ;", NNBSP + ";"), ("« ", "«" + NBSP)):
+        text = text.replace(plain, tied)
+    return text.replace(" »", NBSP + "»")
+
+
+def language(code: str) -> Lang:
+    """The catalogue of a language; an unknown code is a one-line error listing the choices."""
+    if code not in LANGUAGES:
+        raise ConfigError("lang", f"unknown language {code!r}; expected one of {', '.join(LANGUAGES)}")
+    return Lang(code)
+
+
+@dataclass(frozen=True)
+class Lang:
+    code: str
+
+    @property
+    def _i(self) -> int:
+        return LANGUAGES.index(self.code)
+
+    def t(self, key: str, **values: object) -> str:
+        """A message, with ``{name}`` fields filled in."""
+        text = MESSAGES[key][self._i]
+        if self.code == "fr":
+            text = french_spaces(text)
+        return text.format(**values) if values else text
+
+    def has(self, key: str) -> bool:
+        return key in MESSAGES
+
+    def _typeset(self, text: str) -> str:
+        return french_spaces(text) if self.code == "fr" else text
+
+    def defect_title(self, defect: str, fallback: str) -> str:
+        found = DEFECTS.get(defect)
+        return self._typeset(found[0][self._i]) if found else fallback or defect
+
+    def defect_lives(self, defect: str) -> str | None:
+        found = DEFECTS.get(defect)
+        return self._typeset(found[1][self._i]) if found else None
+
+    @property
+    def colon(self) -> str:
+        """ "Verdict : " in French, "Verdict: " in English."""
+        return NBSP + ":" if self.code == "fr" else ":"
+
+    @property
+    def source(self) -> str:
+        return self._typeset(SOURCE_DDD[self._i])
+
+    def num(self, value: float, digits: int = 0) -> str:
+        text = f"{value:,.{digits}f}"
+        if self.code == "fr":
+            text = text.replace(",", NNBSP).replace(".", ",")
+        return text.replace("-", "−")
+
+    def pct(self, ratio: float | None, digits: int = 1) -> str:
+        """``0.995`` → "99,5 %" (French, non-breaking space) or "99.5%" (English)."""
+        if ratio is None:
+            return "—"
+        number = self.num(ratio * 100, digits)
+        return f"{number}{NBSP}%" if self.code == "fr" else f"{number}%"
+
+    def objective(self, ratio: float) -> str:
+        """An objective with the digits it needs: "99 %", "99,9 %", "99,999 %"."""
+        value = ratio * 100
+        digits = next((d for d in range(5) if abs(round(value, d) - value) < 1e-9), 4)
+        return self.pct(ratio, digits)
+
+    def ms(self, value: float | None) -> str:
+        if value is None:
+            return "—"
+        return f"{self.num(value, 1 if abs(value) < 10 else 0)}{NBSP}ms"
+
+    def seconds(self, value: float | None) -> str:
+        return "—" if value is None else f"{self.num(value, 1 if abs(value) < 100 else 0)}{NBSP}s"
+
+    def day(self, value: date | None) -> str:
+        if value is None:
+            return "—"
+        month = MONTHS[self._i][value.month - 1]
+        return f"{value.day} {month} {value.year}"
+
+    def moment(self, value: datetime | None) -> str:
+        """A date and time, in UTC (the manifest's times are UTC; a reader may be anywhere)."""
+        if value is None:
+            return "—"
+        value = value.astimezone(UTC) if value.tzinfo else value
+        joined = " à " if self.code == "fr" else ", "
+        return f"{self.day(value.date())}{joined}{value:%H:%M:%S} UTC"
+
+    def clock(self, value: datetime) -> str:
+        return f"{value.astimezone(UTC):%H:%M:%S} UTC"
+
+    def signed(self, text: str, value: float) -> str:
+        return f"+{text}" if value > 0 else text  # num() already writes the minus sign

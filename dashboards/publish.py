@@ -1,0 +1,226 @@
+"""Publishing dashboards to a Grafana through its HTTP API, with grafana-client.
+
+``publish`` checks ``/api/health``, makes sure the folder exists (``GET /api/folders/:uid``, and on
+404 ``POST /api/folders``), then saves each dashboard with ``POST /api/dashboards/db``
+(``folderUid``, ``overwrite: true``, a message). Dashboards keep their uid, so publishing again
+updates the same dashboards (Grafana bumps their version) instead of adding copies.
+
+The token is passed in, never read here: the CLI takes it from ``GRAFANA_TOKEN`` (an argument would
+show in ``ps``). Like campaigns, a Grafana that is not on loopback is refused unless allowed.
+Every failure is one ``HarnessError`` line naming the Grafana and the step that failed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from grafana_client.api import GrafanaApi
+from grafana_client.client import GrafanaClientError, GrafanaException, TokenAuth
+
+from checks.slo import load_slos
+from dashboards.grafana import FOLDER, FOLDER_UID, UID_PATTERN, build_dashboards
+from synthetic_users.errors import ConfigError, TargetError
+from synthetic_users.targets import is_loopback
+
+TIMEOUT_SECONDS = 10.0
+MESSAGE = "Published by anef-harness (dashboards as code)"
+
+
+class GrafanaError(TargetError):
+    """Grafana unreachable, or refusing what the harness asked: exit code 3."""
+
+
+@dataclass(frozen=True)
+class PublishedDashboard:
+    file: str
+    uid: str
+    title: str
+    url: str
+    version: int
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    grafana_url: str
+    grafana_version: str
+    folder: str
+    folder_uid: str
+    folder_created: bool
+    dashboards: tuple[PublishedDashboard, ...]
+
+
+def grafana_base_url(url: str, *, allow_remote: bool = False) -> str:
+    """The Grafana URL without a trailing slash, or a ``ConfigError`` (a malformed URL, or a host
+    that is not loopback while ``allow_remote`` is false)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            "--grafana-url", f"expected an http:// or https:// URL such as http://127.0.0.1:3000, got {url!r}"
+        )
+    if not allow_remote and not is_loopback(parts.hostname):
+        raise ConfigError(
+            "--grafana-url",
+            f"{parts.hostname} is not a loopback address; the harness publishes only to 127.0.0.1, ::1 or localhost "
+            f"unless the host is allowed with --allow-target {parts.hostname}",
+        )
+    return url.rstrip("/")
+
+
+def dashboards_from(source: Path, *, datasource_uid: str = "prometheus") -> dict[str, dict[str, Any]]:
+    """The dashboards to publish: the ``*.json`` of a folder written by ``dashboards build``, or
+    built from an SLO file."""
+    if not source.is_dir():
+        return build_dashboards(load_slos(source), datasource_uid=datasource_uid)
+    found: dict[str, dict[str, Any]] = {}
+    for path in sorted(source.glob("*.json")):
+        try:
+            model = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{path}:{exc.lineno}", f"not valid JSON: {exc.msg}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(str(path), f"cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+        if not isinstance(model, dict):
+            raise ConfigError(str(path), f"expected a dashboard (a JSON object), got a JSON {type(model).__name__}")
+        found[path.name] = model
+    if not found:
+        raise ConfigError(str(source), "no dashboard JSON (*.json) in this folder; write them with 'dashboards build'")
+    return found
+
+
+def publish(
+    dashboards: Mapping[str, Mapping[str, Any]],
+    *,
+    url: str,
+    token: str | None,
+    folder: str = FOLDER,
+    folder_uid: str = FOLDER_UID,
+    allow_remote: bool = False,
+    message: str = MESSAGE,
+    timeout: float = TIMEOUT_SECONDS,
+) -> PublishReport:
+    """Save ``dashboards`` (file name → JSON model) into ``folder`` of the Grafana at ``url``."""
+    base = grafana_base_url(url, allow_remote=allow_remote)
+    if not folder.strip():
+        raise ConfigError("--folder", "expected a folder name, got an empty one")
+    if not UID_PATTERN.fullmatch(folder_uid):
+        raise ConfigError("--folder-uid", f"expected 1 to 40 letters, digits, '-' or '_', got {folder_uid!r}")
+    payloads = {name: _payload(name, model, folder_uid, message) for name, model in dashboards.items()}
+    grafana = _Grafana(base, token, timeout)
+    version = grafana.health()
+    created = grafana.ensure_folder(folder, folder_uid)
+    published = tuple(grafana.save(name, payload) for name, payload in payloads.items())
+    return PublishReport(base, version, folder, folder_uid, created, published)
+
+
+def _payload(name: str, model: Mapping[str, Any], folder_uid: str, message: str) -> dict[str, Any]:
+    """The body of ``POST /api/dashboards/db``, after the checks Grafana would refuse it for."""
+    title, uid = model.get("title"), model.get("uid")
+    if not isinstance(title, str) or not title.strip():
+        raise ConfigError(name, "the dashboard has no title (Grafana refuses a dashboard without one)")
+    if not isinstance(uid, str) or not UID_PATTERN.fullmatch(uid):
+        raise ConfigError(
+            name,
+            f"expected a uid of 1 to 40 letters, digits, '-' or '_', got {uid!r}: without a stable uid every "
+            "publication would add another copy",
+        )
+    # A numeric id belongs to one Grafana instance; the uid finds the dashboard to update.
+    dashboard = {**model, "id": None}
+    return {"dashboard": dashboard, "folderUid": folder_uid, "overwrite": True, "message": message}
+
+
+class _Grafana:
+    """The few calls ``publish`` makes, each turning any failure into one ``GrafanaError`` line."""
+
+    def __init__(self, base: str, token: str | None, timeout: float) -> None:
+        parts = urlsplit(base)
+        host = parts.hostname or ""
+        prefix = parts.path.strip("/")
+        self.base, self.has_token = base, token is not None
+        # grafana-client glues the prefix to "api" without a slash, and IPv6 hosts without brackets.
+        self.api = GrafanaApi(
+            auth=TokenAuth(token) if token is not None else None,  # type: ignore[no-untyped-call]
+            host=f"[{host}]" if ":" in host else host,
+            port=parts.port,
+            url_path_prefix=f"{prefix}/" if prefix else "",
+            protocol=parts.scheme,
+            timeout=timeout,
+        )
+
+    def health(self) -> str:
+        """Grafana's version, once ``/api/health`` says its database is ok."""
+        answer = self._call("checking /api/health", self.api.client.GET, "/health")
+        if not isinstance(answer, dict) or answer.get("database") != "ok":
+            raise GrafanaError(f"Grafana at {self.base}: /api/health did not answer database ok: {_short(answer)}")
+        return str(answer.get("version", "unknown"))
+
+    def ensure_folder(self, title: str, uid: str) -> bool:
+        """True when the folder had to be created."""
+        try:
+            self._call(f"reading folder {uid!r}", self.api.folder.get_folder, uid, absent_ok=True)
+            return False
+        except _Absent:
+            pass
+        self._call(f"creating folder {title!r} (uid {uid!r})", self.api.folder.create_folder, title, uid=uid)
+        return True
+
+    def save(self, name: str, payload: dict[str, Any]) -> PublishedDashboard:
+        dashboard = payload["dashboard"]
+        what = f"saving {name} (uid {dashboard['uid']!r})"
+        answer = self._call(what, self.api.dashboard.update_dashboard, payload)
+        try:
+            url = urljoin(self.base + "/", answer["url"])
+            return PublishedDashboard(name, str(answer["uid"]), dashboard["title"], url, int(answer["version"]))
+        except (TypeError, KeyError, ValueError):
+            raise GrafanaError(
+                f"Grafana at {self.base}: {what}: expected uid, url and version in the answer, got {_short(answer)}"
+            ) from None
+
+    def _call(self, what: str, method: Callable[..., Any], *args: Any, absent_ok: bool = False, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except GrafanaException as exc:
+            if absent_ok and exc.status_code == 404:
+                raise _Absent from None
+            raise GrafanaError(f"Grafana at {self.base}: {what}: {self._refusal(exc)}") from None
+        except OSError as exc:  # niquests' connection errors and timeouts are OSErrors
+            raise GrafanaError(f"Grafana at {self.base}: {what}: unreachable ({_reason(exc)})") from None
+        except ValueError as exc:  # an answer that is not JSON: not a Grafana API
+            raise GrafanaError(f"Grafana at {self.base}: {what}: the answer is not Grafana's JSON ({exc})") from None
+
+    def _refusal(self, exc: GrafanaException) -> str:
+        status = exc.status_code
+        body = exc.response if isinstance(exc.response, dict) else {}
+        said = str(body.get("message") or exc.message)
+        if status == 0:
+            return f"no answer ({_reason(exc)})"
+        if status == 401:
+            hint = "the token in GRAFANA_TOKEN was not accepted" if self.has_token else "set GRAFANA_TOKEN"
+            return f"401 unauthorized ({said}): {hint}"
+        if status == 403:
+            return f"403 forbidden ({said}): the token needs the Editor or Admin role"
+        if status == 412:
+            return f"412 {body.get('status', 'precondition failed')}: {said}"
+        return f"{status} {said}" if isinstance(exc, GrafanaClientError) else f"{status} server error: {said}"
+
+
+class _Absent(Exception):
+    """A 404 the caller expected (the folder does not exist yet)."""
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost useful words of a network error, on one line."""
+    text = " ".join(str(exc).split())
+    errno = re.search(r"\[Errno -?\d+\][^'\")]*", text)
+    if errno:
+        return errno.group(0).strip()
+    return text[:200] or type(exc).__name__
+
+
+def _short(answer: object) -> str:
+    return " ".join(repr(answer).split())[:200]

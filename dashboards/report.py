@@ -1,0 +1,283 @@
+"""``report.html``: one self-contained page for a reader at the ministry, French by default.
+
+It shows what ``summary.json`` judged (the verdict, rights at risk, SLOs, defects) and adds what
+a reader needs around it: charts, the DINUM service-quality bands, the fault schedule and the
+comparison with the campaign's previous run. It computes no verdict of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Literal
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from checks.score import configured_rates
+from dashboards.charts import report_charts
+from dashboards.history import compare, key_figures
+from dashboards.i18n import Lang, language
+from dashboards.report_data import (
+    FAILURES,
+    CampaignFile,
+    DefectSample,
+    EventFigures,
+    ManifestFile,
+    SummaryFile,
+    event_figures,
+    read_manifest,
+    read_optional,
+    read_summary,
+    utc,
+)
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+Band = Literal["faible", "partiel", "optimal"]
+
+
+def write_report(results: Path, *, lang: str = "fr", history: Path | None = None) -> Path:
+    """Writes results/report.html and returns its path. `history` is the history database (default:
+    results.parent / 'history.sqlite' when it exists)."""
+    return write_report_to(results / "report.html", results, lang=lang, history=history)
+
+
+def write_report_to(out: Path, results: Path, *, lang: str = "fr", history: Path | None = None) -> Path:
+    """The report of ``results`` written to ``out`` (replaced atomically)."""
+    html = render_report(results, lang=lang, history=history)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(out)
+    return out
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    results: Path
+    summary: SummaryFile
+    manifest: ManifestFile
+    campaign: CampaignFile
+    notes: list[str]  # optional files that could not be read
+
+
+def read_inputs(results: Path) -> ReportInput:
+    """Everything the report reads from the folder's files (events aside)."""
+    summary = read_summary(results)
+    notes: list[str] = []
+    manifest = read_manifest(results, notes)
+    campaign = read_optional(results / "campaign.yaml", CampaignFile, notes, yaml_file=True)
+    return ReportInput(results, summary, manifest, campaign, notes)
+
+
+def render_report(results: Path, *, lang: str = "fr", history: Path | None = None) -> str:
+    """The report's HTML."""
+    words = language(lang)  # an unknown language fails before anything is read
+    inputs = read_inputs(results)
+    events = event_figures(results)
+    database = history if history is not None else results.parent / "history.sqlite"
+    charts = report_charts(inputs.summary, events, words)
+    comparison = compare(database, results, key_figures(inputs.summary, events.request_p95_ms), words)
+    page = {
+        "L": words,
+        "i": inputs,
+        "s": inputs.summary,
+        "m": inputs.manifest,
+        "events": events,
+        "css": Markup(_css()),  # noqa: S704  (our own stylesheet, shipped beside the template)
+        "partial": inputs.summary.partial or (inputs.manifest.status not in (None, "complete")),
+        "slos": sorted(inputs.summary.slos, key=lambda s: ({"breached": 0, "met": 1, "nodata": 2}[s.state], s.name)),
+        "charts": {name: _inline(chart.svg if chart else None) for name, chart in charts.items()},
+        "bands": bands(inputs, events, words),
+        "defects": _defects(inputs, words),
+        "faults": _faults(inputs),
+        "schedule": _schedule(inputs, words),
+        "comparison": comparison,
+        "trend": _inline(comparison.trend.svg if comparison.trend else None),
+        "version": inputs.manifest.versions.get("anef-harness") or _version(),
+        "started": inputs.manifest.started or inputs.manifest.load_started,
+        "ended": inputs.manifest.ended or inputs.manifest.load_ended,
+        "failures": FAILURES,
+    }
+    return _environment().get_template("report.html.j2").render(page)
+
+
+def _inline(svg: str | None) -> Markup | None:
+    """Our own charts' SVG, inserted as markup (their text was escaped when they were drawn)."""
+    return Markup(svg) if svg is not None else None  # noqa: S704
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+@lru_cache(maxsize=1)
+def _css() -> str:
+    return (TEMPLATES / "report.css").read_text(encoding="utf-8")
+
+
+def _version() -> str:
+    try:
+        return metadata.version("anef-harness")
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+# --- service-quality bands (Observatoire de la qualité des démarches en ligne, DINUM) -----------------
+
+
+@dataclass(frozen=True)
+class BandRow:
+    indicator: str
+    measured: str
+    band: Band | None
+    label: str
+    how: str
+
+
+def availability_band(ratio: float) -> Band:
+    return "faible" if ratio < 0.985 else "partiel" if ratio < 0.99 else "optimal"
+
+
+def page_load_band(milliseconds: float) -> Band:
+    return "faible" if milliseconds > 800 else "partiel" if milliseconds > 400 else "optimal"
+
+
+def bands(inputs: ReportInput, events: EventFigures, words: Lang) -> list[BandRow]:
+    summary = inputs.summary
+    rows = []
+    total = summary.attempts
+    if total:
+        ok = total - summary.failures
+        band = availability_band(ok / total)
+        how = words.t("availability_how", ok=words.num(ok), total=words.num(total))
+        rows.append(BandRow(words.t("availability"), words.pct(ok / total, 2), band, words.t(f"band.{band}"), how))
+    load: float | None
+    if events.page_load_p95_ms is not None:
+        load, how = events.page_load_p95_ms, words.t("page_load_browser", n=words.num(events.page_loads))
+    else:
+        load, how = events.request_p95_ms, words.t("page_load_requests", n=words.num(events.request_steps))
+    if load is not None:
+        band = page_load_band(load)
+        rows.append(BandRow(words.t("page_load"), words.ms(load), band, words.t(f"band.{band}"), how))
+    return rows
+
+
+# --- defects ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SampleRow:
+    applicant: str
+    dossier: str
+    step: str
+    message: str
+    time: str
+
+
+@dataclass(frozen=True)
+class DefectRow:
+    id: str
+    title: str
+    documented: bool
+    figures: str
+    lives: str | None
+    samples: list[SampleRow]
+
+
+def _defects(inputs: ReportInput, words: Lang) -> list[DefectRow]:
+    found = []
+    # Documented defects first (they fail the verdict), then by how often they were seen.
+    ordered = sorted(inputs.summary.defects.items(), key=lambda kv: (not kv[1].gating, -kv[1].count, kv[0]))
+    for defect, figures in ordered:
+        fallback = figures.samples[0].title if figures.samples else defect
+        samples = [
+            SampleRow(
+                applicant=str(s.applicant) if s.applicant is not None else (s.applicant_id or "—"),
+                dossier=_reference(s),
+                step=s.step,
+                message=s.message or s.why,
+                time=words.clock(utc(s.time)) if s.time is not None else "—",
+            )
+            for s in figures.samples
+        ]
+        text = words.t(
+            "defect_figures",
+            count=words.num(figures.count),
+            symptoms=words.num(figures.symptoms if figures.symptoms is not None else figures.count),
+            first=words.seconds(figures.first_seen_s),
+        )
+        lives = words.defect_lives(defect)
+        found.append(DefectRow(defect, words.defect_title(defect, fallback), figures.gating, text, lives, samples))
+    return found
+
+
+def _reference(sample: DefectSample) -> str:
+    """The dossier a sample is about, else the other object it names (document, request, card)."""
+    if sample.dossier:
+        return sample.dossier
+    for key in ("document", "request", "card"):
+        if sample.evidence.get(key):
+            return f"{key} {sample.evidence[key]}"
+    return ", ".join(sample.objects) or "—"
+
+
+# --- faults -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FaultRow:
+    fault: str
+    rate: float | None
+    note: str
+
+
+def _faults(inputs: ReportInput) -> list[FaultRow]:
+    """The faults the campaign configured, with their effective rate (as scoring reads them)."""
+    manifest = inputs.manifest
+    given: dict[str, Any] = {"fault_changes": [c.model_dump(mode="json") for c in manifest.fault_changes]}
+    if manifest.source:  # profile files named in the campaign are relative to the campaign file
+        given["source"] = manifest.source
+    found = configured_rates(inputs.results, given)
+    return [FaultRow(fault, c.rate, c.note or "") for fault, c in sorted(found.items())]
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    at_s: str
+    faults: str
+    applied: str
+    error: str
+
+
+def _schedule(inputs: ReportInput, words: Lang) -> list[ChangeRow]:
+    """The campaign's planned fault changes beside what the conductor applied (same order)."""
+    planned = inputs.campaign.faults.schedule
+    applied = inputs.manifest.fault_changes
+    rows = []
+    for number in range(max(len(planned), len(applied))):
+        plan = planned[number] if number < len(planned) else None
+        done = applied[number] if number < len(applied) else None
+        label = done.faults if done else ""
+        if not label and plan is not None:
+            label = plan.profile or ", ".join(f.id for f in plan.faults or [])
+        at = done.at_s if done else plan.at if plan else ""
+        rows.append(
+            ChangeRow(
+                at_s=words.num(at, 1) if isinstance(at, float | int) else str(at),
+                faults=label,
+                applied=words.moment(done.applied) if done and done.applied else "—",
+                error=(done.error or "") if done else "",
+            )
+        )
+    return rows

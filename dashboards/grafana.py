@@ -24,6 +24,7 @@ from checks.slo import Objective
 from dashboards.grafana_boards import campaign as campaign_panels
 from dashboards.grafana_boards import slo_overview as slo_panels
 from dashboards.grafana_panels import Panels, add_panels, dashboard
+from dashboards.rules import ids
 from synthetic_users.errors import ConfigError
 
 SLO_FILE, CAMPAIGN_FILE = "anef-slos.json", "anef-campaign.json"
@@ -109,7 +110,7 @@ def concrete(expr: str, *, rate_interval: str = "1m", range_: str = "5m", interv
 
 
 def _slo_overview(objectives: Sequence[Objective], datasource_uid: str) -> dict[str, Any]:
-    names = [objective.name for objective in objectives]
+    names = [ids(objective).slo for objective in objectives]  # as the rules label them
     journeys = sorted({objective.labels["journey"] for objective in objectives if "journey" in objective.labels})
     board = dashboard(
         "ANEF: SLO overview",

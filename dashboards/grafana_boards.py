@@ -31,6 +31,7 @@ from dashboards.grafana_panels import (
     thresholds,
     total,
 )
+from dashboards.rules import ids
 
 # --- the SLO overview ----------------------------------------------------------------------------------
 
@@ -47,7 +48,7 @@ def period_error_ratio(objectives: Sequence[Objective]) -> str:
     names (``ratio_rate3d``) also exist for every SLO as alert windows."""
     by_window: dict[str, list[str]] = {}
     for objective in objectives:
-        by_window.setdefault(objective.time_window, []).append(objective.name)
+        by_window.setdefault(objective.time_window, []).append(ids(objective).slo)
     if len(by_window) <= 1:
         window = next(iter(by_window), DEFAULT_TIME_WINDOW)
         return f"slo:sli_error:ratio_rate{window}{{{_SLO}}}"

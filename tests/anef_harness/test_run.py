@@ -21,6 +21,7 @@ import yaml
 from junitparser import JUnitXml
 
 from anef_harness.campaign import load_campaign
+from anef_harness.processes import free_port
 from scenarios.journeys import known_steps
 from tests.anef_harness.campaigns import availability_slos, campaign, events, run, summary
 
@@ -45,10 +46,16 @@ DEFECT_STEPS = {
 def test_smoke_with_faults_off_runs_every_journey_and_every_step_is_ok(tmp_path: Path) -> None:
     source = campaign(tmp_path, duration="20s", population={"size": 1500}, slo=str(availability_slos(tmp_path)))
     out = tmp_path / "results"
-    done = run(source, "--out", out)
+    nobody = f"http://127.0.0.1:{free_port()}"  # a Pushgateway that is down: a warning, the run goes on
+    done = run(source, "--out", out, "--pushgateway", nobody)
     assert done.returncode == 0, done.stdout + done.stderr
     for name in ("campaign.yaml", "manifest.json", "summary.json", "ledger.json", "events/worker-0.jsonl"):
         assert (out / name).is_file(), name
+    for name in ("report.html", "prometheus-rules.yaml", "prometheus-targets.json", "grafana/anef-slos.json"):
+        assert (out / name).is_file(), name
+    assert (tmp_path / "history.sqlite").is_file()  # the results root: the folder of the results folder
+    warnings = yaml.safe_load((out / "manifest.json").read_text()).get("warnings", [])
+    assert any("Pushgateway" in w and nobody in w for w in warnings), warnings
     steps = events(out)
     assert {e["journey"] for e in steps} == JOURNEYS
     assert Counter(e["outcome"] for e in steps) == {"ok": len(steps)}

@@ -1,0 +1,144 @@
+"""Live metrics: what the endpoint serves, the judgement as the run goes, the Pushgateway, a taken port."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from typer.testing import CliRunner
+
+from anef_harness.cli import app
+from anef_harness.processes import free_port
+from dashboards.live import LiveMetrics
+from tests.checks.test_defects import CASES
+from tests.checks.test_store_and_rights import folder, step
+from tests.support import wait_until
+
+PUSHGATEWAY = shutil.which("prometheus-pushgateway")
+
+
+def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+@pytest.fixture
+def live() -> Iterator[LiveMetrics]:
+    metrics = LiveMetrics(0)
+    yield metrics
+    metrics.stop()
+
+
+def scrape(live: LiveMetrics) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    return samples(httpx.get(live.url, timeout=5).text)
+
+
+def test_the_endpoint_counts_steps_by_outcome_and_times_only_ok_attempts(live: LiveMetrics) -> None:
+    live.campaign("smoke", "smoke-1")
+    live.observe(
+        [
+            step("renewal.upload", duration=300.0),
+            step("renewal.upload", duration=900.0),
+            step("renewal.upload", "timeout", duration=30_000.0),
+            step("renewal.reconcile", duration=2_500.0),
+            {"kind": "journey", "journey": "renewal", "outcome": "failed", "failed_step": "renewal.upload"},
+        ]
+    )
+    found = scrape(live)
+    upload = {("journey", "renewal"), ("step", "renewal.upload")}
+    assert found[("anef_step_total", frozenset({*upload, ("outcome", "ok")}))] == 2
+    assert found[("anef_step_total", frozenset({*upload, ("outcome", "timeout")}))] == 1
+    assert found[("anef_step_duration_seconds_count", frozenset(upload))] == 2  # the timeout is not timed
+    assert found[("anef_step_duration_seconds_bucket", frozenset({*upload, ("le", "0.8")}))] == 1
+    reconcile = frozenset({("journey", "renewal"), ("step", "renewal.reconcile"), ("le", "5.0")})
+    assert found[("anef_reconcile_lag_seconds_bucket", reconcile)] == 1
+    failed = {("journey", "renewal"), ("outcome", "failed"), ("failed_step", "renewal.upload")}
+    assert found[("anef_journey_total", frozenset(failed))] == 1
+    assert found[("anef_campaign_info", frozenset({("campaign", "smoke"), ("run_id", "smoke-1")}))] == 1
+    assert found[("anef_applicants_at_risk", frozenset())] == 0
+    assert not any(name.endswith("_created") for name, _ in found)
+
+
+def test_judging_a_folder_mid_run_counts_the_defects_seen_so_far(tmp_path: Path, live: LiveMetrics) -> None:
+    clean, lost, _ = CASES["reset_email_lost"]
+    results = folder(tmp_path, [clean, lost, lost])
+    live.judge_folder(results)
+    assert scrape(live)[("anef_defect_detected_total", frozenset({("defect", "reset_email_lost")}))] == 2
+    live.judge({"reset_email_lost": 1}, 0)  # a judgement on fewer events never lowers a counter
+    assert scrape(live)[("anef_defect_detected_total", frozenset({("defect", "reset_email_lost")}))] == 2
+    assert live.last_judgement_s is not None
+
+
+def test_a_taken_metrics_port_is_one_line_with_a_suggestion_before_any_load(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = tmp_path / "results"
+        done = CliRunner().invoke(app, ["run", "smoke", "--metrics-port", str(port), "--out", str(out)])
+    assert done.exit_code == 2
+    (line,) = done.output.strip().splitlines()
+    assert f"--metrics-port {port}" in line
+    assert "already in use" in line
+    assert "--no-metrics" in line
+    assert not out.exists()  # refused before the results folder, the target or any load
+
+
+def test_a_pushgateway_outside_loopback_is_refused(tmp_path: Path) -> None:
+    done = CliRunner().invoke(
+        app, ["run", "smoke", "--pushgateway", "http://pushgateway.example:9091", "--out", str(tmp_path / "r")]
+    )
+    assert done.exit_code == 2
+    assert "--pushgateway: pushgateway.example is not a loopback address" in done.output
+
+
+@pytest.mark.skipif(PUSHGATEWAY is None, reason="prometheus-pushgateway not installed (scripts/setup installs it)")
+def test_final_figures_are_pushed_under_the_run_id(tmp_path: Path, live: LiveMetrics) -> None:
+    port = free_port()
+    assert PUSHGATEWAY is not None
+    gateway = subprocess.Popen(
+        [PUSHGATEWAY, f"--web.listen-address=127.0.0.1:{port}", f"--persistence.file={tmp_path / 'push'}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+
+        def ready() -> bool:
+            try:
+                return httpx.get(f"{url}/-/ready", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_until(ready, timeout=20, interval=0.1)
+        live.observe([step("login.submit"), step("login.submit", "error")])
+        live.push(url, "smoke-20261126")
+        pushed = samples(httpx.get(f"{url}/metrics", timeout=5).text)
+        key = frozenset(
+            {
+                ("journey", "login"),
+                ("step", "login.submit"),
+                ("outcome", "error"),
+                ("job", "anef-harness"),
+                ("run_id", "smoke-20261126"),
+                ("instance", ""),
+            }
+        )
+        assert pushed[("anef_step_total", key)] == 1
+    finally:
+        gateway.terminate()
+        gateway.wait(timeout=10)
+
+
+def test_a_pushgateway_down_raises_oserror_for_the_conductor_to_warn(live: LiveMetrics) -> None:
+    with pytest.raises(OSError):
+        live.push(f"http://127.0.0.1:{free_port()}", "run")

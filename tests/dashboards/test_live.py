@@ -140,5 +140,5 @@ def test_final_figures_are_pushed_under_the_run_id(tmp_path: Path, live: LiveMet
 
 
 def test_a_pushgateway_down_raises_oserror_for_the_conductor_to_warn(live: LiveMetrics) -> None:
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="Connection refused"):
         live.push(f"http://127.0.0.1:{free_port()}", "run")

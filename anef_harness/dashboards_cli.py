@@ -81,7 +81,8 @@ def publish_command(
     state = "created" if report.folder_created else "already there"
     typer.echo(f"Grafana {report.grafana_version} at {report.grafana_url}: folder {report.folder!r} ({state})")
     for dashboard in report.dashboards:
-        typer.echo(f"{dashboard.file}: {dashboard.title} (version {dashboard.version}) {dashboard.url}")
+        state = f"version {dashboard.version}" if dashboard.changed else f"unchanged, version {dashboard.version}"
+        typer.echo(f"{dashboard.file}: {dashboard.title} ({state}) {dashboard.url}")
 
 
 def _usage(message: str) -> NoReturn:

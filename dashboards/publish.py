@@ -43,6 +43,7 @@ class PublishedDashboard:
     title: str
     url: str
     version: int
+    changed: bool = True  # False: Grafana already held this very dashboard in this folder
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,11 @@ def _payload(name: str, model: Mapping[str, Any], folder_uid: str, message: str)
     return {"dashboard": dashboard, "folderUid": folder_uid, "overwrite": True, "message": message}
 
 
+def _content(model: Mapping[str, Any]) -> dict[str, Any]:
+    """A dashboard without what Grafana assigns on save (its numeric id and version)."""
+    return {key: value for key, value in model.items() if key not in ("id", "version")}
+
+
 class _Grafana:
     """The few calls ``publish`` makes, each turning any failure into one ``GrafanaError`` line."""
 
@@ -171,6 +177,9 @@ class _Grafana:
 
     def save(self, name: str, payload: dict[str, Any]) -> PublishedDashboard:
         dashboard = payload["dashboard"]
+        unchanged = self._unchanged(name, payload)
+        if unchanged is not None:
+            return unchanged
         what = f"saving {name} (uid {dashboard['uid']!r})"
         answer = self._call(what, self.api.dashboard.update_dashboard, payload)
         try:
@@ -180,6 +189,26 @@ class _Grafana:
             raise GrafanaError(
                 f"Grafana at {self.base}: {what}: expected uid, url and version in the answer, got {_short(answer)}"
             ) from None
+
+    def _unchanged(self, name: str, payload: dict[str, Any]) -> PublishedDashboard | None:
+        """The stored dashboard when it is already what we would save: publishing again then
+        changes nothing, not even the version (a new version would be noise in its history)."""
+        dashboard = payload["dashboard"]
+        uid = dashboard["uid"]
+        try:
+            stored = self._call(f"reading {name} (uid {uid!r})", self.api.dashboard.get_dashboard, uid, absent_ok=True)
+        except _Absent:
+            return None
+        if not isinstance(stored, dict):
+            return None
+        model, meta = stored.get("dashboard") or {}, stored.get("meta") or {}
+        if meta.get("folderUid") != payload["folderUid"] or _content(model) != _content(dashboard):
+            return None
+        try:
+            url = urljoin(self.base + "/", str(meta["url"]))
+            return PublishedDashboard(name, uid, dashboard["title"], url, int(model["version"]), changed=False)
+        except (KeyError, TypeError, ValueError):
+            return None
 
     def _call(self, what: str, method: Callable[..., Any], *args: Any, absent_ok: bool = False, **kwargs: Any) -> Any:
         try:

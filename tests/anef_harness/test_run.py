@@ -56,6 +56,9 @@ def test_smoke_with_faults_off_runs_every_journey_and_every_step_is_ok(tmp_path:
     assert (tmp_path / "history.sqlite").is_file()  # the results root: the folder of the results folder
     warnings = yaml.safe_load((out / "manifest.json").read_text()).get("warnings", [])
     assert any("Pushgateway" in w and nobody in w for w in warnings), warnings
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert 'class="banner pass"' in report
+    assert 'class="defect documented"' not in report
     steps = events(out)
     assert {e["journey"] for e in steps} == JOURNEYS
     assert Counter(e["outcome"] for e in steps) == {"ok": len(steps)}
@@ -115,6 +118,10 @@ def test_documented_defects_fail_only_the_steps_where_they_live(tmp_path: Path) 
     assert any(suite == "slos" for suite, _ in failed), "no SLO breached at these rates"
     assert "Defects seen" in done.stdout
     assert "verdict: fail" in done.stdout
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert 'class="banner fail"' in report
+    for defect in DEFECT_STEPS:  # each documented defect, told in the report's own words
+        assert f'id="defect-{defect}"' in report, defect
 
 
 def test_two_workers_split_the_population_and_never_share_an_applicant(tmp_path: Path) -> None:

@@ -88,15 +88,26 @@ def test_publish_creates_the_folder_and_the_dashboards(grafana: GrafanaDouble, m
     assert all(body["overwrite"] is True and body["folderUid"] == "anef-harness" and body["message"] for body in saves)
 
 
-def test_publishing_twice_updates_the_same_dashboards(grafana: GrafanaDouble, models: dict[str, Any]) -> None:
+def test_publishing_twice_changes_nothing(grafana: GrafanaDouble, models: dict[str, Any]) -> None:
     publish(models, url=grafana.url, token=TOKEN)
     again = publish(models, url=grafana.url, token=TOKEN)
     assert not again.folder_created
     assert len(grafana.folders) == 1
     assert set(grafana.dashboards) == UIDS
-    assert {dashboard.version for dashboard in again.dashboards} == {2}
-    assert [version for version, _ in grafana.history["anef-slos"]] == [1, 2]
-    assert _read_back(grafana, "anef-campaign")["meta"]["version"] == 2
+    assert {(dashboard.version, dashboard.changed) for dashboard in again.dashboards} == {(1, False)}
+    assert [version for version, _ in grafana.history["anef-slos"]] == [1]  # no second save
+    assert _read_back(grafana, "anef-campaign")["meta"]["version"] == 1
+
+
+def test_publishing_a_changed_dashboard_updates_the_same_one(grafana: GrafanaDouble, models: dict[str, Any]) -> None:
+    publish(models, url=grafana.url, token=TOKEN)
+    changed = {**models, "anef-slos.json": {**models["anef-slos.json"], "refresh": "1m"}}
+    again = publish(changed, url=grafana.url, token=TOKEN)
+    by_file = {dashboard.file: dashboard for dashboard in again.dashboards}
+    assert (by_file["anef-slos.json"].version, by_file["anef-slos.json"].changed) == (2, True)
+    assert (by_file["anef-campaign.json"].version, by_file["anef-campaign.json"].changed) == (1, False)
+    assert set(grafana.dashboards) == UIDS  # updated in place, no copy
+    assert _read_back(grafana, "anef-slos")["dashboard"]["refresh"] == "1m"
 
 
 def test_cli_publishes_and_prints_each_dashboard_url(grafana: GrafanaDouble) -> None:

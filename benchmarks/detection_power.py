@@ -134,6 +134,8 @@ def start(run: Run) -> None:
         "--out",
         str(run.folder / "results"),
         "--quiet",
+        "--metrics-port",
+        "0",  # drills run side by side: each its own port
     ]
     with (run.folder / "run.log").open("wb") as log:
         run.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env=dict(os.environ))

@@ -401,7 +401,7 @@ def test_bad_campaign_is_refused_in_one_line(case: Case, tmp_path: Path) -> None
     path, args = write_case(case, tmp_path / "campaign")
     out = tmp_path / "results" / "run"
 
-    result = CliRunner().invoke(app, ["run", *args, "--out", str(out), "--quiet"])
+    result = CliRunner().invoke(app, ["run", *args, "--out", str(out), "--quiet", "--metrics-port", "0"])
 
     assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
     assert isinstance(result.exception, SystemExit), result.exception  # not an exception escaping the CLI
@@ -418,7 +418,7 @@ def test_no_traceback_reaches_a_real_terminal(case_id: str, tmp_path: Path) -> N
     path, args = write_case(case, tmp_path / "campaign")
 
     completed = subprocess.run(
-        [sys.executable, "-m", "anef_harness", "run", *args, "--quiet"],
+        [sys.executable, "-m", "anef_harness", "run", *args, "--quiet", "--metrics-port", "0"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -469,7 +469,20 @@ def test_allow_target_option_reaches_the_campaign(tmp_path: Path, monkeypatch: p
     out = tmp_path / "out"
 
     result = CliRunner().invoke(
-        app, ["run", str(SMOKE), "--target", target, "--allow-target", REMOTE, "--out", str(out), "--quiet"]
+        app,
+        [
+            "run",
+            str(SMOKE),
+            "--target",
+            target,
+            "--allow-target",
+            REMOTE,
+            "--out",
+            str(out),
+            "--quiet",
+            "--metrics-port",
+            "0",
+        ],
     )
 
     assert result.exit_code == 0, (result.output, result.exception)
@@ -487,7 +500,9 @@ def test_faults_option_file_is_relative_to_the_working_folder(tmp_path: Path, mo
     campaign.write_text(SMOKE_TEXT, encoding="utf-8")
     monkeypatch.chdir(here)
 
-    result = CliRunner().invoke(app, ["run", str(campaign), "--faults", "my-faults.yaml", "--out", "out"])
+    result = CliRunner().invoke(
+        app, ["run", str(campaign), "--faults", "my-faults.yaml", "--out", "out", "--metrics-port", "0"]
+    )
 
     assert result.exit_code == 2, (result.output, result.exception)
     assert result.stderr.startswith(f"anef-harness: {campaign}: faults.profile: {here / 'my-faults.yaml'}: faults.1: ")

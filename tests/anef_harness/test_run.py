@@ -194,7 +194,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_what_ran(tmp_path: Path) -> None:
     source = campaign(tmp_path, duration="2m", population={"size": 1000})
     out = tmp_path / "results"
     child = subprocess.Popen(
-        [sys.executable, "-m", "anef_harness", "run", str(source), "--out", str(out), "--quiet"],
+        [sys.executable, "-m", "anef_harness", "run", str(source), "--out", str(out), "--quiet", "--metrics-port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

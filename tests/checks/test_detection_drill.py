@@ -95,7 +95,19 @@ def start(folder: Path, name: str, faults: list[dict[str, Any]], **changes: Any)
     profile = folder / "faults.yaml"
     profile.write_text(yaml.safe_dump({"faults": faults}), encoding="utf-8")
     out, log = folder / "results", folder / "run.log"
-    command = [sys.executable, "-m", "anef_harness", "run", str(source), "--faults", str(profile), "--out", str(out)]
+    command = [
+        sys.executable,
+        "-m",
+        "anef_harness",
+        "run",
+        str(source),
+        "--faults",
+        str(profile),
+        "--out",
+        str(out),
+        "--metrics-port",
+        "0",
+    ]
     with log.open("wb") as sink:
         process = subprocess.Popen(
             [*command, "--quiet"], stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, "COLUMNS": "200"}

@@ -113,6 +113,17 @@ class Summary:
     regressions: list[Regression] = field(default_factory=list)
     first_time: float | None = None
     consistency: dict[str, dict[str, float]] = field(default_factory=dict)
+    duplicates: int = 0  # attempts recorded with more than one outcome: must stay 0
+
+    @property
+    def accounting(self) -> dict[str, int]:
+        """Attempts started against outcomes recorded, over all steps: they must be equal."""
+        return {
+            "attempted": sum(int(s.get("attempted", s["total"])) for s in self.steps.values()),
+            "outcomes": sum(int(s["total"]) for s in self.steps.values()),
+            "unfinished": sum(int(s.get("unfinished", 0)) for s in self.steps.values()),
+            "duplicates": self.duplicates,
+        }
 
     @property
     def breached(self) -> list[SloResult]:
@@ -134,6 +145,7 @@ class Summary:
             "status": self.status,
             "partial": self.partial,
             "verdict": self.verdict,
+            "accounting": self.accounting,
             "steps": self.steps,
             "journeys": self.journeys,
             "slos": [s.to_json() for s in self.slos],
@@ -175,6 +187,7 @@ def evaluate(
             rights=_rights(results, folder, horizon_days),
             first_time=results.first_time(),
             consistency=time_to_consistency(results),
+            duplicates=results.duplicates(),
         )
     if baseline is not None:
         summary.regressions = regressions(steps, baseline_steps(baseline), margins or Margins())
@@ -202,14 +215,20 @@ def time_to_consistency(results: Results) -> dict[str, dict[str, float]]:
 
 
 def step_figures(results: Results) -> dict[str, dict[str, Any]]:
+    """Per step: attempts started, outcome counts (they add up to the attempts: see
+    ``checks.store``), failure rate and exact percentiles."""
     counts = results.step_counts()
+    attempts = results.attempts()
     quantiles = results.step_quantiles()
     figures = {}
     for step in sorted(counts):
         by_outcome = {o: counts[step].get(o, 0) for o in OUTCOMES}
         total = sum(by_outcome.values())
+        attempted, unfinished = attempts.get(step, (total, 0))
         q = quantiles.get(step, Quantiles(0.0, 0.0, 0.0, 0.0))
         figures[step] = {
+            "attempted": attempted,
+            "unfinished": unfinished,
             "total": total,
             "outcomes": by_outcome,
             "failure_rate": round((total - by_outcome["ok"]) / total, 6) if total else 0.0,

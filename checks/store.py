@@ -4,11 +4,18 @@ DuckDB reads the JSON Lines event files in a streaming scan, keeps them in compr
 within a memory limit (spilling to disk beyond it), and gives exact percentiles and SLO counts by
 SQL, so ten million events are judged in seconds without holding Python objects for each. A torn
 last line (a load process killed mid-write) is skipped, never fatal.
+
+Accounting: every attempt a load process started (an ``attempt`` event) ends in exactly one
+outcome. An attempt whose outcome was never written (its process was killed, or the harness
+itself was) is closed here as ``error``, with the evidence ``unfinished``, once the run is over;
+its duration runs to the last event its process recorded.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +30,20 @@ from synthetic_users.errors import ConfigError
 RESULTS_FORMAT = 1  # manifest.json "format": bumped when the folder's layout changes
 # The attempts whose details (message, evidence…) are kept: what the defect detectors look at.
 DETAILED = "kind = 'journey' OR outcome <> 'ok' OR duration_ms >= 1000"
+UNFINISHED_MESSAGE = "interrupted: no outcome was recorded (the load process or the harness stopped during the step)"
+# Attempts without their outcome, closed as errors (see the module's docstring).
+_CLOSE_UNFINISHED = f"""
+    INSERT INTO events BY NAME
+    SELECT 'step' AS kind, a.time, a.journey, a.step, 'error' AS outcome,
+        greatest(0.0, (last.time - a.time) * 1000.0) AS duration_ms, a.jid, a.channel, a.applicant, a.attempt,
+        a.source, a.journey_id, a.worker, '{UNFINISHED_MESSAGE}' AS message,
+        '{{"unfinished": "true"}}'::JSON AS evidence
+    FROM events a
+    JOIN (SELECT source, max(time) AS time FROM events GROUP BY source) last USING (source)
+    ANTI JOIN (SELECT jid, step, attempt FROM events WHERE kind = 'step') s
+        ON s.jid = a.jid AND s.step = a.step AND s.attempt = a.attempt
+    WHERE a.kind = 'attempt'
+"""
 
 _COLUMNS = {
     "kind": "VARCHAR",
@@ -55,9 +76,11 @@ class Quantiles:
 class Results:
     """One results folder, opened for reading; use as a context manager."""
 
-    def __init__(self, folder: Path, *, memory_limit: str = "600MB") -> None:
+    def __init__(self, folder: Path, *, memory_limit: str = "600MB", live: bool | None = None) -> None:
         self.folder = folder
         self.manifest = _manifest(folder)
+        # While the run goes on, attempts in flight are not unfinished: they are only not over yet.
+        self.live = self.status == "running" if live is None else live
         files = sorted((folder / "events").glob("*.jsonl"))
         self._scratch = tempfile.TemporaryDirectory(prefix="anef-results-")
         self.db = duckdb.connect(config={"memory_limit": memory_limit, "temp_directory": self._scratch.name})
@@ -71,26 +94,29 @@ class Results:
             listing = ", ".join("'" + str(path).replace("'", "''") + "'" for path in files)
             source = (
                 f"read_json([{listing}], format = 'newline_delimited', columns = {{{columns}}}, "
-                "ignore_errors = true, maximum_object_size = 10485760)"
+                "ignore_errors = true, maximum_object_size = 10485760, filename = true)"
             )
         else:
-            source = "(SELECT " + ", ".join(f"NULL::{kind} AS {name}" for name, kind in _COLUMNS.items()) + " LIMIT 0)"
+            nulls = ", ".join(f"NULL::{kind} AS {name}" for name, kind in _COLUMNS.items())
+            source = f"(SELECT {nulls}, NULL::VARCHAR AS filename LIMIT 0)"
         # Only what judgement needs, narrow: journey ids hashed to 64 bits (enough to group and join
         # ten million events), and the details (message, evidence, status, worker, the id itself)
         # kept only for the attempts detectors look at.
         self.db.execute(
             f"""CREATE TABLE events AS SELECT
                 kind, time, journey, step, outcome, duration_ms, hash(journey_id) AS jid, channel, applicant,
-                attempt, failed_step, lag_ms,
-                CASE WHEN {DETAILED} THEN journey_id END AS journey_id,
-                CASE WHEN {DETAILED} THEN worker END AS worker,
+                attempt, failed_step, lag_ms, filename AS source,
+                CASE WHEN {DETAILED} OR kind = 'attempt' THEN journey_id END AS journey_id,
+                CASE WHEN {DETAILED} OR kind = 'attempt' THEN worker END AS worker,
                 CASE WHEN {DETAILED} THEN status END AS status,
                 CASE WHEN {DETAILED} THEN message END AS message,
                 CASE WHEN {DETAILED} THEN evidence END AS evidence
             FROM {source}"""
         )
+        if not self.live:
+            self.db.execute(_CLOSE_UNFINISHED)
         self.db.execute(
-            "CREATE VIEW steps AS SELECT * EXCLUDE (kind, failed_step, lag_ms) FROM events WHERE kind = 'step'"
+            "CREATE VIEW steps AS SELECT * EXCLUDE (kind, failed_step, lag_ms, source) FROM events WHERE kind = 'step'"
         )
         self.db.execute(
             "CREATE VIEW journeys AS SELECT time, journey, jid, journey_id, outcome, duration_ms, channel, applicant, "
@@ -111,7 +137,12 @@ class Results:
 
     @property
     def status(self) -> str:
-        return str(self.manifest.get("status", "unknown"))
+        """The manifest's status; ``aborted`` when it says running but the harness that ran it is
+        gone (killed or crashed before it could write the end)."""
+        status = str(self.manifest.get("status", "unknown"))
+        if status == "running" and not conductor_alive(self.manifest):
+            return "aborted"
+        return status
 
     @property
     def partial(self) -> bool:
@@ -135,6 +166,28 @@ class Results:
 
     def rows(self, sql: str, *params: object) -> list[tuple[Any, ...]]:
         return self.db.execute(sql, list(params)).fetchall()
+
+    def attempts(self) -> dict[str, tuple[int, int]]:
+        """Per step: (attempts started, attempts closed here as unfinished). Results of harnesses
+        that did not announce attempts count each recorded outcome as its own attempt."""
+        found: dict[str, tuple[int, int]] = {}
+        query = f"""
+            SELECT step, count(*) FILTER (WHERE kind = 'attempt' OR NOT announced),
+                count(*) FILTER (WHERE kind = 'step' AND message = '{UNFINISHED_MESSAGE}')
+            FROM (
+                SELECT e.kind, e.step, e.message, a.jid IS NOT NULL AS announced
+                FROM events e LEFT JOIN (SELECT DISTINCT jid, step, attempt FROM events WHERE kind = 'attempt') a
+                    ON e.kind = 'step' AND a.jid = e.jid AND a.step = e.step AND a.attempt = e.attempt
+                WHERE e.kind IN ('attempt', 'step')
+            ) GROUP BY step"""
+        for step, started, unfinished in self.rows(query):
+            found[step] = (int(started), int(unfinished))
+        return found
+
+    def duplicates(self) -> int:
+        """Attempts recorded with more than one outcome (each must have exactly one)."""
+        query = "SELECT count(*) FROM (SELECT jid, step, attempt FROM steps GROUP BY ALL HAVING count(*) > 1)"
+        return int(self.scalar(query) or 0)
 
     def step_counts(self) -> dict[str, dict[str, int]]:
         counts: dict[str, dict[str, int]] = {}
@@ -185,6 +238,40 @@ class Results:
                 event["kind"] = "step"
                 event["evidence"] = orjson.loads(event["evidence"]) if event["evidence"] else {}
                 yield event
+
+
+def process_identity(pid: int | None = None) -> dict[str, Any]:
+    """What tells this process from a later one that reuses its pid: host, pid, start time."""
+    pid = os.getpid() if pid is None else pid
+    return {"host": socket.gethostname(), "pid": pid, "start_ticks": _start_ticks(pid)}
+
+
+def conductor_alive(manifest: dict[str, Any]) -> bool:
+    """Whether the harness process a manifest names still runs (True when it cannot be told:
+    another host, or a manifest that does not say)."""
+    conductor = manifest.get("conductor")
+    if not isinstance(conductor, dict) or conductor.get("host") != socket.gethostname():
+        return True
+    pid = conductor.get("pid")
+    if not isinstance(pid, int):
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    ticks = _start_ticks(pid)
+    return ticks is None or conductor.get("start_ticks") in (None, ticks)
+
+
+def _start_ticks(pid: int) -> int | None:
+    """The process's start time in clock ticks since boot (Linux ``/proc``), None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[19])  # field 22 of stat(5); fields[0] is field 3
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _manifest(folder: Path) -> dict[str, Any]:

@@ -1,8 +1,12 @@
 """Step and journey events: what every step of every journey leaves behind, and the log that keeps them.
 
 The names and outcomes are the contracts of DESIGN.md: steps are ``journey.step``; a step ends
-in exactly one ``Outcome``. Events are written as JSON Lines, one file per load process, and
-flushed to disk at least every second, so a crash of the process loses at most the last second.
+in exactly one ``Outcome``. Each attempt is announced when it starts (``AttemptEvent``) and closed
+by its ``StepEvent``, so that an attempt a crash cut short is still accounted for (judgement
+closes it as ``error``, see ``checks.store``). Events are written as JSON Lines, one file per
+load process: each line goes to the operating system as it is written (a killed process loses
+nothing it recorded) and the file is fsynced every second (a machine that loses power loses at
+most the last second).
 """
 
 from __future__ import annotations
@@ -112,50 +116,81 @@ class JourneyEvent:
         }
 
 
-Event = StepEvent | JourneyEvent
+@dataclass(frozen=True, slots=True)
+class AttemptEvent:
+    """The start of one attempt of one step; its ``StepEvent`` (same journey id, step and
+    attempt) closes it."""
+
+    time: float
+    journey: str
+    step: str
+    journey_id: str
+    worker: str
+    channel: Channel = "api"
+    applicant: int | None = None
+    attempt: int = 1
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": "attempt",
+            "time": round(self.time, 6),
+            "journey": self.journey,
+            "step": self.step,
+            "journey_id": self.journey_id,
+            "worker": self.worker,
+            "channel": self.channel,
+            "applicant": self.applicant,
+            "attempt": self.attempt,
+        }
+
+
+Event = StepEvent | JourneyEvent | AttemptEvent
 
 
 class EventLog:
     """An append-only JSON Lines file of events, safe for concurrent writers.
 
-    Lines are buffered and written by ``flush()``, which a background thread (a greenlet under
-    Locust) calls every ``flush_interval`` seconds; ``close()`` flushes and fsyncs. A reader may
+    Each event is one ``write(2)`` of a whole line as it is recorded, so a process killed at any
+    moment leaves every event it recorded in the file; a background thread (a greenlet under
+    Locust) fsyncs the file every ``flush_interval`` seconds, and ``close()`` fsyncs. A reader may
     see a last partial line while the file grows: readers skip lines that do not end in a newline.
     """
 
     def __init__(self, path: Path, *, flush_interval: float = 1.0) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._file: IO[str] = path.open("a", encoding="utf-8")
-        self._pending: list[str] = []
+        # Unbuffered binary: a line reaches the operating system in one write, never half of it.
+        self._file: IO[bytes] = path.open("ab", buffering=0)
         self._lock = threading.Lock()
         self._closed = threading.Event()
         self._interval = flush_interval
+        self._dirty = False
         self._flusher = threading.Thread(target=self._flush_loop, name=f"event-log {path.name}", daemon=True)
         self._flusher.start()
         self.written = 0
 
     def write(self, event: Event) -> None:
-        line = json.dumps(event.to_json(), ensure_ascii=False, separators=(",", ":"))
+        line = (json.dumps(event.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
         with self._lock:
             if self._closed.is_set():
                 raise RuntimeError(f"{self.path}: event log is closed")
-            self._pending.append(line)
+            self._file.write(line)
+            self._dirty = True
+            self.written += 1
 
-    def flush(self, *, sync: bool = False) -> None:
+    def flush(self) -> None:
+        """Make what was written durable (fsync), if anything was written since the last time."""
         with self._lock:
-            lines, self._pending = self._pending, []
-            if lines:
-                self._file.write("\n".join(lines) + "\n")
-                self.written += len(lines)
-            self._file.flush()
-            if sync:
-                os.fsync(self._file.fileno())
+            if not self._dirty or self._closed.is_set():
+                return
+            self._dirty = False
+            descriptor = self._file.fileno()
+        os.fsync(descriptor)  # outside the lock: writers go on meanwhile
 
     def close(self) -> None:
         if self._closed.is_set():
             return
-        self.flush(sync=True)
+        self.flush()
         with self._lock:
             self._closed.set()
             self._file.close()
@@ -164,5 +199,5 @@ class EventLog:
         while not self._closed.wait(self._interval):
             try:
                 self.flush()
-            except ValueError:  # closed between the wait and the flush
+            except (ValueError, OSError):  # closed between the wait and the flush
                 return

@@ -21,7 +21,7 @@ from typing import Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from scenarios.client import AgentClient, ApplicantClient, StepFailed
-from scenarios.events import Channel, Event, JourneyEvent, JourneyOutcome, Outcome, StepEvent
+from scenarios.events import AttemptEvent, Channel, Event, JourneyEvent, JourneyOutcome, Outcome, StepEvent
 from scenarios.transport import HttpxTransport, Reply, Transport, TransportFailure
 from synthetic_users.agents import AgentIdentity
 from synthetic_users.oracle import Oracle, Truth
@@ -210,7 +210,7 @@ class Run:
         attempt = 0
         while True:
             attempt += 1
-            started, start_perf = self._start()
+            started, start_perf = self._start(full, attempt)
             self._evidence = {}
             try:
                 value = action()
@@ -229,7 +229,7 @@ class Run:
         full = f"{self.journey}.{name}"
         deadline = self.ctx.settings.deadline(full)
         self._between_steps()
-        started, start_perf = self._start()
+        started, start_perf = self._start(full, 1)
         self._evidence = {}
         interval = self.ctx.settings.poll_interval
         last: StepFailed | None = None
@@ -283,11 +283,24 @@ class Run:
             self.think()
         self._steps += 1
 
-    def _start(self) -> tuple[float, float]:
-        """The step's start, wall and monotonic; the first step starts at the schedule."""
+    def _start(self, step: str, attempt: int) -> tuple[float, float]:
+        """The attempt's start, wall and monotonic (the first step starts at the schedule),
+        announced in the log so that an attempt a crash cuts short is still accounted for."""
         now, perf = time.time(), time.perf_counter()
         if self._steps == 1 and self.lag > 0:
-            return self.scheduled, perf - self.lag
+            now, perf = self.scheduled, perf - self.lag
+        self.sink.write(
+            AttemptEvent(
+                time=now,
+                journey=self.journey,
+                step=step,
+                journey_id=self.id,
+                worker=self.worker,
+                channel=self.channel,
+                applicant=self.ctx.applicant.index,
+                attempt=attempt,
+            )
+        )
         return now, perf
 
     def _may_retry(self, outcome: Outcome, attempt: int) -> bool:

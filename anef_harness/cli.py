@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from anef_harness.bench_cli import register as register_bench
 from anef_harness.dashboards_cli import register as register_dashboards
 from anef_harness.gate_cli import register as register_gate
 from anef_harness.population_cli import app as population_app
@@ -28,6 +29,7 @@ register_score(app)
 register_rules(app)
 register_dashboards(app)
 register_report(app)
+register_bench(app)
 
 EXIT_USAGE = 2
 

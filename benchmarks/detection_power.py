@@ -15,7 +15,7 @@ The "all together" campaigns run every journey, address changes included: there,
 the journeys (they look for the procedure they want, not for the others), so its recall is below 1.
 
     .venv/bin/python benchmarks/detection_power.py [--rates 0.01,0.1] [--defects all] [--scale 1]
-        [--parallel 1] [--keep DIR] [--json FILE]
+        [--parallel 1] [--alone-only] [--population 30000] [--keep DIR] [--json FILE]
 """
 
 from __future__ import annotations
@@ -24,10 +24,12 @@ import argparse
 import copy
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,7 @@ from reference_platform.faults.catalogue import DOCUMENTED
 ROOT = Path(__file__).resolve().parents[1]
 ENOUGH = 100  # firings a defect at rate ≥ 0.1 should reach for its recall to mean something
 ALL = "all together"
+OVERRUN = 300.0  # seconds past its load after which a campaign is taken as stuck
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,8 @@ ALL_JOURNEYS = {
     "card_handover": 2,
 }
 ALL_SECONDS = 600.0  # the rarest (handovers, agent requests) still fire fewer than 100 times at 0.1
-POPULATION = {"size": 30_000, "shares": {"in_renewal_window": 0.6, "card_handed_over": 0.6, "email_bounces": 0.0}}
+POPULATION_SIZE = 30_000  # enough entitled applicants for the longest campaigns; shorter ones need fewer
+POPULATION = {"shares": {"in_renewal_window": 0.6, "card_handed_over": 0.6, "email_bounces": 0.0}}
 
 
 @dataclass
@@ -91,6 +95,7 @@ class Run:
     process: subprocess.Popen[bytes] | None = None
     started: float = 0.0
     wall: float = 0.0
+    population: int = POPULATION_SIZE
 
 
 def campaign_file(run: Run, journeys: dict[str, int]) -> Path:
@@ -99,7 +104,7 @@ def campaign_file(run: Run, journeys: dict[str, int]) -> Path:
     data.update(
         name=run.folder.name.replace(".", "_").replace(" ", "-").lower()[:64],
         duration=f"{run.seconds:g}s",
-        population={**data["population"], **copy.deepcopy(POPULATION)},
+        population={**data["population"], **copy.deepcopy(POPULATION), "size": run.population},
         journeys={name: journeys.get(name, 0) for name in ALL_JOURNEYS},
         agents={**data["agents"], "users": 0},
         browser={**data["browser"], "users": 0},
@@ -142,44 +147,133 @@ def start(run: Run) -> None:
     run.started = time.monotonic()
 
 
-def plan_runs(defects: list[str], rates: list[float], scale: float, root: Path) -> list[Run]:
+def plan_runs(
+    defects: list[str],
+    rates: list[float],
+    scale: float,
+    root: Path,
+    *,
+    together: bool = True,
+    population: int = POPULATION_SIZE,
+) -> list[Run]:
     runs = []
     for rate in rates:
         for defect in defects:
             seconds = max(20.0, round(PLANS[defect].seconds * scale))
-            runs.append(Run(defect, rate, (defect,), seconds, root / f"{defect}-{rate:g}"))
-        if len(defects) > 1:
+            runs.append(Run(defect, rate, (defect,), seconds, root / f"{defect}-{rate:g}", population=population))
+        if together and len(defects) > 1:
             seconds = max(20.0, round(ALL_SECONDS * scale))
-            runs.append(Run(ALL, rate, tuple(defects), seconds, root / f"all-{rate:g}"))
+            runs.append(Run(ALL, rate, tuple(defects), seconds, root / f"all-{rate:g}", population=population))
     return runs
 
 
-def execute(runs: list[Run], parallel: int, console: Console) -> None:
+def execute(runs: list[Run], parallel: int, progress: Callable[[str], None]) -> None:
+    """Run the campaigns, ``parallel`` at a time; one that overruns its load by ``OVERRUN`` is
+    stopped (and fails when scored). Campaigns still running when this is interrupted are stopped."""
     waiting, running = list(runs), list[Run]()
-    while waiting or running:
-        while waiting and len(running) < parallel:
-            run = waiting.pop(0)
-            console.print(f"start {run.label} at {run.rate:g} ({run.seconds:g} s)")
-            start(run)
-            running.append(run)
-        time.sleep(1.0)
-        for run in list(running):
+    try:
+        while waiting or running:
+            while waiting and len(running) < parallel:
+                run = waiting.pop(0)
+                progress(f"  start {run.label} at {run.rate:g} ({run.seconds:g} s)")
+                start(run)
+                running.append(run)
+            time.sleep(1.0)
+            for run in list(running):
+                assert run.process is not None
+                if run.process.poll() is None and time.monotonic() - run.started > run.seconds + OVERRUN:
+                    progress(f"  {run.label} at {run.rate:g}: still running {OVERRUN:g} s after its load; stopping it")
+                    stop(run.process)
+                if run.process.poll() is not None:
+                    run.wall = time.monotonic() - run.started
+                    running.remove(run)
+                    progress(f"  done  {run.label} at {run.rate:g}: exit {run.process.returncode}, {run.wall:.0f} s")
+    finally:
+        for run in running:
             assert run.process is not None
-            if run.process.poll() is not None:
-                run.wall = time.monotonic() - run.started
-                running.remove(run)
-                console.print(f"done  {run.label} at {run.rate:g}: exit {run.process.returncode}, {run.wall:.0f} s")
+            stop(run.process)
 
 
-def rows(run: Run) -> list[tuple[str, DefectScore]]:
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """As Ctrl-C does (the campaign keeps what ran), then a kill if it does not end."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@dataclass(frozen=True)
+class DetectionRow:
+    """One defect's score in one campaign; ``injected_here`` is False for a detector that fired
+    in a campaign that did not inject its defect (every detection it made is false)."""
+
+    campaign: str
+    rate: float
+    seconds: float
+    injected_here: bool
+    score: DefectScore
+    note: str
+
+
+@dataclass(frozen=True)
+class DetectionFigures:
+    rows: tuple[DetectionRow, ...]
+    campaigns: int
+    load_seconds: float
+    wall_seconds: float
+
+
+def rows(run: Run) -> list[DetectionRow]:
     results = run.folder / "results"
     assert run.process is not None
     if run.process.returncode not in (0, 1) or not (results / "ledger.json").is_file():
         log = (run.folder / "run.log").read_text(encoding="utf-8", errors="replace")[-2000:]
-        raise SystemExit(f"{run.label} at {run.rate:g} failed (exit {run.process.returncode}):\n{log}")
+        raise DetectionError(f"{run.label} at {run.rate:g} failed (exit {run.process.returncode}):\n{log}")
     scored = score(results)
     shown = [d for d in scored.defects.values() if d.defect in run.defects or d.detected or d.injected]
-    return [(f"{run.label} @ {run.rate:g}", d) for d in shown]
+    return [
+        DetectionRow(f"{run.label} @ {run.rate:g}", run.rate, run.seconds, d.defect in run.defects, d, note(run, d))
+        for d in shown
+    ]
+
+
+class DetectionError(RuntimeError):
+    """A campaign did not end with a results folder to score."""
+
+
+def measure(
+    defects: list[str],
+    rates: list[float],
+    *,
+    scale: float = 1.0,
+    parallel: int = 1,
+    together: bool = True,
+    population: int = POPULATION_SIZE,
+    keep: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> DetectionFigures:
+    """Run every campaign (each defect alone at each rate, and all of them together unless
+    ``together`` is False) and score each against its ledger."""
+    progress = progress or to_stderr
+    unknown = sorted(set(defects) - set(DOCUMENTED))
+    if unknown:
+        raise ValueError(f"unknown defects {', '.join(unknown)}; expected {', '.join(DOCUMENTED)}")
+    with tempfile.TemporaryDirectory(prefix="detection-power-") as scratch:
+        root = keep or Path(scratch)
+        runs = plan_runs(defects, rates, scale, root, together=together, population=population)
+        load = sum(r.seconds for r in runs)
+        progress(f"  {len(runs)} campaigns, {load / 60:.0f} min of load in all, {max(1, parallel)} at a time")
+        began = time.monotonic()
+        execute(runs, max(1, parallel), progress)
+        scored = tuple(row for run in runs for row in rows(run))
+    return DetectionFigures(scored, len(runs), load, time.monotonic() - began)
+
+
+def to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def note(run: Run, result: DefectScore) -> str:
@@ -199,28 +293,28 @@ def pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
 
 
-def table(runs: list[Run]) -> tuple[Table, list[dict[str, Any]]]:
+def table(figures: DetectionFigures) -> tuple[Table, list[dict[str, Any]]]:
     out = Table(title="Detection power: detections against the fault ledger", box=box.SIMPLE_HEAVY)
     for name in ("campaign", "defect", "injected", "detected", "recall", "false", "est. rate", "inj. rate", "TTFD"):
         out.add_column(name, justify="left" if name in ("campaign", "defect") else "right")
     out.add_column("note")
     records = []
-    for run in runs:
-        for label, result in rows(run):
-            ttfd = result.time_to_first_detection_s
-            out.add_row(
-                label,
-                result.defect,
-                str(result.injected),
-                str(result.detected),
-                pct(result.recall),
-                str(result.false_detections),
-                pct(result.estimated_rate),
-                pct(result.injected_rate) if result.injected_rate is not None else str(result.injected_rate_note),
-                f"{ttfd:.1f} s" if ttfd is not None else "—",
-                note(run, result),
-            )
-            records.append({"campaign": label, "seconds": run.seconds, **result.to_json(), "defect": result.defect})
+    for row in figures.rows:
+        result = row.score
+        ttfd = result.time_to_first_detection_s
+        out.add_row(
+            row.campaign,
+            result.defect,
+            str(result.injected),
+            str(result.detected),
+            pct(result.recall),
+            str(result.false_detections),
+            pct(result.estimated_rate),
+            pct(result.injected_rate) if result.injected_rate is not None else str(result.injected_rate_note),
+            f"{ttfd:.1f} s" if ttfd is not None else "—",
+            row.note,
+        )
+        records.append({"campaign": row.campaign, "seconds": row.seconds, **result.to_json(), "defect": result.defect})
     return out, records
 
 
@@ -230,6 +324,8 @@ def main() -> None:
     parser.add_argument("--defects", default="all", help="comma-separated defect ids, or 'all'")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every campaign's duration")
     parser.add_argument("--parallel", type=int, default=1, help="campaigns at once (2 cores: 1 or 2)")
+    parser.add_argument("--population", type=int, default=POPULATION_SIZE, help="applicants per campaign")
+    parser.add_argument("--alone-only", action="store_true", help="skip the campaigns with every defect together")
     parser.add_argument("--keep", type=Path, help="keep the results folders here")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON")
     args = parser.parse_args()
@@ -239,15 +335,21 @@ def main() -> None:
         parser.error(f"--defects: unknown {', '.join(sorted(unknown))}; expected {', '.join(DOCUMENTED)}")
     rates = [float(r) for r in args.rates.split(",")]
     console = Console(width=None if sys.stdout.isatty() else 200)
-    with tempfile.TemporaryDirectory(prefix="detection-power-") as scratch:
-        root = args.keep or Path(scratch)
-        runs = plan_runs(defects, rates, args.scale, root)
-        console.print(f"{len(runs)} campaigns, {sum(r.seconds for r in runs) / 60:.0f} min of load in all")
-        began = time.monotonic()
-        execute(runs, max(1, args.parallel), console)
-        shown, records = table(runs)
+    try:
+        figures = measure(
+            defects,
+            rates,
+            scale=args.scale,
+            parallel=args.parallel,
+            together=not args.alone_only,
+            population=args.population,
+            keep=args.keep,
+        )
+    except DetectionError as error:
+        sys.exit(str(error))
+    shown, records = table(figures)
     console.print(shown)
-    console.print(f"wall time {(time.monotonic() - began) / 60:.1f} min")
+    console.print(f"wall time {figures.wall_seconds / 60:.1f} min")
     if args.json:
         args.json.write_text(json.dumps(records, indent=1, ensure_ascii=False), encoding="utf-8")
 

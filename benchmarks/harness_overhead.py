@@ -171,10 +171,12 @@ class Bench:
 
 @dataclass(frozen=True)
 class Results:
-    harness: list[Measure]
-    bare: list[Measure]
-    locust_healthz: list[Measure]
-    wrk_healthz: list[Measure]
+    """Every run of every side, in the order they ran."""
+
+    harness: tuple[Measure, ...]
+    bare: tuple[Measure, ...]
+    locust_healthz: tuple[Measure, ...]
+    wrk_healthz: tuple[Measure, ...]
     users: int
     seconds: int
     warmup: int
@@ -403,12 +405,19 @@ PAIRS = (("harness", "bare"), ("locust_healthz", "wrk_healthz"))
 
 
 def run(options: argparse.Namespace, folder: Path) -> Results:
+    """``measure`` with the command line's options."""
+    return measure(
+        users=options.users, seconds=options.seconds, rounds=options.rounds, warmup=options.warmup, folder=folder
+    )
+
+
+def measure(*, users: int = 20, seconds: int = 20, rounds: int = 2, warmup: int = 3, folder: Path) -> Results:
     """Start and seed the embedded platform, then run the rounds: each pair side by side, the
-    side that goes first alternating from round to round (ABBA)."""
+    side that goes first alternating from round to round (ABBA). Runs' files go to ``folder``."""
     if shutil.which("wrk") is None:
         raise BenchmarkError("wrk is missing (apt-get install wrk)")
-    duration = options.warmup + options.seconds + SAFETY
-    campaign = write_campaign(folder / "campaign.yaml", users=options.users, seconds=duration)
+    duration = warmup + seconds + SAFETY
+    campaign = write_campaign(folder / "campaign.yaml", users=users, seconds=duration)
     spec = load_scenario(campaign)
     measures: dict[str, list[Measure]] = {side: [] for side in SIDES}
     with EmbeddedTarget(folder / "platform") as target:
@@ -417,17 +426,19 @@ def run(options: argparse.Namespace, folder: Path) -> Results:
         seeded = seed(Population(spec.population), target.url, target.admin_token)
         set_clock(target.url, target.admin_token, spec.population.reference_date)
         progress(f"platform at {target.url}, {seeded.applicants} applicants seeded")
-        bench = Bench(
-            target.url, target.platform.process.pid, folder, campaign, options.users, options.seconds, options.warmup
-        )
-        for number in range(options.rounds):
+        bench = Bench(target.url, target.platform.process.pid, folder, campaign, users, seconds, warmup)
+        for number in range(rounds):
             for pair in PAIRS:
                 for side in pair if number % 2 == 0 else pair[::-1]:
-                    measure = SIDES[side](bench, f"{side}-{number}")
-                    measures[side].append(measure)
-                    progress(f"  round {number + 1}/{options.rounds} {side}: {measure.rps:,.0f} req/s")
+                    measured = SIDES[side](bench, f"{side}-{number}")
+                    measures[side].append(measured)
+                    progress(f"  round {number + 1}/{rounds} {side}: {measured.rps:,.0f} req/s")
     return Results(
-        **measures, users=options.users, seconds=options.seconds, warmup=options.warmup, rounds=options.rounds
+        **{side: tuple(runs) for side, runs in measures.items()},
+        users=users,
+        seconds=seconds,
+        warmup=warmup,
+        rounds=rounds,
     )
 
 
@@ -438,7 +449,7 @@ def run(options: argparse.Namespace, folder: Path) -> Results:
 class Row:
     """One side: the means of its runs, and which resource ran out."""
 
-    measures: list[Measure]
+    measures: Sequence[Measure]
     load_cores: int = 1  # the cores its load generator can use: Locust one (gevent), wrk its threads
 
     def mean(self, value: Callable[[Measure], float]) -> float:

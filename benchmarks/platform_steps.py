@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,6 +139,86 @@ def drain(platform: PlatformProcess) -> float:
     return time.monotonic() - started
 
 
+@dataclass(frozen=True)
+class StepFigures:
+    """One endpoint under wrk: its throughput, latency and failed requests."""
+
+    name: str
+    rps: float
+    p50_ms: float
+    p95_ms: float
+    errors: int
+    requests: int
+
+
+@dataclass(frozen=True)
+class PlatformFigures:
+    """Every row measured against the same platform process, the trivial endpoint first."""
+
+    steps: tuple[StepFigures, ...]
+    seconds: float
+    connections: int
+    applicants: int
+    database: str
+    drained_s: float
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def trivial(self) -> StepFigures:
+        return self.steps[0]
+
+
+def to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def measure(
+    *,
+    seconds: float = 8,
+    applicants: int = 600,
+    connections: int = 32,
+    database_url: str | None = None,
+    worker_threads: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> PlatformFigures:
+    """Start a platform, seed and prepare ``applicants``, then measure every row with wrk."""
+    progress = progress or to_stderr
+    if shutil.which("wrk") is None:
+        raise RuntimeError("wrk is missing (apt-get install wrk)")
+    folder = Path(tempfile.mkdtemp(prefix="anef-bench-"))
+    try:
+        with smtp_sink() as smtp:
+            platform = PlatformProcess(
+                data_dir=folder / "data",
+                smtp_port=smtp.port,
+                database_url=database_url,
+                extra=["--worker-threads", str(worker_threads)] if worker_threads else [],
+            )
+            platform.start()
+            try:
+                steps, drained, warnings = measure_steps(
+                    platform,
+                    seconds=seconds,
+                    applicants=applicants,
+                    connections=connections,
+                    folder=folder,
+                    progress=progress,
+                )
+            finally:
+                platform.stop()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return PlatformFigures(
+        steps=tuple(steps),
+        seconds=seconds,
+        connections=connections,
+        applicants=applicants,
+        database="PostgreSQL" if database_url else "SQLite (WAL)",
+        drained_s=drained,
+        warnings=tuple(warnings),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=8)
@@ -148,27 +229,37 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("benchmark: wrk is missing (apt-get install wrk)")
+    figures = measure(
+        seconds=args.seconds,
+        applicants=args.applicants,
+        connections=args.connections,
+        database_url=args.database_url,
+        worker_threads=args.worker_threads,
+    )
+    trivial = figures.trivial.rps
+    print(
+        f"\nPlatform benchmark — one uvicorn worker, {figures.database}, "
+        f"{figures.connections} connections, {figures.seconds:g} s per row, wrk\n"
+    )
+    print(f"{'endpoint':40} {'req/s':>8} {'share':>7} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7}")
+    for r in figures.steps:
+        print(f"{r.name:40} {r.rps:8.0f} {r.rps / trivial:7.0%} {r.p50_ms:8.1f} {r.p95_ms:8.1f} {r.errors:7d}")
 
-    folder = Path(tempfile.mkdtemp(prefix="anef-bench-"))
-    with smtp_sink() as smtp:
-        platform = PlatformProcess(
-            data_dir=folder / "data",
-            smtp_port=smtp.port,
-            database_url=args.database_url,
-            extra=["--worker-threads", str(args.worker_threads)] if args.worker_threads else [],
-        )
-        platform.start()
-        try:
-            report(platform, args, folder)
-        finally:
-            platform.stop()
-    shutil.rmtree(folder, ignore_errors=True)
 
-
-def report(platform: PlatformProcess, args: argparse.Namespace, folder: Path) -> None:
+def measure_steps(
+    platform: PlatformProcess,
+    *,
+    seconds: float,
+    applicants: int,
+    connections: int,
+    folder: Path,
+    progress: Callable[[str], None],
+) -> tuple[list[StepFigures], float, list[str]]:
+    """Seed and prepare applicants on a running platform, then wrk every row; returns the rows,
+    the seconds the seam took to drain after the submissions, and warnings."""
     with httpx.Client(base_url=platform.url, timeout=30) as client:
         api = Api(client)
-        seeds = [applicant_seed() for _ in range(args.applicants)]
+        seeds = [applicant_seed() for _ in range(applicants)]
         agent = agent_seed()
         api.seed(*seeds, agent)
         with ThreadPoolExecutor(8) as pool:
@@ -181,7 +272,7 @@ def report(platform: PlatformProcess, args: argparse.Namespace, folder: Path) ->
                 api.upload(auth, created["id"], kind, pdf_bytes(10_000))
             return str(created["id"])
 
-        print(f"prepared {len(seeds)} applicants; preparing {len(seeds)} complete drafts…", file=sys.stderr)
+        progress(f"  prepared {len(seeds)} applicants; preparing {len(seeds)} complete drafts…")
         with ThreadPoolExecutor(8) as pool:
             drafts = list(pool.map(prepare, auths))
 
@@ -231,20 +322,32 @@ def report(platform: PlatformProcess, args: argparse.Namespace, folder: Path) ->
             True,
         ),
     ]
-    rows = []
-    for name, requests, once in plans:
-        result = run_wrk(
-            platform.url, requests, seconds=args.seconds, connections=args.connections, once=once, folder=folder
+    rows: list[StepFigures] = []
+    warnings: list[str] = []
+
+    def wrk_row(name: str, requests: list[Request], once: bool) -> StepFigures:
+        result = run_wrk(platform.url, requests, seconds=seconds, connections=connections, once=once, folder=folder)
+        row = StepFigures(
+            name=name,
+            rps=result["rps"],
+            p50_ms=result["p50_ms"],
+            p95_ms=result["p95_ms"],
+            errors=result["socket_errors"] + result["non_2xx"],
+            requests=result["requests"],
         )
-        rows.append((name, result))
-        print(f"  measured {name}: {result['rps']:.0f} req/s", file=sys.stderr)
-        if once and result["requests"] >= len(requests):
-            print(f"  warning: {name} used up its {len(requests)} drafts; use more --applicants", file=sys.stderr)
+        progress(f"  measured {name}: {row.rps:.0f} req/s")
+        return row
+
+    for name, requests, once in plans:
+        rows.append(wrk_row(name, requests, once))
+        if once and rows[-1].requests >= len(requests):
+            warnings.append(f"{name} used up its {len(requests)} drafts; use more --applicants")
+            progress(f"  warning: {warnings[-1]}")
     # wrk issues the one-shot list in order and every request sent completes, so the first
     # `requests` drafts are the submitted ones; the next rows read only those.
-    filed = list(zip(auths, drafts, strict=True))[: rows[-1][1]["requests"]]
+    filed = list(zip(auths, drafts, strict=True))[: rows[-1].requests]
     drained = drain(platform)
-    print(f"  the seam drained {drained:.1f} s after the last submission", file=sys.stderr)
+    progress(f"  the seam drained {drained:.1f} s after the last submission")
     for name, requests in (
         ("renewal.receipt", [Request("GET", f"/api/me/dossiers/{d}/receipt", bearer(a)) for a, d in filed]),
         (
@@ -252,20 +355,8 @@ def report(platform: PlatformProcess, args: argparse.Namespace, folder: Path) ->
             [Request("GET", f"/api/agent/dossiers/{d}", bearer(agent_auth)) for _, d in filed],
         ),
     ):
-        result = run_wrk(
-            platform.url, requests, seconds=args.seconds, connections=args.connections, once=False, folder=folder
-        )
-        rows.append((name, result))
-        print(f"  measured {name}: {result['rps']:.0f} req/s", file=sys.stderr)
-    trivial = rows[0][1]["rps"]
-    print(
-        f"\nPlatform benchmark — one uvicorn worker, {'PostgreSQL' if args.database_url else 'SQLite (WAL)'}, "
-        f"{args.connections} connections, {args.seconds:g} s per row, wrk\n"
-    )
-    print(f"{'endpoint':40} {'req/s':>8} {'share':>7} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7}")
-    for name, r in rows:
-        errors = r["socket_errors"] + r["non_2xx"]
-        print(f"{name:40} {r['rps']:8.0f} {r['rps'] / trivial:7.0%} {r['p50_ms']:8.1f} {r['p95_ms']:8.1f} {errors:7d}")
+        rows.append(wrk_row(name, requests, False))
+    return rows, drained, warnings
 
 
 if __name__ == "__main__":

@@ -4,9 +4,11 @@ Generates a synthetic results folder (two worker files, every shipped step, a re
 outcomes with evidence on failures, journey events) and times, in a child process so that peak
 memory is its own: the evaluation (per-step figures with exact percentiles, every SLO of
 ``slos/anef.yaml``, defect detectors on failures, the funnel, rights at risk) and the gate (JUnit).
-Aim: under 30 s and under 1 GB for 10 million events.
+Aim: under 30 s and under 1 GB for 10 million events. ``--baseline N`` also times the plain-Python
+way on the first N events (``json.loads`` per line, outcome counts and p95 per step; no SLOs, no
+detectors), a lower bound of what judging without DuckDB would cost.
 
-    .venv/bin/python benchmarks/processing.py [--events 10000000] [--keep DIR]
+    .venv/bin/python benchmarks/processing.py [--events 10000000] [--baseline 0] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
@@ -106,39 +109,128 @@ def measure(folder: Path) -> dict[str, float]:
     }
 
 
+@dataclass(frozen=True)
+class ProcessingFigures:
+    """Judging ``events`` step events, and the plain-Python baseline on the first ``baseline_events``."""
+
+    events: int
+    json_bytes: int
+    generate_s: float
+    evaluate_s: float
+    gate_s: float
+    slos: int
+    steps_read: int
+    peak_mb: float
+    baseline_events: int
+    baseline_s: float
+
+    @property
+    def judge_s(self) -> float:
+        return self.evaluate_s + self.gate_s
+
+    @property
+    def events_per_s(self) -> float:
+        return self.events / self.judge_s
+
+    @property
+    def baseline_events_per_s(self) -> float:
+        return self.baseline_events / self.baseline_s if self.baseline_s else 0.0
+
+
+def naive_summary(folder: Path, limit: int) -> dict[str, tuple[int, int, float]]:
+    """The plain-Python way, for comparison: ``json.loads`` every line of the first ``limit`` step
+    events, count outcomes per step and sort durations for p95 (no SLOs, no detectors, no funnel).
+    Returns {step: (total, failed, p95 ms)}."""
+    durations: dict[str, list[float]] = {}
+    failed: dict[str, int] = {}
+    seen = 0
+    for path in sorted((folder / "events").glob("*.jsonl")):
+        with path.open(encoding="utf-8") as lines:
+            for line in lines:
+                event = json.loads(line)
+                if event["kind"] != "step":
+                    continue
+                durations.setdefault(event["step"], []).append(event["duration_ms"])
+                if event["outcome"] != "ok":
+                    failed[event["step"]] = failed.get(event["step"], 0) + 1
+                seen += 1
+                if seen >= limit:
+                    break
+        if seen >= limit:
+            break
+    summary = {}
+    for step, values in durations.items():
+        values.sort()
+        summary[step] = (len(values), failed.get(step, 0), values[min(len(values) - 1, int(len(values) * 0.95))])
+    return summary
+
+
+def run(events: int, *, baseline_events: int = 0, keep: Path | None = None) -> ProcessingFigures:
+    """Generate ``events`` step events, judge them in a child process (its peak memory is its own),
+    then time the plain-Python baseline on the first ``baseline_events`` of them (0: none)."""
+    folder = keep or Path(tempfile.mkdtemp(prefix="anef-processing-"))
+    try:
+        generated = generate(folder, events)
+        size = sum(p.stat().st_size for p in (folder / "events").glob("*.jsonl"))
+        child = subprocess.run(
+            [sys.executable, __file__, "--measure", str(folder)], capture_output=True, text=True, check=False
+        )
+        if child.returncode != 0:
+            raise RuntimeError(f"the judging process exited with {child.returncode}: {child.stderr.strip()[-500:]}")
+        figures = json.loads(child.stdout.strip().splitlines()[-1])
+        baseline_s = 0.0
+        if baseline_events:
+            started = time.perf_counter()
+            naive_summary(folder, baseline_events)
+            baseline_s = time.perf_counter() - started
+    finally:
+        if keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
+    return ProcessingFigures(
+        events=events,
+        json_bytes=size,
+        generate_s=generated,
+        evaluate_s=figures["evaluate_s"],
+        gate_s=figures["gate_s"],
+        slos=int(figures["slos"]),
+        steps_read=int(figures["steps"]),
+        peak_mb=figures["peak_mb"],
+        baseline_events=min(baseline_events, events),
+        baseline_s=baseline_s,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--baseline", type=int, default=0, help="also time json.loads on the first N events")
     parser.add_argument("--keep", type=Path, help="generate into this folder and keep it")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # the child's entry
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(measure(args.measure)))
         return
-    folder = args.keep or Path(tempfile.mkdtemp(prefix="anef-processing-"))
-    try:
-        generated = generate(folder, args.events)
-        size = sum(p.stat().st_size for p in (folder / "events").glob("*.jsonl"))
-        child = subprocess.run(
-            [sys.executable, __file__, "--measure", str(folder)], capture_output=True, text=True, check=True
-        )
-        figures = json.loads(child.stdout.strip().splitlines()[-1])
-    finally:
-        if args.keep is None:
-            shutil.rmtree(folder, ignore_errors=True)
+    result = run(args.events, baseline_events=args.baseline, keep=args.keep)
     table = Table(
-        title=f"Judging {args.events:,} step events ({size / 1e9:.2f} GB of JSON Lines)", title_justify="left"
+        title=f"Judging {args.events:,} step events ({result.json_bytes / 1e9:.2f} GB of JSON Lines)",
+        title_justify="left",
     )
     for column in ("phase", "seconds", "note"):
         table.add_column(column)
-    table.add_row("generate (not judged)", f"{generated:.1f}", "synthetic events, two worker files")
+    table.add_row("generate (not judged)", f"{result.generate_s:.1f}", "synthetic events, two worker files")
     table.add_row(
         "summary + SLOs + detectors + funnel + rights",
-        f"{figures['evaluate_s']:.1f}",
-        f"{int(figures['slos'])} SLOs, {int(figures['steps']):,} steps read",
+        f"{result.evaluate_s:.1f}",
+        f"{result.slos} SLOs, {result.steps_read:,} steps read",
     )
-    table.add_row("gate (summary.json, junit.xml)", f"{figures['gate_s']:.2f}", "")
-    table.add_row("peak memory of the judging process", f"{figures['peak_mb']:.0f} MB", "aim: under 1,024 MB")
+    table.add_row("gate (summary.json, junit.xml)", f"{result.gate_s:.2f}", "")
+    table.add_row("peak memory of the judging process", f"{result.peak_mb:.0f} MB", "aim: under 1,024 MB")
+    if result.baseline_events:
+        table.add_row(
+            f"baseline: json.loads, counts and p95 on {result.baseline_events:,} events",
+            f"{result.baseline_s:.1f}",
+            f"{result.baseline_events_per_s:,.0f} events/s against {result.events_per_s:,.0f} judged",
+        )
     console = Console()
     console.print(table)
     console.print(f"machine: {os.cpu_count()} CPUs; aim: under 30 s in total")

@@ -1,0 +1,326 @@
+"""The benchmarks of ``anef-harness bench``: each script's measure, sized to fit one run, as table rows.
+
+Every part calls one script's ``measure`` function and turns its typed figures into
+``anef_harness.bench.Figure`` rows, each beside a reference measured in the same run (the trivial
+endpoint of the same server, the naive way, bare Locust, wrk, the fault ledger, a plain-Python
+pass). ``DEFAULT`` sizes the whole suite to end within 15 minutes on a 2-core machine; ``QUICK``
+is for a look and for the tests. The scripts themselves keep their full-length defaults.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run from anywhere: the scripts import tests.support and each other
+    sys.path.insert(0, str(ROOT))
+
+from anef_harness.bench import Figure, Part, Progress  # noqa: E402 (after the path is set)
+
+if TYPE_CHECKING:
+    from benchmarks.platform_steps import StepFigures
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How big each part runs."""
+
+    platform_seconds: float
+    platform_applicants: int
+    platform_connections: int
+    population_seed: int
+    population_generate: int
+    population_naive: int
+    overhead_users: int
+    overhead_seconds: int
+    overhead_rounds: int
+    overhead_warmup: int
+    detection_defects: tuple[str, ...] | None  # None: the seven documented defects
+    detection_rate: float
+    detection_scale: float
+    detection_parallel: int
+    detection_population: int
+    processing_events: int
+    processing_baseline: int
+
+
+DEFAULT = Sizes(
+    platform_seconds=5,
+    platform_applicants=400,
+    platform_connections=32,
+    population_seed=100_000,
+    population_generate=50_000,
+    population_naive=400,
+    overhead_users=20,
+    overhead_seconds=10,
+    overhead_rounds=2,
+    overhead_warmup=3,
+    detection_defects=None,
+    detection_rate=0.1,
+    detection_scale=0.2,
+    detection_parallel=2,
+    detection_population=8_000,
+    processing_events=10_000_000,
+    processing_baseline=1_000_000,
+)
+QUICK = Sizes(
+    platform_seconds=1,
+    platform_applicants=60,
+    platform_connections=8,
+    population_seed=5_000,
+    population_generate=5_000,
+    population_naive=100,
+    overhead_users=4,
+    overhead_seconds=3,
+    overhead_rounds=1,
+    overhead_warmup=1,
+    detection_defects=("procedure_not_selectable",),
+    detection_rate=0.1,
+    detection_scale=0.1,
+    detection_parallel=1,
+    detection_population=3_000,
+    processing_events=200_000,
+    processing_baseline=100_000,
+)
+
+
+def sizes(quick: bool) -> Sizes:
+    return QUICK if quick else DEFAULT
+
+
+# --- the parts ---------------------------------------------------------------------------------
+
+
+def platform(quick: bool, progress: Progress) -> list[Figure]:
+    """wrk against the main journey steps, each beside /healthz of the same server."""
+    from benchmarks import platform_steps
+
+    size = sizes(quick)
+    measured = platform_steps.measure(
+        seconds=size.platform_seconds,
+        applicants=size.platform_applicants,
+        connections=size.platform_connections,
+        progress=progress,
+    )
+    trivial = measured.trivial
+    context = f"{measured.connections} connections, {measured.seconds:g} s each"
+    rows = [
+        Figure(
+            "platform",
+            f"GET /healthz (trivial), {measured.database}",
+            trivial.rps,
+            "req/s",
+            note=f"{context}; {_latency(trivial)}",
+        )
+    ]
+    for step in measured.steps[1:]:
+        rows.append(
+            Figure(
+                "platform",
+                step.name,
+                step.rps,
+                "req/s",
+                reference=trivial.rps,
+                reference_label="/healthz",
+                ratio_style="percent",
+                note=_latency(step),
+            )
+        )
+    return rows
+
+
+def population(quick: bool, progress: Progress) -> list[Figure]:
+    """Generation against a Faker per applicant; seeding into an embedded platform."""
+    from benchmarks import population as script
+
+    size = sizes(quick)
+    measured = script.measure(
+        size=size.population_seed, generate=size.population_generate, naive=size.population_naive, progress=progress
+    )
+    return [
+        Figure(
+            "population",
+            f"generation, one core ({measured.generated:,} applicants)",
+            measured.generated_per_s,
+            "applicants/s",
+            reference=measured.naive_per_s,
+            reference_label=f"a Faker per applicant, {measured.naive_generated:,}",
+            note="aim ≥ 10×",
+        ),
+        Figure(
+            "population",
+            f"seed {measured.seeded_applicants:,} applicants + {measured.seeded_agents} agents (SQLite)",
+            measured.seed_seconds,
+            "s",
+            note=f"{measured.seeded_per_s:,.0f} applicants/s; aim: 100,000 in < 60 s",
+        ),
+    ]
+
+
+def overhead(quick: bool, progress: Progress) -> list[Figure]:
+    """The harness's login journey against bare Locust; bare Locust against wrk."""
+    from benchmarks import harness_overhead as script
+
+    size = sizes(quick)
+    folder = Path(tempfile.mkdtemp(prefix="anef-harness-overhead-"))
+    try:
+        results = script.measure(
+            users=size.overhead_users,
+            seconds=size.overhead_seconds,
+            rounds=size.overhead_rounds,
+            warmup=size.overhead_warmup,
+            folder=folder,
+        )
+    except script.BenchmarkError as error:
+        raise RuntimeError(f"{error} (runs kept in {folder})") from None
+    shutil.rmtree(folder, ignore_errors=True)
+    rows = script.rows_of(results)
+    harness, bare, locust, wrk = rows["harness"], rows["bare"], rows["locust_healthz"], rows["wrk_healthz"]
+    context = f"{results.users} users, {results.seconds} s × {results.rounds} rounds"
+
+    def limit(*sides: script.Row) -> str:
+        return "saturated: " + " / ".join(side.saturated() for side in sides)
+
+    return [
+        Figure(
+            "overhead",
+            f"harness login journey ({context})",
+            harness.rps,
+            "req/s",
+            reference=bare.rps,
+            reference_label="bare Locust FastHttpUser, same requests",
+            note=f"aim ≥ 0.85; {limit(harness, bare)}; failed {harness.failures + bare.failures}",
+        ),
+        Figure(
+            "overhead",
+            "load generator CPU per request, harness",
+            harness.cpu_per_request,
+            "ms",
+            reference=bare.cpu_per_request,
+            reference_label="bare Locust",
+            note="the harness's own cost, whichever side was the limit",
+        ),
+        Figure(
+            "overhead",
+            f"bare Locust, GET /healthz ({results.users} users)",
+            locust.rps,
+            "req/s",
+            reference=wrk.rps,
+            reference_label=f"wrk, {results.users} connections",
+            note=f"{limit(locust, wrk)}; failed {locust.failures + wrk.failures}",
+        ),
+    ]
+
+
+def detection(quick: bool, progress: Progress) -> list[Figure]:
+    """Each documented defect alone at one rate: firings detected against the ledger."""
+    from benchmarks import detection_power as script
+    from reference_platform.faults.catalogue import DOCUMENTED
+
+    size = sizes(quick)
+    defects = list(size.detection_defects or DOCUMENTED)
+    measured = script.measure(
+        defects,
+        [size.detection_rate],
+        scale=size.detection_scale,
+        parallel=size.detection_parallel,
+        together=False,
+        population=size.detection_population,
+        progress=progress,
+    )
+    rows: list[Figure] = []
+    false_total = incidents_total = 0
+    for row in measured.rows:
+        false_total += row.score.false_detections
+        incidents_total += row.score.detected
+        if not row.injected_here:
+            continue
+        result = row.score
+        others = sum(
+            other.score.false_detections
+            for other in measured.rows
+            if other.campaign == row.campaign and not other.injected_here
+        )
+        first = result.time_to_first_detection_s
+        notes = [
+            f"false {result.false_detections}",
+            f"other detectors {others}",
+            f"first after {first:.1f} s" if first is not None else "never detected",
+        ]
+        if row.note:
+            notes.append(row.note)
+        rows.append(
+            Figure(
+                "detection",
+                f"{result.defect} @ {row.rate:g}, {row.seconds:g} s: firings detected",
+                float(result.matched),
+                "",
+                reference=float(result.injected),
+                reference_label="injected, ledger",
+                ratio_style="percent",
+                note="; ".join(notes),
+            )
+        )
+    rows.append(
+        Figure(
+            "detection",
+            f"false detections, {measured.campaigns} campaigns",
+            float(false_total),
+            "",
+            reference=float(incidents_total),
+            reference_label="incidents reported",
+            ratio_style="percent",
+            note=f"{measured.load_seconds / 60:.1f} min of load, {size.detection_parallel} at a time; "
+            "recall = detected / injected",
+        )
+    )
+    return rows
+
+
+def processing(quick: bool, progress: Progress) -> list[Figure]:
+    """Judging N step events (DuckDB) against a plain-Python pass over fewer; peak memory."""
+    from benchmarks import processing as script
+
+    size = sizes(quick)
+    progress(f"  generating {size.processing_events:,} events, then judging them in a child process…")
+    measured = script.run(size.processing_events, baseline_events=size.processing_baseline)
+    progress(f"  judged in {measured.judge_s:.1f} s; baseline {measured.baseline_s:.1f} s")
+    return [
+        Figure(
+            "processing",
+            f"judge {measured.events:,} events (summary, {measured.slos} SLOs, detectors, gate)",
+            measured.events_per_s,
+            "events/s",
+            reference=measured.baseline_events_per_s,
+            reference_label=f"json.loads + counts + p95, {measured.baseline_events:,} events",
+            note=f"{measured.judge_s:.1f} s (aim < 30 s for 10 M); generating them took {measured.generate_s:.0f} s",
+        ),
+        Figure(
+            "processing",
+            "peak memory of the judging process",
+            measured.peak_mb,
+            "MB",
+            reference=measured.json_bytes / 1e6,
+            reference_label="of JSON Lines judged",
+            note="aim < 1,024 MB for 10 M events",
+        ),
+    ]
+
+
+def _latency(step: StepFigures) -> str:
+    errors = f", {step.errors} errors" if step.errors else ""
+    return f"p50 {step.p50_ms:.1f} ms, p95 {step.p95_ms:.1f} ms{errors}"
+
+
+PARTS: dict[str, Part] = {
+    "platform": platform,
+    "population": population,
+    "overhead": overhead,
+    "detection": detection,
+    "processing": processing,
+}

@@ -19,9 +19,7 @@ typecheck: setup
 	.venv/bin/mypy
 
 bench: setup
-	.venv/bin/python benchmarks/platform_steps.py
-	.venv/bin/python benchmarks/population.py
-	.venv/bin/python benchmarks/harness_overhead.py
+	.venv/bin/anef-harness bench
 
 clean:
 	rm -rf .venv var results .deps-stamp .mypy_cache .ruff_cache .pytest_cache

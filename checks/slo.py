@@ -58,7 +58,9 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 
 from scenarios.events import Channel, Outcome
 from scenarios.journeys import known_steps
+from synthetic_users import yamlfile
 from synthetic_users.errors import ConfigError
+from synthetic_users.yamlfile import DuplicateKeyError, StrictLoader
 
 API_VERSION = "openslo/v1"
 HARNESS_SOURCE = "anef-harness"
@@ -686,12 +688,12 @@ class _Reader:
         where = f"{self.path}:{line}" if line is not None else str(self.path)
         raise SloError(where, problem.replace("\n", " "))
 
-    def _fail(self, item: _Item, loc: Loc, problem: str) -> NoReturn:
+    def _fail(self, item: _Item, loc: Loc, problem: str, *, line: int | None = None) -> NoReturn:
         """One line: the file and line, the object, the field path (under ``spec``) and the problem."""
         clean = _clean(loc)
         shown = clean[1:] if len(clean) > 1 and clean[0] == "spec" else clean
         where = f"{item.label}: {'.'.join(str(part) for part in shown)}: " if shown else f"{item.label}: "
-        self._fail_file(where + problem, _line(item.node, clean))
+        self._fail_file(where + problem, line or _line(item.node, clean))
 
     def _fail_validation(self, item: _Item, model: type[BaseModel], exc: ValidationError) -> NoReturn:
         errors = exc.errors()
@@ -702,28 +704,33 @@ class _Reader:
     # -- pass 1: each object on its own --
 
     def _items(self) -> Iterator[_Item]:
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+        if not self.path.exists():
             self._fail_file("SLO file not found")
-        except OSError as exc:
-            self._fail_file(f"cannot read ({exc.strerror})")
-        except UnicodeDecodeError as exc:
-            self._fail_file(f"expected UTF-8 text, got byte 0x{exc.object[exc.start]:02x} at offset {exc.start}")
         try:
-            documents = list(yaml.safe_load_all(text))
-            nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+            text = yamlfile.read_text(self.path)
+        except ConfigError as exc:
+            raise SloError(exc.source, exc.problem) from None
+        duplicate: DuplicateKeyError | None = None
+        try:
+            documents = list(yaml.load_all(text, Loader=StrictLoader))
+        except DuplicateKeyError as exc:
+            duplicate, documents = exc, list(yaml.safe_load_all(text))  # to name the object it is in
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            self._fail_file(f"not valid YAML: {getattr(exc, 'problem', None) or exc}", mark.line + 1 if mark else None)
+            raise SloError(*yamlfile.syntax_problem(str(self.path), exc)) from None
+        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
         number = 0
-        for data, node in zip(documents, nodes, strict=True):
+        for index, (data, node) in enumerate(zip(documents, nodes, strict=True)):
             if data is None:
                 continue  # an empty document (a stray ---)
             pairs = zip(data, node.value, strict=True) if isinstance(data, list) else [(data, node)]
-            for entry, entry_node in pairs:
+            for position, (entry, entry_node) in enumerate(pairs):
                 number += 1
-                yield _Item(number, entry, entry_node)
+                item = _Item(number, entry, entry_node)
+                if duplicate is not None and duplicate.document == index:
+                    loc = duplicate.path[1:] if isinstance(data, list) else duplicate.path
+                    if not isinstance(data, list) or duplicate.path[0] == position:
+                        self._fail(item, loc, duplicate.explanation, line=duplicate.line)
+                yield item
         if number == 0:
             self._fail_file("the file is empty; expected OpenSLO v1 objects (apiVersion: openslo/v1, kind: SLO, …)")
 

@@ -7,33 +7,28 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from scenarios.spec import SCENARIO_KEYS, ScenarioSpec
+from synthetic_users import yamlfile
 from synthetic_users.errors import ConfigError
 from synthetic_users.spec import describe
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
     """A YAML mapping, or a one-line ``ConfigError`` naming the file (and the line)."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(str(path), f"cannot read ({exc.strerror})") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(
-            str(path), f"expected UTF-8 text, got byte 0x{exc.object[exc.start]:02x} at offset {exc.start}"
-        ) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ConfigError(where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    data = yamlfile.load(path)
     if data is None:
         raise ConfigError(str(path), "the file is empty; expected a mapping of campaign fields (name, duration, …)")
     if not isinstance(data, dict):
-        raise ConfigError(str(path), f"expected a mapping of campaign fields, got a YAML {type(data).__name__}")
+        raise ConfigError(
+            str(path), f"expected a mapping of campaign fields (name, duration, …), got a YAML {_yaml_type(data)}"
+        )
     return data
+
+
+def _yaml_type(value: Any) -> str:
+    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(type(value), "value")
 
 
 def with_defaults(data: dict[str, Any]) -> dict[str, Any]:

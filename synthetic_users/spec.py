@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
+from synthetic_users import yamlfile
 from synthetic_users.errors import ConfigError
 from synthetic_users.personas import DEFAULT_PERSONA_MIX, PERSONAS
 from synthetic_users.reference import (
@@ -100,11 +101,46 @@ class PopulationSpec(BaseModel):
         return _check_mix(value, PERSONAS, "persona")
 
 
-def describe(exc: ValidationError) -> str:
-    """One line: the first problem with its field path."""
+def describe(exc: ValidationError, model: type[BaseModel] | None = None) -> str:
+    """One line: the first problem with its field path, what was expected and what was given;
+    with ``model``, an unknown key gets "did you mean" (or the keys expected there)."""
     first = exc.errors()[0]
     where = ".".join(str(part) for part in first["loc"]) or "(top level)"
-    return f"{where}: {first['msg'].removeprefix('Value error, ')}"
+    return f"{where}: {explain(first, model)}"
+
+
+def explain(error: ErrorDetails, model: type[BaseModel] | None = None) -> str:
+    """What is wrong with one field, without its path."""
+    kind, message = error["type"], error["msg"].removeprefix("Value error, ")
+    if kind == "extra_forbidden" and model is not None:
+        *parent, key = error["loc"]
+        known = fields_at(model, parent)
+        if known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            return "unknown field; " + (
+                f"did you mean {close[0]!r}?" if close else f"expected one of {', '.join(known)}"
+            )
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"expected a mapping (key: value), got {_yaml_type(error.get('input'))}"
+    shown = error.get("input")
+    if kind in ("value_error", "missing", "extra_forbidden") or not isinstance(shown, str | int | float | bool):
+        return message
+    return f"{message}, got {shown!r}"
+
+
+def _yaml_type(value: Any) -> str:
+    names = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
+    return names.get(type(value), "nothing" if value is None else "a value")
+
+
+def fields_at(model: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
+    """The field names of the model at ``loc`` inside ``model`` (none where there is no model)."""
+    current: Any = model
+    for part in loc:
+        if not (isinstance(current, type) and issubclass(current, BaseModel)) or part not in current.model_fields:
+            return []
+        current = current.model_fields[str(part)].annotation
+    return list(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else []
 
 
 def build_spec(source: str, data: Mapping[str, Any]) -> PopulationSpec:
@@ -112,22 +148,47 @@ def build_spec(source: str, data: Mapping[str, Any]) -> PopulationSpec:
     try:
         return PopulationSpec.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(source, describe(exc)) from None
+        raise ConfigError(source, describe(exc, PopulationSpec)) from None
+
+
+OPTIONS = {"size": "--size", "seed": "--seed", "reference_date": "--reference-date"}
 
 
 def load_spec(path: Path, overrides: Mapping[str, Any] | None = None) -> PopulationSpec:
     """Read a population spec from YAML: a whole file, or the ``population:`` section of a
-    campaign file; options given on the command line win over the file."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise ConfigError(str(path), f"cannot read ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(str(path), f"not valid YAML{f' at line {mark.line + 1}' if mark else ''}") from None
+    campaign file (whose ``seed`` it inherits, as in a campaign); options given on the command
+    line win over the file. Errors name the file, the line and the field (or the option)."""
+    text = yamlfile.read_text(path)
+    data = yamlfile.load(path, text)
+    if data is None:
+        raise ConfigError(str(path), "the file is empty; expected a population spec (size, seed, mix, …)")
     if not isinstance(data, dict):
-        raise ConfigError(str(path), "expected a mapping")
-    section = data.get("population", data)
-    if not isinstance(section, dict):
-        raise ConfigError(str(path), "population: expected a mapping of the spec's fields")
-    return build_spec(str(path), {**section, **(overrides or {})})
+        raise ConfigError(
+            str(path),
+            f"expected a mapping of the population spec's fields (size, seed, mix, …), got {_yaml_type(data)}",
+        )
+    prefix: tuple[str, ...] = ()
+    section = data
+    if "population" in data:  # a campaign file
+        prefix, section = ("population",), data["population"]
+        if not isinstance(section, dict):
+            line = yamlfile.line_of(yamlfile.compose(text), prefix)
+            raise ConfigError(
+                f"{path}:{line}" if line else str(path),
+                f"population: expected a mapping of the spec's fields (size, seed, …), got {_yaml_type(section)}",
+            )
+        if "seed" in data:
+            section = {"seed": data["seed"], **section}
+    given = dict(overrides or {})
+    try:
+        return PopulationSpec.model_validate({**section, **given})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = tuple(error["loc"])
+        if loc and loc[0] in given:
+            raise ConfigError(OPTIONS.get(str(loc[0]), str(loc[0])), explain(error, PopulationSpec)) from None
+        line = yamlfile.line_of(yamlfile.compose(text), (*prefix, *loc))
+        where = f"{path}:{line}" if line else str(path)
+        raise ConfigError(
+            where, f"{yamlfile.dotted((*prefix, *loc)) or '(top level)'}: {explain(error, PopulationSpec)}"
+        ) from None

@@ -7,7 +7,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import (
     AwareDatetime,
     BaseModel,
@@ -19,7 +18,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
+from reference_platform import yamlfile
 from reference_platform.errors import ConfigError
 from reference_platform.faults.catalogue import CATALOGUE, FaultParams
 
@@ -106,22 +107,69 @@ def describe_validation_error(exc: ValidationError) -> str:
 
 
 def load_profile(name_or_path: str | Path) -> FaultSet:
-    """Read a profile by name (``anef-2024``) or path; errors name the file and the field."""
+    """Read a profile by name (``anef-2024``) or path; errors name the file, the line and the field."""
     path = Path(name_or_path)
     if not path.exists() and (PROFILES_DIR / f"{name_or_path}.yaml").exists():
         path = PROFILES_DIR / f"{name_or_path}.yaml"
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         known = ", ".join(sorted(p.stem for p in PROFILES_DIR.glob("*.yaml")))
         raise ConfigError(str(path), f"cannot read ({exc.strerror}); known profiles: {known}") from None
+    data, node = yamlfile.load(path, raw)
+    if data is None:
+        raise ConfigError(
+            str(path), "the file is empty; expected 'faults:' and a list of faults ('faults: []' for none)"
+        )
+    if not isinstance(data, dict):
+        raise ConfigError(str(path), f"expected a mapping with 'faults:' (a list of faults), got {_yaml_type(data)}")
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(str(path), f"not valid YAML{line}") from None
-    try:
-        return FaultSet.model_validate(data if data is not None else {})
+        return FaultSet.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(str(path), describe_validation_error(exc)) from None
+        error = exc.errors()[0]
+        loc = tuple(error["loc"])
+        line = yamlfile.line_of(node, loc)
+        where = f"{path}:{line}" if line else str(path)
+        raise ConfigError(where, f"{yamlfile.dotted(loc) or '(top level)'}: {_explain(error, data)}") from None
+
+
+def _explain(error: ErrorDetails, data: dict[str, Any]) -> str:
+    """What is wrong with one field of a profile: expected and given, "did you mean" for a typo."""
+    kind, message = error["type"], error["msg"].removeprefix("Value error, ")
+    given = error.get("input")
+    if kind == "extra_forbidden":
+        *parent, key = error["loc"]
+        known = _keys_at(data, parent)
+        if not known:
+            return "unknown field; this fault takes no params"
+        close = difflib.get_close_matches(str(key), known, n=1)
+        return "unknown field; " + (f"did you mean {close[0]!r}?" if close else f"expected one of {', '.join(known)}")
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"expected a mapping (key: value), got {_yaml_type(given)}"
+    if kind == "list_type":
+        return f"expected a list, got {_yaml_type(given)}"
+    if kind in ("value_error", "missing") or not isinstance(given, str | int | float | bool):
+        return message
+    return f"{message}, got {given!r}"
+
+
+def _keys_at(data: dict[str, Any], loc: list[str | int]) -> list[str]:
+    """The keys a profile accepts at ``loc`` (a fault's params depend on its id)."""
+    models: dict[tuple[str | int, ...], type[BaseModel]] = {(): FaultSet}
+    if len(loc) >= 2 and loc[0] == "faults" and isinstance(loc[1], int):
+        models[tuple(loc[:2])] = FaultSpec
+        models[(*loc[:2], "scope")] = Scope
+        models[(*loc[:2], "window")] = Window
+        try:
+            kind = CATALOGUE.get(data["faults"][loc[1]]["id"])
+        except (KeyError, IndexError, TypeError):
+            kind = None
+        if kind is not None:
+            models[(*loc[:2], "params")] = kind.params
+    model = models.get(tuple(loc))
+    return list(model.model_fields) if model is not None else []
+
+
+def _yaml_type(value: Any) -> str:
+    names = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
+    return names.get(type(value), "nothing" if value is None else "a value")

@@ -239,7 +239,7 @@ CASES = [
         "fault-file-with-unknown-id",
         edit("  profile: none", "  profile: faults-bad.yaml"),
         "faults.profile",
-        ("faults-bad.yaml: faults.1: unknown fault id 'documnet_lost'", "did you mean 'document_lost'?"),
+        ("faults-bad.yaml:4: faults.1: unknown fault id 'documnet_lost'", "did you mean 'document_lost'?"),
         "profile: faults-bad.yaml",
         files={"faults-bad.yaml": BAD_FAULT_FILE},
     ),
@@ -247,7 +247,7 @@ CASES = [
         "fault-file-with-unknown-id-option",
         SMOKE_TEXT,
         "faults.profile",
-        ("faults-bad.yaml: faults.1: unknown fault id 'documnet_lost'", "did you mean 'document_lost'?"),
+        ("faults-bad.yaml:4: faults.1: unknown fault id 'documnet_lost'", "did you mean 'document_lost'?"),
         args=("--faults", "{dir}/faults-bad.yaml"),
         files={"faults-bad.yaml": BAD_FAULT_FILE},
     ),
@@ -505,6 +505,8 @@ def test_faults_option_file_is_relative_to_the_working_folder(tmp_path: Path, mo
     )
 
     assert result.exit_code == 2, (result.output, result.exception)
-    assert result.stderr.startswith(f"anef-harness: {campaign}: faults.profile: {here / 'my-faults.yaml'}: faults.1: ")
+    assert result.stderr.startswith(
+        f"anef-harness: {campaign}: faults.profile: {here / 'my-faults.yaml'}:4: faults.1: "
+    )
     assert "did you mean 'document_lost'?" in result.stderr
     assert not (here / "out").exists()

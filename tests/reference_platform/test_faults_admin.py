@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from reference_platform.app import create_app
 from reference_platform.errors import ConfigError
-from reference_platform.faults.catalogue import CATALOGUE, DOCUMENTED
+from reference_platform.faults.catalogue import CATALOGUE, DOCUMENTED, SECURITY
 from reference_platform.faults.injector import sticky_draw
 from reference_platform.faults.models import load_profile
 from reference_platform.settings import Settings
@@ -27,6 +27,7 @@ DOCUMENTED_IDS = {
     "procedure_not_forwarded",
     "procedure_not_selectable",
 }
+SECURITY_IDS = {"idor_leak", "reset_token_reusable", "user_enumeration", "upload_unchecked"}
 GENERIC_IDS = {
     "latency",
     "http_error",
@@ -129,9 +130,11 @@ def test_invalid_fault_set_is_refused_and_changes_nothing(
 
 
 def test_catalogue_is_the_shared_contract(api: Api) -> None:
-    assert set(api.admin("GET", "/_admin/faults").json()["catalogue"]) == DOCUMENTED_IDS | GENERIC_IDS
+    every = DOCUMENTED_IDS | SECURITY_IDS | GENERIC_IDS
+    assert set(api.admin("GET", "/_admin/faults").json()["catalogue"]) == every
     assert set(DOCUMENTED) == DOCUMENTED_IDS
-    assert set(CATALOGUE) == DOCUMENTED_IDS | GENERIC_IDS
+    assert set(SECURITY) == SECURITY_IDS
+    assert set(CATALOGUE) == every
 
 
 def test_faults_api_needs_the_admin_token(api: Api) -> None:
@@ -250,6 +253,11 @@ def test_anef_2024_profile_turns_on_exactly_the_documented_defects() -> None:
     assert all(0 < rate <= 0.1 for rate in effective.values()), effective
 
 
+def test_security_profile_turns_on_exactly_the_security_faults() -> None:
+    profile = load_profile("security")
+    assert sorted(spec.id for spec in profile.faults) == sorted(SECURITY_IDS)
+
+
 def test_platform_started_with_the_profile_runs_it(app_settings: Settings) -> None:
     settings = app_settings.model_copy(update={"faults_file": Path("anef-2024")})
     with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
@@ -263,4 +271,6 @@ def test_a_profile_with_a_mistake_names_the_file_and_the_field(tmp_path: Path) -
     profile.write_text("faults:\n  - id: document_lost\n    rate: 0.1\n  - id: documnet_lost\n    rate: 0.1\n")
     with pytest.raises(ConfigError) as raised:
         load_profile(profile)
-    assert str(raised.value) == f"{profile}: faults.1: unknown fault id 'documnet_lost'; did you mean 'document_lost'?"
+    assert (
+        str(raised.value) == f"{profile}:4: faults.1: unknown fault id 'documnet_lost'; did you mean 'document_lost'?"
+    )

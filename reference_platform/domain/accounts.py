@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import bindparam, delete, select, update
@@ -12,12 +15,15 @@ from reference_platform.context import PlatformContext
 from reference_platform.domain import throttle
 from reference_platform.domain.security import new_token, token_hash
 from reference_platform.errors import (
+    DomainError,
     InvalidInput,
+    NotFound,
     Unauthorized,
 )
 from reference_platform.faults.catalogue import (
     EmailDelay,
     ResetEmailLost,
+    UserEnumeration,
 )
 from reference_platform.storage.common import utcnow
 from reference_platform.storage.front import (
@@ -39,13 +45,15 @@ SESSION_APPLICANT = (
 SESSION_EXPIRED = "Votre session a expiré. Veuillez vous reconnecter."
 
 
-def login(ctx: PlatformContext, identifier: str, password: str) -> tuple[Applicant, str]:
+def login(
+    ctx: PlatformContext, identifier: str, password: str, route: str = "/api/auth/login"
+) -> tuple[Applicant, str]:
     """Check the credentials (throttled per account) and open a session; returns its token.
 
     The password is verified outside any write transaction (it is the slow part); a failure is
     committed before the refusal is raised, so throttling counts it.
     """
-    key = identifier.strip().lower()
+    asked = key = identifier.strip().lower()
     with ctx.stores.front.read() as db:
         applicant = db.scalar(
             select(Applicant).where((Applicant.email == key) if "@" in key else (Applicant.foreign_number == key))
@@ -53,7 +61,13 @@ def login(ctx: PlatformContext, identifier: str, password: str) -> tuple[Applica
         if applicant is not None:
             key = throttle_key(applicant)  # one count per account, whichever identifier is typed
         throttle.check(db, LoginThrottle, key, ctx.settings)
-    throttle.verify(ctx, ctx.stores.front, LoginThrottle, key, applicant.password_hash if applicant else None, password)
+    try:
+        throttle.verify(
+            ctx, ctx.stores.front, LoginThrottle, key, applicant.password_hash if applicant else None, password
+        )
+    except Unauthorized:
+        disclose(disclosure(ctx, asked, applicant, route), unknown_identifier)
+        raise
     assert applicant is not None
     token = new_token()
     expires = utcnow() + timedelta(seconds=ctx.settings.session_ttl_seconds)
@@ -87,11 +101,65 @@ def logout(db: Session, token: str) -> None:
     db.execute(delete(LoginSession).where(LoginSession.token_hash == token_hash(token)))
 
 
-def request_password_reset(ctx: PlatformContext, db: Session, email: str, route: str) -> None:
-    """Send a reset link if the account exists; the caller answers the same either way."""
-    applicant = db.scalar(select(Applicant).where(Applicant.email == email.strip().lower()))
-    if applicant is None:
+# --- user enumeration (a security fault): an answer that tells whether an account exists ----
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """How an answer about an identifier gives away whether its account exists."""
+
+    unknown: bool  # content: the answer says that no account has this identifier
+    delay_seconds: float  # timing: an existing account is answered this much later
+
+
+def unknown_email() -> DomainError:
+    """The reset answer that ``user_enumeration`` (content) gives to an address with no account."""
+    return NotFound("unknown_account", "Aucun compte ne correspond à cette adresse.")
+
+
+def unknown_identifier() -> DomainError:
+    """The login answer that ``user_enumeration`` (content) gives to an identifier with no account."""
+    return Unauthorized("unknown_account", "Aucun compte ne correspond à cet identifiant.")
+
+
+def disclosure(ctx: PlatformContext, identifier: str, applicant: Applicant | None, route: str) -> Disclosure | None:
+    """Whether ``user_enumeration`` fires on an answer about ``identifier``: ``content`` on an
+    identifier with no account, ``timing`` on one with an account (the eligible events)."""
+    how = "content" if applicant is None else "timing"
+    if not any(
+        isinstance(spec.params, UserEnumeration) and spec.params.how == how
+        for spec in ctx.faults.specs("user_enumeration")
+    ):
+        return None
+    fired = ctx.faults.fire(
+        "user_enumeration", route=route, applicant=applicant.id if applicant else None, obj=identifier
+    )
+    if fired is None or not isinstance(fired.params, UserEnumeration):
+        return None
+    return Disclosure(unknown=applicant is None, delay_seconds=fired.params.delay_ms / 1000 if applicant else 0.0)
+
+
+def disclose(found: Disclosure | None, refusal: Callable[[], DomainError]) -> None:
+    """Apply a disclosure to the answer being given: wait, or refuse with ``refusal``. Called
+    outside any write transaction (a wait there would hold every other writer back)."""
+    if found is None:
         return
+    if found.delay_seconds:
+        time.sleep(found.delay_seconds)
+    if found.unknown:
+        raise refusal()
+
+
+# --- password reset --------------------------------------------------------------------------
+
+
+def request_password_reset(ctx: PlatformContext, db: Session, email: str, route: str) -> Disclosure | None:
+    """Send a reset link if the account exists; the caller answers the same either way, unless
+    ``user_enumeration`` fires: the caller then applies the returned ``Disclosure`` (``disclose``)."""
+    asked = email.strip().lower()
+    applicant = db.scalar(select(Applicant).where(Applicant.email == asked))
+    if applicant is None:
+        return disclosure(ctx, asked, None, route)
     token = new_token()
     now = utcnow()
     ttl = timedelta(seconds=ctx.settings.reset_token_ttl_seconds)
@@ -121,12 +189,20 @@ def request_password_reset(ctx: PlatformContext, db: Session, email: str, route:
             message.dropped = True
         else:
             message.send_after = now + timedelta(seconds=lost.params.late_seconds)
+    return disclosure(ctx, asked, applicant, route)
 
 
-def confirm_password_reset(ctx: PlatformContext, db: Session, token: str, password: str) -> None:
+def confirm_password_reset(
+    ctx: PlatformContext, db: Session, token: str, password: str, route: str = "/api/auth/password-reset/confirm"
+) -> None:
     check_password_strength(password)
     record = db.get(ResetToken, token_hash(token))
-    if record is None or record.used_at is not None or record.expires_at <= utcnow():
+    expired = record is None or record.expires_at <= utcnow()
+    used = record is not None and record.used_at is not None
+    if used and not expired and record is not None:
+        # A used link that has not expired: the eligible event of the fault (the use is not checked).
+        used = not ctx.faults.fire("reset_token_reusable", route=route, applicant=record.applicant_id, obj="reset")
+    if record is None or used or expired:
         raise InvalidInput(
             "token",
             "Ce lien de réinitialisation n'est plus valide. Faites une nouvelle demande.",

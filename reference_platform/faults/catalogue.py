@@ -27,18 +27,21 @@ class FaultKind:
     summary: str
     documented: bool
     params: type[FaultParams]
+    security: bool = False
 
 
 CATALOGUE: dict[str, FaultKind] = {}
 
 
-def fault(fault_id: str, *, summary: str, documented: bool = False) -> Callable[[type[FaultParams]], type[FaultParams]]:
+def fault(
+    fault_id: str, *, summary: str, documented: bool = False, security: bool = False
+) -> Callable[[type[FaultParams]], type[FaultParams]]:
     """Register a fault id with the model of its parameters."""
 
     def register(params: type[FaultParams]) -> type[FaultParams]:
         if fault_id in CATALOGUE:
             raise ValueError(f"fault {fault_id!r} registered twice")
-        CATALOGUE[fault_id] = FaultKind(fault_id, summary, documented, params)
+        CATALOGUE[fault_id] = FaultKind(fault_id, summary, documented, params, security)
         return params
 
     return register
@@ -113,6 +116,55 @@ class ProcedureNotSelectable(FaultParams):
     procedure: ProcedureName = "renewal"
 
 
+# --- security faults: each breaks one guarantee of the platform's security (README, "Security") --
+
+
+@fault(
+    "idor_leak",
+    security=True,
+    summary="an applicant can read another applicant's dossier and its documents",
+)
+class IdorLeak(FaultParams):
+    pass
+
+
+@fault(
+    "reset_token_reusable",
+    security=True,
+    summary="a reset link already used sets the password again",
+)
+class ResetTokenReusable(FaultParams):
+    pass
+
+
+@fault(
+    "user_enumeration",
+    security=True,
+    summary="the reset or login answer reveals whether an account exists, by its content or its timing",
+)
+class UserEnumeration(FaultParams):
+    """One spec at a time: with two, the first in scope decides every answer."""
+
+    how: Literal["content", "timing"] = Field(
+        "content",
+        description="content: an identifier with no account is told so; timing: an existing account is answered late",
+    )
+    delay_ms: float = Field(300.0, gt=0, le=10_000, description="timing: how much later")
+
+
+UploadCheck = Literal["type", "size"]
+UPLOAD_CHECKS: tuple[UploadCheck, ...] = ("type", "size")
+
+
+@fault(
+    "upload_unchecked",
+    security=True,
+    summary="a file of a disallowed type or size is accepted",
+)
+class UploadUnchecked(FaultParams):
+    checks: list[UploadCheck] = Field(default_factory=lambda: list(UPLOAD_CHECKS), min_length=1)
+
+
 # --- generic faults (names after Toxiproxy and xk6-disruptor) ------------------------------
 
 
@@ -158,3 +210,4 @@ class SyncDelay(FaultParams):
 
 
 DOCUMENTED = tuple(kind.id for kind in CATALOGUE.values() if kind.documented)
+SECURITY = tuple(kind.id for kind in CATALOGUE.values() if kind.security)

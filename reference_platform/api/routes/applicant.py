@@ -33,8 +33,8 @@ def set_session_cookie(response: Response, ctx: Context, token: str) -> None:
 
 
 @router.post("/auth/login", response_model=schemas.LoginResult)
-def login(body: schemas.Credentials, response: Response, ctx: Context) -> schemas.LoginResult:
-    applicant, token = accounts.login(ctx, body.identifier, body.password)
+def login(body: schemas.Credentials, request: Request, response: Response, ctx: Context) -> schemas.LoginResult:
+    applicant, token = accounts.login(ctx, body.identifier, body.password, route_of(request))
     set_session_cookie(response, ctx, token)
     return schemas.LoginResult(token=token, applicant_id=applicant.id)
 
@@ -51,14 +51,15 @@ def logout(request: Request, response: Response, ctx: Context) -> None:
 @router.post("/auth/password-reset", status_code=status.HTTP_202_ACCEPTED, response_model=schemas.Message)
 def request_reset(body: schemas.ResetRequest, request: Request, ctx: Context) -> schemas.Message:
     with ctx.stores.front.write() as db:
-        accounts.request_password_reset(ctx, db, body.email, route_of(request))
+        disclosure = accounts.request_password_reset(ctx, db, body.email, route_of(request))
+    accounts.disclose(disclosure, accounts.unknown_email)
     return schemas.Message(message=RESET_ANSWER)
 
 
 @router.post("/auth/password-reset/confirm", response_model=schemas.Message)
-def confirm_reset(body: schemas.ResetConfirm, ctx: Context) -> schemas.Message:
+def confirm_reset(body: schemas.ResetConfirm, request: Request, ctx: Context) -> schemas.Message:
     with ctx.stores.front.write() as db:
-        accounts.confirm_password_reset(ctx, db, body.token, body.password)
+        accounts.confirm_password_reset(ctx, db, body.token, body.password, route_of(request))
     return schemas.Message(message="Votre mot de passe a été modifié. Vous pouvez vous connecter.")
 
 
@@ -95,9 +96,9 @@ def create_dossier(
 
 
 @router.get("/me/dossiers/{dossier_id}", response_model=schemas.DossierOut)
-def dossier(dossier_id: ObjectId, applicant: CurrentApplicant, ctx: Context) -> schemas.DossierOut:
+def dossier(dossier_id: ObjectId, applicant: CurrentApplicant, request: Request, ctx: Context) -> schemas.DossierOut:
     with ctx.stores.front.read() as db:
-        found = front_office.get_dossier(db, applicant, dossier_id)
+        found = front_office.read_dossier(ctx, db, applicant, dossier_id, route_of(request))
         return views.dossier_out(found, front_office.documents_of(db, found))
 
 
@@ -117,9 +118,13 @@ def upload(
     kind: Annotated[str, Form(max_length=40)],
     file: Annotated[UploadFile, File()],
     applicant: CurrentApplicant,
+    request: Request,
     ctx: Context,
 ) -> schemas.DocumentOut:
-    stored = front_office.store_upload(ctx, file.file.read(ctx.settings.upload_max_bytes + 1))
+    content = file.file.read(ctx.settings.upload_max_bytes + 1)
+    stored = front_office.store_upload(
+        ctx, content, applicant=applicant.id, dossier=dossier_id, route=route_of(request)
+    )
     with ctx.stores.front.write() as db:
         found = front_office.get_dossier(db, applicant, dossier_id)
         document = front_office.add_document(
@@ -137,9 +142,9 @@ def submit(dossier_id: ObjectId, applicant: CurrentApplicant, request: Request, 
 
 
 @router.get("/me/dossiers/{dossier_id}/receipt", response_model=schemas.ReceiptOut)
-def receipt(dossier_id: ObjectId, applicant: CurrentApplicant, ctx: Context) -> schemas.ReceiptOut:
+def receipt(dossier_id: ObjectId, applicant: CurrentApplicant, request: Request, ctx: Context) -> schemas.ReceiptOut:
     with ctx.stores.front.read() as db:
-        found = front_office.get_dossier(db, applicant, dossier_id)
+        found = front_office.read_dossier(ctx, db, applicant, dossier_id, route_of(request))
     front_office.require_submitted(found)
     assert found.receipt_number is not None
     assert found.submitted_at is not None

@@ -112,7 +112,7 @@ def login_submit(
 ) -> Response:
     check_csrf(request, ctx, csrf)
     try:
-        _, token = accounts.login(ctx, identifiant, mot_de_passe)
+        _, token = accounts.login(ctx, identifiant, mot_de_passe, route_of(request))
     except DomainError as error:
         return render(
             request,
@@ -150,9 +150,22 @@ def reset_submit(
     request: Request, ctx: Context, csrf: Csrf, courriel: Annotated[str, Form(max_length=254, pattern=NO_NUL)]
 ) -> Response:
     check_csrf(request, ctx, csrf)
+    title = "Mot de passe oublié"
     with ctx.stores.front.write() as db:
-        accounts.request_password_reset(ctx, db, courriel, route_of(request))
-    return render(request, ctx, "mot_de_passe_oublie.html", "Mot de passe oublié", info=RESET_ANSWER)
+        disclosure = accounts.request_password_reset(ctx, db, courriel, route_of(request))
+    try:
+        accounts.disclose(disclosure, accounts.unknown_email)
+    except DomainError as error:
+        return render(
+            request,
+            ctx,
+            "mot_de_passe_oublie.html",
+            title,
+            status=error.status,
+            error=error.message,
+            error_code=error.code,
+        )
+    return render(request, ctx, "mot_de_passe_oublie.html", title, info=RESET_ANSWER)
 
 
 @router.get("/mot-de-passe/nouveau", response_class=HTMLResponse)
@@ -172,7 +185,7 @@ def new_password_submit(
     title = "Choisir un nouveau mot de passe"
     try:
         with ctx.stores.front.write() as db:
-            accounts.confirm_password_reset(ctx, db, jeton, mot_de_passe)
+            accounts.confirm_password_reset(ctx, db, jeton, mot_de_passe, route_of(request))
     except DomainError as error:
         return render(
             request,
@@ -260,7 +273,7 @@ def dossier_page(dossier_id: ObjectId, request: Request, ctx: Context) -> Respon
     try:
         applicant = signed_in(request, ctx)
         with ctx.stores.front.read() as db:
-            found = front_office.get_dossier(db, applicant, dossier_id)
+            found = front_office.read_dossier(ctx, db, applicant, dossier_id, route_of(request))
             dossier = views.dossier_out(found, front_office.documents_of(db, found))
     except DomainError as error:
         return refusal_page(request, ctx, error, applicant)
@@ -290,7 +303,10 @@ def upload_submit(
     applicant: Applicant | None = None
     try:
         applicant = signed_in(request, ctx)
-        stored = front_office.store_upload(ctx, file.file.read(ctx.settings.upload_max_bytes + 1))
+        content = file.file.read(ctx.settings.upload_max_bytes + 1)
+        stored = front_office.store_upload(
+            ctx, content, applicant=applicant.id, dossier=dossier_id, route=route_of(request)
+        )
         with ctx.stores.front.write() as db:
             found = front_office.get_dossier(db, applicant, dossier_id)
             front_office.add_document(
@@ -322,7 +338,7 @@ def receipt_page(dossier_id: ObjectId, request: Request, ctx: Context) -> Respon
     applicant: Applicant | None = None
     try:
         applicant = signed_in(request, ctx)
-        found = receipt(dossier_id, applicant, ctx)
+        found = receipt(dossier_id, applicant, request, ctx)
     except DomainError as error:
         return refusal_page(request, ctx, error, applicant)
     return render(request, ctx, "attestation.html", "Attestation de dépôt", applicant=applicant, receipt=found)

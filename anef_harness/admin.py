@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from reference_platform.faults.models import FaultSet
-from synthetic_users.errors import TargetError
+from synthetic_users.errors import HarnessError, TargetError
 
 
 class AdminClient:
@@ -41,16 +42,23 @@ class AdminClient:
 @dataclass(frozen=True)
 class AppliedChange:
     at: float  # seconds since the load started, as planned
-    applied: float  # epoch seconds when the platform accepted it
+    applied: float  # epoch seconds when the change took effect (or failed)
     label: str
     error: str | None = None
+    started: float = 0.0  # epoch seconds when it began (a restart takes a few seconds)
+    note: str | None = None  # what a drill did, in words
+
+
+# A change: faults set through the admin API, or a drill; returns what it did (or None).
+Action = Callable[[], str | None]
 
 
 class FaultSchedule:
-    """Applies fault changes at their moments, in a thread; records when each was applied."""
+    """Applies the schedule's changes at their moments, in a thread; records when each took
+    effect. A change that fails (the platform down, a drill that cannot act) is recorded with its
+    error and the campaign goes on."""
 
-    def __init__(self, admin: AdminClient, changes: list[tuple[float, str, FaultSet]]) -> None:
-        self.admin = admin
+    def __init__(self, changes: list[tuple[float, str, Action]]) -> None:
         self.changes = changes
         self.applied: list[AppliedChange] = []
         self._stop = threading.Event()
@@ -61,14 +69,15 @@ class FaultSchedule:
         self._thread.start()
 
     def _run(self, t0: float) -> None:
-        for at, label, faults in self.changes:
+        for at, label, action in self.changes:
             if self._stop.wait(max(0.0, t0 + at - time.time())):
                 return
+            started = time.time()
             try:
-                self.admin.set_faults(faults)
-                self.applied.append(AppliedChange(at, time.time(), label))
-            except TargetError as exc:  # the platform may be down: the campaign goes on
-                self.applied.append(AppliedChange(at, time.time(), label, str(exc)))
+                note = action()
+                self.applied.append(AppliedChange(at, time.time(), label, started=started, note=note))
+            except (TargetError, HarnessError) as exc:  # the platform may be down: the campaign goes on
+                self.applied.append(AppliedChange(at, time.time(), label, str(exc), started=started))
 
     def stop(self) -> None:
         self._stop.set()

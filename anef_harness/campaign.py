@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from anef_harness.drills import DEPENDENCIES, DRILLS, Dependency, unknown_drill
 from reference_platform.errors import ConfigError as PlatformConfigError
 from reference_platform.faults.models import PROFILES_DIR, FaultSet, FaultSpec, load_profile
 from scenarios.campaign_file import read_yaml, with_defaults
@@ -31,21 +32,47 @@ NO_FAULTS = "none"
 
 
 class FaultChange(BaseModel):
-    """Faults to set at a moment of the campaign: a profile (name or file) or an inline list."""
+    """What happens at a moment of the campaign: faults set (a profile, by name or file, or an
+    inline list), or a drill (``action``: the platform killed, a worker killed… see
+    ``anef_harness.drills``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     at: Seconds = Field(0.0, description="seconds since the load started: 90, '2m'")
     profile: str | None = Field(None, description="a shipped profile (anef-2024), a file, or 'none'")
     faults: list[FaultSpec] | None = Field(None, description="inline, as the body of PUT /_admin/faults")
+    action: str | None = Field(None, description="a drill: " + ", ".join(DRILLS))
+    worker: int | None = Field(None, ge=0, description="kill_worker: which Locust worker (0 to --workers - 1)")
+    dependency: Dependency | None = Field(None, description="cut, restore: pushgateway or prometheus")
+
+    @field_validator("action")
+    @classmethod
+    def _known_action(cls, value: str | None) -> str | None:
+        if value is not None and value not in DRILLS:
+            raise ValueError(unknown_drill(value))
+        return value
 
     @model_validator(mode="after")
     def _one_source(self) -> FaultChange:
-        if self.profile is not None and self.faults is not None:
-            raise ValueError("give either profile or faults, not both")
-        if self.profile is None and self.faults is None:
-            raise ValueError("expected profile (a name, a file or 'none') or faults (a list)")
+        given = [name for name in ("profile", "faults", "action") if getattr(self, name) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give one of profile, faults or action, not {' and '.join(given)}")
+        if not given:
+            raise ValueError("expected profile (a name, a file or 'none'), faults (a list) or action (a drill)")
+        if self.worker is not None and self.action != "kill_worker":
+            raise ValueError("worker: only the kill_worker action takes a worker")
+        if self.action in ("cut", "restore") and self.dependency is None:
+            raise ValueError(f"dependency: {self.action} needs a dependency, {' or '.join(DEPENDENCIES)}")
+        if self.dependency is not None and self.action not in ("cut", "restore"):
+            raise ValueError("dependency: only the cut and restore actions take a dependency")
         return self
+
+    @property
+    def label(self) -> str:
+        if self.action is not None:
+            extra = self.dependency or (f"worker {self.worker or 0}" if self.action == "kill_worker" else "")
+            return f"{self.action} {extra}".strip()
+        return self.profile or f"{len(self.faults or [])} inline fault(s)"
 
 
 class FaultsSpec(BaseModel):
@@ -72,7 +99,12 @@ class Outputs(BaseModel):
     metrics_port: int | None = Field(
         9646, ge=0, le=65535, description="live Prometheus metrics on this loopback port (0: any free port; null: off)"
     )
-    pushgateway: str | None = Field(None, description="a Pushgateway URL the final figures are pushed to")
+    pushgateway: str | None = Field(
+        None, description="a Pushgateway URL the figures are pushed to as the run goes and at its end"
+    )
+    prometheus: str | None = Field(
+        None, description="the URL of a Prometheus that scrapes the run: the harness checks that it can reach it"
+    )
     report_lang: Literal["fr", "en"] = Field("fr", description="the language of report.html")
 
 
@@ -103,11 +135,21 @@ class Campaign(ScenarioSpec):
                     f"{hostname} is not a loopback address; add it to allow_targets (or --allow-target "
                     f"{hostname}) to send load there",
                 )
-        gateway = self.outputs.pushgateway
-        if gateway is not None:
-            problem = url_problem(gateway, self.allow_targets)
-            if problem:
-                raise _refused(("outputs", "pushgateway"), problem)
+        for name in DEPENDENCIES:
+            url = getattr(self.outputs, name)
+            if url is not None and (problem := url_problem(url, self.allow_targets)):
+                raise _refused(("outputs", name), problem)
+        for number, change in enumerate(self.faults.schedule):
+            drill = DRILLS.get(change.action or "")
+            if drill is not None and drill.embedded_only and self.target != "embedded":
+                raise _refused(
+                    ("faults", "schedule", number, "action"), f"{drill.name} needs target: embedded (got a URL)"
+                )
+            if change.dependency is not None and getattr(self.outputs, change.dependency) is None:
+                raise _refused(
+                    ("faults", "schedule", number, "dependency"),
+                    f"the campaign names no {change.dependency}: set outputs.{change.dependency}",
+                )
         if self.faults.schedule and self.faults.schedule[-1].at > self.duration:
             last = len(self.faults.schedule) - 1
             raise _refused(
@@ -132,6 +174,20 @@ def _refused(loc: tuple[str | int, ...], message: str) -> ValidationError:
     """An error at ``loc``: a plain ValueError from a model validator would name no field."""
     error = InitErrorDetails(type=PydanticCustomError("value_error", message), loc=loc, input=None)
     return ValidationError.from_exception_data("Campaign", [error])
+
+
+def check_workers(campaign: Campaign, workers: int) -> str | None:
+    """Why the schedule's drills cannot run with this many Locust workers, if so."""
+    for number, change in enumerate(campaign.faults.schedule):
+        if change.action == "kill_worker":
+            wanted = change.worker or 0
+            if wanted >= workers:
+                have = f"only {workers} (workers 0 to {workers - 1})" if workers else "none (one process)"
+                return (
+                    f"faults.schedule.{number}.worker: kill_worker needs Locust worker {wanted}, the run has "
+                    f"{have}; start it with --workers {wanted + 1} or more"
+                )
+    return None
 
 
 def load_campaign(

@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import platform as host_platform
+import shutil
 import signal
 import sys
 import time
@@ -29,8 +30,10 @@ from rich.console import Console
 from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from anef_harness.admin import AdminClient, FaultSchedule
-from anef_harness.campaign import Campaign, change_set, fault_set, resolved_yaml
+from anef_harness.admin import Action, AdminClient, FaultSchedule
+from anef_harness.campaign import Campaign, FaultChange, change_set, fault_set, resolved_yaml
+from anef_harness.dependencies import Dependencies
+from anef_harness.drills import DRILLS, DrillArgs, DrillWorld
 from anef_harness.embedded import EmbeddedTarget, set_clock
 from anef_harness.gate_cli import judge
 from anef_harness.outputs import write_outputs
@@ -39,9 +42,8 @@ from anef_harness.progress import step_table
 from checks.evaluate import Summary
 from checks.gate import exit_code
 from checks.results import EventTail, Tally
-from checks.store import RESULTS_FORMAT
+from checks.store import RESULTS_FORMAT, process_identity
 from dashboards.live import LiveMetrics
-from reference_platform.faults.models import FaultSet
 from synthetic_users.errors import ConfigError, HarnessError, TargetError
 from synthetic_users.population import Population
 from synthetic_users.seeding import seed
@@ -76,22 +78,46 @@ class Interrupted(Exception):
     """Ctrl-C (SIGINT) or SIGTERM reached the conductor."""
 
 
+# Space a campaign's results take, per virtual user and second of load (events, logs, the
+# embedded platform's data): measured on the shipped campaigns, with a margin.
+BYTES_PER_USER_SECOND = 4096
+MIN_FREE_BYTES = 64 * 2**20
+
+
+def needed_bytes(campaign: Campaign) -> int:
+    users = campaign.load.users + campaign.agents.users + campaign.browser.users
+    return MIN_FREE_BYTES + int(BYTES_PER_USER_SECOND * users * campaign.duration)
+
+
 def results_dir(campaign: Campaign, out: Path | None) -> Path:
+    """Create the results folder, or refuse (before any load) one that cannot be written or
+    whose disk has not the room the campaign needs."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     folder = out or campaign.outputs.root / f"{campaign.name}-{stamp}"
     try:
         folder.mkdir(parents=True, exist_ok=True)
         probe = folder / ".writable"
-        probe.write_text("ok", encoding="utf-8")
+        with probe.open("wb") as handle:
+            handle.write(b"\0" * 65536)  # a full disk fails here, not on the first event
+            handle.flush()
+            os.fsync(handle.fileno())
         probe.unlink()
+        free = shutil.disk_usage(folder).free
     except OSError as exc:
-        raise HarnessError(f"{folder}: cannot write the results folder ({exc.strerror})") from None
+        raise HarnessError(f"{folder}: cannot write the results folder ({exc.strerror or exc})") from None
+    needed = needed_bytes(campaign)
+    if free < needed:
+        raise HarnessError(
+            f"{folder}: {free / 2**20:.0f} MiB free on its disk, the campaign needs about {needed / 2**20:.0f} MiB "
+            "(events, logs, platform data); free some space or choose another --out"
+        )
     return folder
 
 
-def run_campaign(campaign: Campaign, options: RunOptions, console: Console) -> RunResult:
-    """Run one campaign to its end (or to Ctrl-C) and write its results folder."""
-    results = results_dir(campaign, options.out)
+def run_campaign(campaign: Campaign, options: RunOptions, console: Console, results: Path | None = None) -> RunResult:
+    """Run one campaign to its end (or to Ctrl-C) and write its results folder (``results``:
+    already created by ``results_dir``, so a refusal comes before anything starts)."""
+    results = results or results_dir(campaign, options.out)
     (results / "campaign.yaml").write_text(resolved_yaml(campaign), encoding="utf-8")
     manifest = Manifest(results, campaign, options)
     live = options.live
@@ -102,10 +128,22 @@ def run_campaign(campaign: Campaign, options: RunOptions, console: Console) -> R
     manifest.write()
     tally = Tally()
     status, problem, code = "complete", None, EXIT_OK
+    dependencies = Dependencies(
+        pushgateway=options.pushgateway,
+        prometheus=campaign.outputs.prometheus,
+        mailbox=None,
+        live=live,
+        run_id=results.name,
+        warn=lambda message: _warn(manifest, console, message),
+        note=lambda message: _note(manifest, console, message),
+    )
     try:
-        with _signals_interrupt(), _target(campaign, results, console) as (url, token, mailbox, admin):
+        with _signals_interrupt(), _target(campaign, results, console) as (url, token, mailbox, admin, embedded):
             manifest.data["target"] = {"url": url, "embedded": campaign.target == "embedded", "mailbox": mailbox}
             _scrape_targets(results, campaign, url, live)
+            dependencies.mailbox = mailbox
+            dependencies.upstream["mailbox"] = mailbox
+            dependencies.check()  # a dependency down from the start: said now, before the load
             _prepare(campaign, url, token, admin, options, console)
             plan = LoadPlan(
                 results=results,
@@ -123,13 +161,21 @@ def run_campaign(campaign: Campaign, options: RunOptions, console: Console) -> R
                 journey_settings_json=campaign.journey_settings.model_dump_json(),
                 pause=campaign.journey_settings.pause,
             )
-            status = _load(campaign, plan, admin, token, manifest, tally, console, live)
+            world = DrillWorld(
+                admin=admin,
+                reference_date=campaign.population.reference_date,
+                embedded=embedded,
+                faults=fault_set(campaign.faults.profile, options.source.parent, where="faults.profile"),
+                relays=dependencies.relays,
+            )
+            status = _load(campaign, plan, world, manifest, tally, console, live, dependencies)
             _keep_ledger(admin, results, console)
     except Interrupted:
         status = "interrupted"
     except (TargetError, HarnessError) as exc:
         status, problem, code = "failed", str(exc), EXIT_INFRA
     finally:
+        dependencies.stop()
         if live is not None:
             live.stop_judging()
     manifest.finish(status, problem)
@@ -139,7 +185,7 @@ def run_campaign(campaign: Campaign, options: RunOptions, console: Console) -> R
     except ConfigError as exc:  # the SLO file was checked before the run; this is a harness fault
         code, problem = EXIT_INFRA, problem or str(exc)
     if live is not None:
-        _final_metrics(live, summary, options.pushgateway, results, manifest, console)
+        _final_metrics(live, summary, dependencies, manifest, console)
     if summary is not None:
         report = write_outputs(
             results,
@@ -191,15 +237,18 @@ def _signals_interrupt() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _target(campaign: Campaign, results: Path, console: Console) -> Iterator[tuple[str, str, str | None, AdminClient]]:
-    """(URL, admin token, mailbox URL, admin client) of the target, started if embedded."""
+def _target(
+    campaign: Campaign, results: Path, console: Console
+) -> Iterator[tuple[str, str, str | None, AdminClient, EmbeddedTarget | None]]:
+    """(URL, admin token, mailbox URL, admin client, embedded target or None) of the target,
+    started if embedded."""
     if campaign.target != "embedded":
         token = campaign.admin_token or os.environ.get("ANEF_ADMIN_TOKEN", "")
         if not token:
             raise HarnessError("admin token: set ANEF_ADMIN_TOKEN (or admin_token in the campaign) for this target")
         admin = AdminClient(campaign.target, token)
         try:
-            yield campaign.target.rstrip("/"), token, campaign.mailbox, admin
+            yield campaign.target.rstrip("/"), token, campaign.mailbox, admin, None
         finally:
             admin.close()
         return
@@ -208,7 +257,7 @@ def _target(campaign: Campaign, results: Path, console: Console) -> Iterator[tup
     embedded.start()
     admin = AdminClient(embedded.url, embedded.admin_token)
     try:
-        yield embedded.url, embedded.admin_token, embedded.mailbox.api_url, admin
+        yield embedded.url, embedded.admin_token, embedded.mailbox.api_url, admin, embedded
     finally:
         admin.close()
         embedded.stop()
@@ -234,26 +283,38 @@ def _prepare(
     admin.set_faults(fault_set(campaign.faults.profile, options.source.parent, where="faults.profile"))
 
 
-def _schedule(campaign: Campaign, admin: AdminClient, source: Path) -> FaultSchedule:
-    changes: list[tuple[float, str, FaultSet]] = []
+def _schedule(campaign: Campaign, world: DrillWorld, source: Path) -> FaultSchedule:
+    changes: list[tuple[float, str, Action]] = []
     for number, change in enumerate(campaign.faults.schedule):
-        label = change.profile or f"{len(change.faults or [])} inline fault(s)"
-        changes.append((change.at, label, change_set(change, source.parent, where=f"faults.schedule.{number}")))
-    return FaultSchedule(admin, changes)
+        changes.append((change.at, change.label, _action(change, world, source, number)))
+    return FaultSchedule(changes)
+
+
+def _action(change: FaultChange, world: DrillWorld, source: Path, number: int) -> Action:
+    if change.action is not None:
+        drill, args = DRILLS[change.action], DrillArgs(worker=change.worker, dependency=change.dependency)
+        return lambda: drill.run(world, args)
+    faults = change_set(change, source.parent, where=f"faults.schedule.{number}")
+
+    def apply() -> None:
+        world.admin.set_faults(faults)
+        world.faults = faults
+
+    return apply
 
 
 def _load(
     campaign: Campaign,
     plan: LoadPlan,
-    admin: AdminClient,
-    token: str,
+    world: DrillWorld,
     manifest: Manifest,
     tally: Tally,
     console: Console,
     live: LiveMetrics | None,
+    dependencies: Dependencies,
 ) -> str:
     """Run the load processes with live progress; returns the run's status."""
-    schedule = _schedule(campaign, admin, manifest.source)
+    schedule = _schedule(campaign, world, manifest.source)
     children: list[Child] = []
     status = "complete"
     try:
@@ -261,9 +322,13 @@ def _load(
         browser = start_browser(plan)
         if browser is not None:
             children.append(browser)
+        world.children = children
         t0 = time.time()
         manifest.data["load_started"] = _iso(t0)
+        manifest.data["pids"] = {c.name: c.process.pid for c in children}
+        manifest.write()
         schedule.start(t0)
+        dependencies.start()
         if live is not None:
             live.judge_in_background(plan.results, on_error=lambda m: _warn(manifest, console, m))
         if plan.web:
@@ -285,8 +350,18 @@ def _load(
         manifest.data["load_ended"] = _iso(time.time())
         manifest.data["processes"] = {c.name: c.process.returncode for c in children}
         manifest.data["fault_changes"] = [
-            {"at_s": c.at, "applied": _iso(c.applied), "faults": c.label, "error": c.error} for c in schedule.applied
+            {
+                "at_s": c.at,
+                "started": _iso(c.started),
+                "applied": _iso(c.applied),
+                "faults": c.label,
+                "error": c.error,
+                **({"note": c.note} if c.note else {}),
+            }
+            for c in schedule.applied
         ]
+        if world.killed:
+            manifest.data["killed_by_drill"] = list(world.killed)
     return status
 
 
@@ -338,17 +413,18 @@ def _scrape_targets(results: Path, campaign: Campaign, url: str, live: LiveMetri
 def _final_metrics(
     live: LiveMetrics,
     summary: Summary | None,
-    gateway: str | None,
-    results: Path,
+    dependencies: Dependencies,
     manifest: Manifest,
     console: Console,
 ) -> None:
     """The final judgement on the live endpoint, then the push (a Pushgateway down is a warning)."""
     if summary is not None:
         live.judge(summary.findings.counts, summary.rights.count if summary.rights is not None else 0)
+    gateway = dependencies.upstream["pushgateway"]
     if gateway is not None:
+        # The relays are closed by now (a drill's cut ends with the run): the last push goes direct.
         try:
-            live.push(gateway, results.name)
+            live.push(gateway, manifest.path.parent.name)
             manifest.data["pushgateway"] = gateway
         except OSError as exc:
             _warn(manifest, console, f"could not push the metrics to the Pushgateway {gateway}: {exc}")
@@ -359,6 +435,13 @@ def _final_metrics(
 def _warn(manifest: Manifest, console: Console, message: str) -> None:
     console.print(f"[yellow]warning:[/] {message}")
     manifest.data.setdefault("warnings", []).append(message)
+    manifest.write()
+
+
+def _note(manifest: Manifest, console: Console, message: str) -> None:
+    console.print(f"note: {message}")
+    manifest.data.setdefault("notes", []).append(message)
+    manifest.write()
 
 
 def _keep_ledger(admin: AdminClient, results: Path, console: Console) -> None:
@@ -389,6 +472,9 @@ class Manifest:
             "started": _iso(time.time()),
             "versions": _versions(),
             "host": {"machine": host_platform.machine(), "cpus": os.cpu_count(), "python": sys.version.split()[0]},
+            # Tells report and gate whether a "running" folder is still being written or was left
+            # by a harness that was killed.
+            "conductor": process_identity(),
         }
 
     def write(self) -> None:

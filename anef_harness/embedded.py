@@ -43,34 +43,61 @@ class PlatformChild:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def exit_code(self) -> int | None:
+        return self.process.poll() if self.process is not None else None
+
     def start(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        log_path = self.log_path or self.data_dir / "platform.log"
         for _ in range(3):  # the port was free a moment ago; another process may take it first
             self.port = free_port()
-            command = [
-                sys.executable,
-                "-m",
-                "anef_harness",
-                "platform",
-                "serve",
-                "--port",
-                str(self.port),
-                "--data-dir",
-                str(self.data_dir),
-                "--smtp",
-                self.smtp,
-                "--public-url",
-                self.url,
-            ]
-            if self.database_url:
-                command += ["--database-url", self.database_url]
-            env = {**os.environ, "ANEF_ADMIN_TOKEN": self.admin_token}
-            with log_path.open("ab") as log:
-                self.process = child_process(command, log, env)
-            if self._wait_ready(log_path):
+            if self._launch():
                 return
-        raise TargetError(f"embedded platform: did not start, see {log_path}")
+        raise TargetError(f"embedded platform: did not start, see {self._log_path}")
+
+    def kill(self) -> None:
+        """SIGKILL: no clean shutdown, as a crash or an out-of-memory kill would be."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def restart(self) -> None:
+        """Start again on the same port and data (the load processes know this URL)."""
+        self.stop()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self._launch():  # the old socket may linger for a moment
+            if time.monotonic() > deadline:
+                raise TargetError(f"embedded platform: port {self.port} still taken, see {self._log_path}")
+            time.sleep(0.2)
+
+    @property
+    def _log_path(self) -> Path:
+        return self.log_path or self.data_dir / "platform.log"
+
+    def _launch(self) -> bool:
+        """Start the process on ``self.port``; whether it answers (False: the port was taken)."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log_path = self._log_path
+        command = [
+            sys.executable,
+            "-m",
+            "anef_harness",
+            "platform",
+            "serve",
+            "--port",
+            str(self.port),
+            "--data-dir",
+            str(self.data_dir),
+            "--smtp",
+            self.smtp,
+            "--public-url",
+            self.url,
+        ]
+        if self.database_url:
+            command += ["--database-url", self.database_url]
+        env = {**os.environ, "ANEF_ADMIN_TOKEN": self.admin_token}
+        with log_path.open("ab") as log:
+            self.process = child_process(command, log, env)
+        return self._wait_ready(log_path)
 
     def _wait_ready(self, log_path: Path) -> bool:
         assert self.process is not None

@@ -13,6 +13,8 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -97,12 +99,25 @@ def _spawn(name: str, command: list[str], log: Path) -> Child:
     return Child(name, process, log)
 
 
+# Linux sends PR_SET_PDEATHSIG's signal when the *thread* that forked the child ends, not the
+# process: a child started from a short-lived thread (a drill restarting the platform from the
+# fault schedule's thread) would be killed as soon as that thread is done. Children are therefore
+# always forked from the main thread or from this one, which lives as long as the process.
+_KEEPER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="child-keeper")
+
+
 def child_process(command: list[str], out: IO[bytes], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     """A child in its own session, so that Ctrl-C reaches the conductor only and it stops the
     children in order (load first, platform last); the child dies with the conductor anyway."""
-    return subprocess.Popen(  # noqa: S603 - our own commands
-        command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True, preexec_fn=_die_with_parent
-    )
+
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(  # noqa: S603 - our own commands
+            command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True, preexec_fn=_die_with_parent
+        )
+
+    if threading.current_thread() is threading.main_thread():
+        return start()
+    return _KEEPER.submit(start).result()
 
 
 def _die_with_parent() -> None:

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from anef_harness.conductor import EXIT_USAGE
+from anef_harness.gate_cli import judge
 from dashboards.history import HistoryRow, database, runs
 from dashboards.i18n import LANGUAGES
 from dashboards.report import write_report_to
@@ -29,6 +30,12 @@ def report(
     if lang not in LANGUAGES:  # checked here so the refusal names the option
         _usage(f"--lang: expected one of {', '.join(LANGUAGES)}, got {lang!r}")
     try:
+        if results.is_dir() and not (results / "summary.json").is_file():
+            # A run that did not end normally (the harness killed) left no summary: judge what it recorded.
+            typer.echo(
+                f"{results}: no summary.json (the run did not end normally): judging what was recorded", err=True
+            )
+            judge(results)
         path = write_report_to(out or results / "report.html", results, lang=lang, history=history)
     except ConfigError as exc:
         _usage(str(exc))

@@ -8,15 +8,15 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from anef_harness.campaign import load_campaign, url_problem
-from anef_harness.conductor import EXIT_USAGE, RunOptions, RunResult, run_campaign
+from anef_harness.campaign import check_workers, load_campaign, url_problem
+from anef_harness.conductor import EXIT_INFRA, EXIT_USAGE, RunOptions, RunResult, results_dir, run_campaign
 from anef_harness.gate_cli import show
 from anef_harness.progress import console as make_console
 from anef_harness.progress import step_table
 from checks.evaluate import GATING_DEFECTS
 from dashboards.live import LiveMetrics
 from scenarios.spec import parse_seconds
-from synthetic_users.errors import ConfigError
+from synthetic_users.errors import ConfigError, HarnessError
 
 CAMPAIGNS_DIR = Path(__file__).resolve().parent.parent / "campaigns"
 MAX_WORKERS = 64
@@ -70,6 +70,8 @@ def run(
         loaded = load_campaign(source, overrides, faults_profile=faults)
     except ConfigError as exc:
         _usage(str(exc))
+    if problem := check_workers(loaded, workers):
+        _usage(f"{source}: {problem}")
     gateway = pushgateway or loaded.outputs.pushgateway
     if gateway is not None and (problem := url_problem(gateway, loaded.allow_targets)):
         _usage(f"--pushgateway: {problem}")
@@ -80,9 +82,16 @@ def run(
         live = LiveMetrics(port) if port is not None else None  # bound now: a taken port stops us before any load
     except ConfigError as exc:
         _usage(str(exc))
+    try:  # refused before anything starts: no platform, no load
+        folder = results_dir(loaded, out)
+    except HarnessError as exc:
+        if live is not None:
+            live.stop()
+        typer.echo(f"anef-harness: {exc}", err=True)
+        raise typer.Exit(EXIT_INFRA) from None
     console = make_console(quiet=quiet)
     options = RunOptions(source=source, workers=workers, web=web, out=out, live=live, pushgateway=gateway)
-    result = run_campaign(loaded, options, console)
+    result = run_campaign(loaded, options, console, folder)
     report(result, make_console(stderr=False))
     raise typer.Exit(result.exit_code)
 

@@ -122,6 +122,7 @@ class Summary:
             "attempted": sum(int(s.get("attempted", s["total"])) for s in self.steps.values()),
             "outcomes": sum(int(s["total"]) for s in self.steps.values()),
             "unfinished": sum(int(s.get("unfinished", 0)) for s in self.steps.values()),
+            "withdrawn": sum(int(s.get("withdrawn", 0)) for s in self.steps.values()),
             "duplicates": self.duplicates,
         }
 
@@ -224,11 +225,12 @@ def step_figures(results: Results) -> dict[str, dict[str, Any]]:
     for step in sorted(counts):
         by_outcome = {o: counts[step].get(o, 0) for o in OUTCOMES}
         total = sum(by_outcome.values())
-        attempted, unfinished = attempts.get(step, (total, 0))
+        attempted, unfinished, withdrawn = attempts.get(step, (total, 0, 0))
         q = quantiles.get(step, Quantiles(0.0, 0.0, 0.0, 0.0))
         figures[step] = {
             "attempted": attempted,
             "unfinished": unfinished,
+            "withdrawn": withdrawn,
             "total": total,
             "outcomes": by_outcome,
             "failure_rate": round((total - by_outcome["ok"]) / total, 6) if total else 0.0,

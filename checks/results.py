@@ -65,6 +65,9 @@ class EventTail:
 class StepSummary(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    attempted: int | None = None  # attempts started (summary.json); equals total once the run is over
+    unfinished: int = 0  # attempts a killed process left open, closed as error
+    withdrawn: int = 0  # attempts that turned out not to apply, or that the run's end stopped
     total: int
     outcomes: dict[str, int]
     failure_rate: float

@@ -29,21 +29,22 @@ from synthetic_users.errors import ConfigError
 
 RESULTS_FORMAT = 1  # manifest.json "format": bumped when the folder's layout changes
 # The attempts whose details (message, evidence…) are kept: what the defect detectors look at.
-DETAILED = "kind = 'journey' OR outcome <> 'ok' OR duration_ms >= 1000"
+DETAILED = "kind <> 'step' OR outcome <> 'ok' OR duration_ms >= 1000"
 UNFINISHED_MESSAGE = "interrupted: no outcome was recorded (the load process or the harness stopped during the step)"
 # Attempts without their outcome, closed as errors (see the module's docstring).
 _CLOSE_UNFINISHED = f"""
     INSERT INTO events BY NAME
     SELECT 'step' AS kind, a.time, a.journey, a.step, 'error' AS outcome,
-        greatest(0.0, (last.time - a.time) * 1000.0) AS duration_ms, a.jid, a.channel, a.applicant, a.attempt,
+        greatest(0.0, (last.time - a.time) * 1000.0) AS duration_ms, a.jid, a.channel, a.applicant, a.attempt, a.seq,
         a.source, a.journey_id, a.worker, '{UNFINISHED_MESSAGE}' AS message,
         '{{"unfinished": "true"}}'::JSON AS evidence
     FROM events a
     JOIN (SELECT source, max(time) AS time FROM events GROUP BY source) last USING (source)
-    ANTI JOIN (SELECT jid, step, attempt FROM events WHERE kind = 'step') s
-        ON s.jid = a.jid AND s.step = a.step AND s.attempt = a.attempt
+    ANTI JOIN (SELECT jid, step, attempt, seq FROM events WHERE kind IN ('step', 'withdrawn')) s
+        ON s.jid = a.jid AND s.step = a.step AND s.attempt = a.attempt AND s.seq IS NOT DISTINCT FROM a.seq
     WHERE a.kind = 'attempt'
 """
+_SAME_ATTEMPT = "x.jid = e.jid AND x.step = e.step AND x.attempt = e.attempt AND x.seq IS NOT DISTINCT FROM e.seq"
 
 _COLUMNS = {
     "kind": "VARCHAR",
@@ -62,6 +63,7 @@ _COLUMNS = {
     "evidence": "JSON",
     "failed_step": "VARCHAR",
     "lag_ms": "DOUBLE",
+    "seq": "INTEGER",
 }
 
 
@@ -105,9 +107,9 @@ class Results:
         self.db.execute(
             f"""CREATE TABLE events AS SELECT
                 kind, time, journey, step, outcome, duration_ms, hash(journey_id) AS jid, channel, applicant,
-                attempt, failed_step, lag_ms, filename AS source,
-                CASE WHEN {DETAILED} OR kind = 'attempt' THEN journey_id END AS journey_id,
-                CASE WHEN {DETAILED} OR kind = 'attempt' THEN worker END AS worker,
+                attempt, seq, failed_step, lag_ms, filename AS source,
+                CASE WHEN {DETAILED} THEN journey_id END AS journey_id,
+                CASE WHEN {DETAILED} THEN worker END AS worker,
                 CASE WHEN {DETAILED} THEN status END AS status,
                 CASE WHEN {DETAILED} THEN message END AS message,
                 CASE WHEN {DETAILED} THEN evidence END AS evidence
@@ -167,26 +169,28 @@ class Results:
     def rows(self, sql: str, *params: object) -> list[tuple[Any, ...]]:
         return self.db.execute(sql, list(params)).fetchall()
 
-    def attempts(self) -> dict[str, tuple[int, int]]:
-        """Per step: (attempts started, attempts closed here as unfinished). Results of harnesses
-        that did not announce attempts count each recorded outcome as its own attempt."""
-        found: dict[str, tuple[int, int]] = {}
+    def attempts(self) -> dict[str, tuple[int, int, int]]:
+        """Per step: (attempts started and not withdrawn, attempts closed here as unfinished,
+        attempts withdrawn). Results of harnesses that did not announce attempts count each
+        recorded outcome as its own attempt."""
+        same = _SAME_ATTEMPT
         query = f"""
-            SELECT step, count(*) FILTER (WHERE kind = 'attempt' OR NOT announced),
-                count(*) FILTER (WHERE kind = 'step' AND message = '{UNFINISHED_MESSAGE}')
-            FROM (
-                SELECT e.kind, e.step, e.message, a.jid IS NOT NULL AS announced
-                FROM events e LEFT JOIN (SELECT DISTINCT jid, step, attempt FROM events WHERE kind = 'attempt') a
-                    ON e.kind = 'step' AND a.jid = e.jid AND a.step = e.step AND a.attempt = e.attempt
-                WHERE e.kind IN ('attempt', 'step')
-            ) GROUP BY step"""
-        for step, started, unfinished in self.rows(query):
-            found[step] = (int(started), int(unfinished))
-        return found
+            SELECT e.step,
+                count(*) FILTER (WHERE e.kind = 'attempt' AND NOT EXISTS (
+                    SELECT 1 FROM events x WHERE x.kind = 'withdrawn' AND {same}))
+                + count(*) FILTER (WHERE e.kind = 'step' AND NOT EXISTS (
+                    SELECT 1 FROM events x WHERE x.kind = 'attempt' AND {same})),
+                count(*) FILTER (WHERE e.kind = 'step' AND e.message = '{UNFINISHED_MESSAGE}'),
+                count(*) FILTER (WHERE e.kind = 'withdrawn')
+            FROM events e WHERE e.kind IN ('attempt', 'step', 'withdrawn') GROUP BY e.step"""
+        return {
+            step: (int(started), int(unfinished), int(withdrawn))
+            for step, started, unfinished, withdrawn in self.rows(query)
+        }
 
     def duplicates(self) -> int:
         """Attempts recorded with more than one outcome (each must have exactly one)."""
-        query = "SELECT count(*) FROM (SELECT jid, step, attempt FROM steps GROUP BY ALL HAVING count(*) > 1)"
+        query = "SELECT count(*) FROM (SELECT jid, step, attempt, seq FROM steps GROUP BY ALL HAVING count(*) > 1)"
         return int(self.scalar(query) or 0)
 
     def step_counts(self) -> dict[str, dict[str, int]]:

@@ -58,6 +58,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "status.interrupted": ("interrompue", "interrupted"),
     "status.failed": ("en échec", "failed"),
     "status.running": ("en cours", "running"),
+    "status.aborted": (
+        "abandonnée : le banc d'essai s'est arrêté sans la finir (tué ou planté)",
+        "aborted: the harness stopped without finishing it (killed or crashed)",
+    ),
     "rights_heading": ("Droits menacés (projection)", "Rights at risk (projection)"),
     "rights_label": (
         "demandeurs synthétiques risqueraient de perdre leur droit au séjour",

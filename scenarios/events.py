@@ -61,6 +61,7 @@ class StepEvent:
     status: int | None = None
     message: str = ""
     evidence: Mapping[str, str] = field(default_factory=dict)
+    seq: int = 0  # the attempt's number within its journey (a step may run several times: one per document)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -76,6 +77,8 @@ class StepEvent:
             "applicant": self.applicant,
             "attempt": self.attempt,
         }
+        if self.seq:
+            data["seq"] = self.seq
         if self.status is not None:
             data["status"] = self.status
         if self.message:
@@ -118,8 +121,9 @@ class JourneyEvent:
 
 @dataclass(frozen=True, slots=True)
 class AttemptEvent:
-    """The start of one attempt of one step; its ``StepEvent`` (same journey id, step and
-    attempt) closes it."""
+    """The start of one attempt of one step; its ``StepEvent`` (same journey id and ``seq``)
+    closes it. With ``withdrawn`` (the reason), the attempt is withdrawn instead: it turned out
+    not to apply (an agent moved the dossier on meanwhile) or the run stopped during it."""
 
     time: float
     journey: str
@@ -129,10 +133,13 @@ class AttemptEvent:
     channel: Channel = "api"
     applicant: int | None = None
     attempt: int = 1
+    seq: int = 0
+    withdrawn: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": "attempt",
+        data: dict[str, Any] = {
+            "kind": "withdrawn" if self.withdrawn else "attempt",
+            "seq": self.seq,
             "time": round(self.time, 6),
             "journey": self.journey,
             "step": self.step,
@@ -142,6 +149,9 @@ class AttemptEvent:
             "applicant": self.applicant,
             "attempt": self.attempt,
         }
+        if self.withdrawn:
+            data["message"] = self.withdrawn
+        return data
 
 
 Event = StepEvent | JourneyEvent | AttemptEvent

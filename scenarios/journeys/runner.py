@@ -9,12 +9,13 @@ visible but wrong (``corrupt``); its duration is the time to consistency.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
@@ -196,6 +197,7 @@ class Run:
         self.scheduled = scheduled if scheduled is not None else now
         self.lag = max(0.0, now - self.scheduled)
         self._steps = 0
+        self._seq = 0  # attempts started in this journey: pairs each attempt with its outcome
         self._evidence: dict[str, str] = {}
 
     # --- steps -------------------------------------------------------------------------------
@@ -213,7 +215,8 @@ class Run:
             started, start_perf = self._start(full, attempt)
             self._evidence = {}
             try:
-                value = action()
+                with self._closing(full, attempt, started, start_perf):
+                    value = action()
             except StepFailed as failure:
                 self._record(full, failure.outcome, started, start_perf, attempt, failure)
                 if retry and self._may_retry(failure.outcome, attempt):
@@ -231,6 +234,10 @@ class Run:
         self._between_steps()
         started, start_perf = self._start(full, 1)
         self._evidence = {}
+        with self._closing(full, 1, started, start_perf):
+            self._poll(full, probe, deadline, started, start_perf)
+
+    def _poll(self, full: str, probe: Callable[[], bool], deadline: float, started: float, start_perf: float) -> None:
         interval = self.ctx.settings.poll_interval
         last: StepFailed | None = None
         while True:
@@ -250,6 +257,42 @@ class Run:
                 raise JourneyStopped(full)
             self.sleep(min(interval, max(0.0, deadline - (time.perf_counter() - start_perf))))
             interval = min(interval * 1.5, 2.0)
+
+    @contextlib.contextmanager
+    def _closing(self, step: str, attempt: int, started: float, start_perf: float) -> Iterator[None]:
+        """Every attempt ends recorded: an outcome, or withdrawn when it turned out not to apply
+        or the run was stopped during it (Locust stopping its users, Ctrl-C). A fault of the
+        harness itself is the step's ``error``. Outcomes the step recorded pass through."""
+        try:
+            yield
+        except (StepFailed, JourneyStopped):
+            raise
+        except NotApplicable:
+            self._withdraw(step, attempt, "not applicable: the applicant's situation changed during the step")
+            raise
+        except Exception as exc:
+            failure = StepFailed(Outcome.ERROR, f"harness error: {exc.__class__.__name__}: {exc}")
+            self._record(step, Outcome.ERROR, started, start_perf, attempt, failure)
+            raise
+        except BaseException:  # GreenletExit, KeyboardInterrupt, SystemExit: stopped, not failed
+            self._withdraw(step, attempt, "stopped: the run ended during the step")
+            raise
+
+    def _withdraw(self, step: str, attempt: int, reason: str) -> None:
+        self.sink.write(
+            AttemptEvent(
+                time=time.time(),
+                journey=self.journey,
+                step=step,
+                journey_id=self.id,
+                worker=self.worker,
+                channel=self.channel,
+                applicant=self.ctx.applicant.index,
+                attempt=attempt,
+                seq=self._seq,
+                withdrawn=reason,
+            )
+        )
 
     def think(self) -> None:
         scale = self.ctx.settings.think_time_scale
@@ -289,6 +332,7 @@ class Run:
         now, perf = time.time(), time.perf_counter()
         if self._steps == 1 and self.lag > 0:
             now, perf = self.scheduled, perf - self.lag
+        self._seq += 1
         self.sink.write(
             AttemptEvent(
                 time=now,
@@ -299,6 +343,7 @@ class Run:
                 channel=self.channel,
                 applicant=self.ctx.applicant.index,
                 attempt=attempt,
+                seq=self._seq,
             )
         )
         return now, perf
@@ -334,6 +379,7 @@ class Run:
                 status=failure.status if failure else None,
                 message=failure.message if failure else "",
                 evidence=evidence,
+                seq=self._seq,
             )
         )
         # A retried first step is no longer late: only the first attempt carries the lag.

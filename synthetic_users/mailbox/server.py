@@ -113,6 +113,11 @@ class MailboxServer:
                 raise RuntimeError("the mailbox's HTTP server did not start")
             time.sleep(0.005)
 
+    def restart(self) -> None:
+        """Serve again on the same ports after ``stop()``, with the messages kept meanwhile."""
+        self.settings = self.settings.model_copy(update={"smtp_port": self.smtp_port, "http_port": self.http_port})
+        self.start()
+
     def stop(self) -> None:
         """Stop both servers; safe to call twice."""
         if self._http is not None and self._http_thread is not None:

@@ -71,18 +71,21 @@ def test_an_attempt_cut_short_is_closed_as_error_once_the_run_is_over(tmp_path: 
     summary = evaluate(folder, [])
     dashboard = summary.steps["login.dashboard"]
     assert dashboard["attempted"] == 3
-    assert dashboard["outcomes"]["ok"] == 1 and dashboard["outcomes"]["error"] == 2
+    assert dashboard["outcomes"]["ok"] == 1
+    assert dashboard["outcomes"]["error"] == 2
     assert dashboard["unfinished"] == 1
     submit = summary.steps["login.submit"]
     assert (submit["attempted"], submit["total"], submit["unfinished"]) == (4, 4, 0)
     for figures in summary.steps.values():
         assert figures["attempted"] == sum(figures["outcomes"].values())
-    assert summary.accounting == {"attempted": 7, "outcomes": 7, "unfinished": 1, "duplicates": 0}
+    assert summary.accounting == {"attempted": 7, "outcomes": 7, "unfinished": 1, "withdrawn": 0, "duplicates": 0}
     with Results(folder) as results:
         [closed] = results.events_where("evidence->>'unfinished' = 'true'")
-    assert closed["step"] == "login.dashboard" and closed["outcome"] == "error"
+    assert closed["step"] == "login.dashboard"
+    assert closed["outcome"] == "error"
     assert closed["message"] == UNFINISHED_MESSAGE
-    assert closed["worker"] == "locust-worker-1" and closed["duration_ms"] == 0.0
+    assert closed["worker"] == "locust-worker-1"
+    assert closed["duration_ms"] == 0.0
 
 
 def test_an_attempt_in_flight_while_the_harness_runs_is_not_closed(tmp_path: Path) -> None:
@@ -90,8 +93,9 @@ def test_an_attempt_in_flight_while_the_harness_runs_is_not_closed(tmp_path: Pat
         tmp_path, {"locust-worker-1.jsonl": WORKER}, status="running", conductor=process_identity()
     )
     with Results(folder) as results:
-        assert results.status == "running" and results.live
-        assert results.attempts()["login.dashboard"] == (3, 0)
+        assert results.status == "running"
+        assert results.live
+        assert results.attempts()["login.dashboard"] == (3, 0, 0)
         assert results.step_counts()["login.dashboard"] == {"error": 1, "ok": 1}
 
 
@@ -100,7 +104,8 @@ def test_a_run_whose_harness_is_gone_is_aborted_and_closed(tmp_path: Path) -> No
     identity = process_identity() | {"pid": int(gone.stdout)}
     folder = results_folder(tmp_path, {"locust-worker-1.jsonl": WORKER}, status="running", conductor=identity)
     summary = evaluate(folder, [])
-    assert summary.status == "aborted" and summary.partial
+    assert summary.status == "aborted"
+    assert summary.partial
     assert summary.steps["login.dashboard"]["unfinished"] == 1
 
 
@@ -128,6 +133,17 @@ def test_a_killed_process_leaves_every_event_it_recorded(tmp_path: Path) -> None
     done = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[2], check=False)
     assert done.returncode == -signal.SIGKILL
     lines = path.read_bytes().splitlines(keepends=True)
-    assert len(lines) == 500 and all(line.endswith(b"\n") for line in lines)
+    assert len(lines) == 500
+    assert all(line.endswith(b"\n") for line in lines)
     assert json.loads(lines[-1])["journey_id"] == "499"
     assert os.path.getsize(path) == sum(len(line) for line in lines)
+
+
+def test_a_withdrawn_attempt_is_neither_attempted_nor_closed(tmp_path: Path) -> None:
+    """An attempt that turned out not to apply, or that the run's end stopped, is withdrawn."""
+    withdrawn = {**attempt("agent_request.send", "a", 2.0), "kind": "withdrawn", "message": "stopped"}
+    events = [attempt("agent_request.send", "a", 2.0), withdrawn, attempt("agent_request.send", "b", 3.0)]
+    summary = evaluate(results_folder(tmp_path, {"w.jsonl": events}), [])
+    figures = summary.steps["agent_request.send"]
+    assert (figures["attempted"], figures["withdrawn"], figures["unfinished"]) == (1, 1, 1)
+    assert figures["outcomes"]["error"] == 1

@@ -89,9 +89,7 @@ def test_an_attempt_cut_short_is_closed_as_error_once_the_run_is_over(tmp_path: 
 
 
 def test_an_attempt_in_flight_while_the_harness_runs_is_not_closed(tmp_path: Path) -> None:
-    folder = results_folder(
-        tmp_path, {"locust-worker-1.jsonl": WORKER}, status="running", conductor=process_identity()
-    )
+    folder = results_folder(tmp_path, {"locust-worker-1.jsonl": WORKER}, status="running", conductor=process_identity())
     with Results(folder) as results:
         assert results.status == "running"
         assert results.live

@@ -386,6 +386,77 @@ def procedure_not_selectable(event: Mapping[str, Any], settings: DetectorSetting
     return None
 
 
+# --- security weaknesses: what the security journey's probes find ------------------------------
+# A probe asks for what the platform must refuse; its step ends corrupt when the platform does not
+# (scenarios/journeys/security.py). Each attempt is a new draw of the fault: grouping by attempt.
+
+
+def _probe_failed(event: Mapping[str, Any], step: str) -> bool:
+    return _outcome(event) == "corrupt" and _step(event) == step
+
+
+def _weakness(event: Mapping[str, Any]) -> str:
+    return str(_ids(event).get("weakness") or "")
+
+
+@detector(
+    title="Another applicant's dossier readable (IDOR)",
+    denominator=("security.idor",),
+    description="The security probe asks, as one applicant, for a dossier of another applicant (an id the "
+    "harness knows from its oracle): the answer is the dossier instead of the 404 of a missing one "
+    "(security.idor corrupt).",
+)
+def idor_leak(event: Mapping[str, Any], settings: DetectorSettings) -> Symptom | None:
+    if _probe_failed(event, "security.idor"):
+        dossier = _text(_ids(event).get("dossier"))
+        return Symptom(
+            f"another applicant's dossier {dossier or '?'} readable: {_message(event)[:160]}", _objects(dossier)
+        )
+    return None
+
+
+@detector(
+    title="Reset link accepted a second time",
+    denominator=("security.reset_reuse",),
+    description="The security probe uses the reset link read from the mailbox, then uses it again: the second "
+    "use sets the password again instead of being refused (security.reset_reuse corrupt).",
+)
+def reset_token_reusable(event: Mapping[str, Any], settings: DetectorSettings) -> Symptom | None:
+    if _probe_failed(event, "security.reset_reuse"):
+        return Symptom(f"a used reset link worked again: {_message(event)[:160]}")
+    return None
+
+
+@detector(
+    title="Reset or login answer tells whether an account exists",
+    denominator=("security.enumeration",),
+    description="The security probe compares the reset and login answers for the applicant's address and "
+    "for an address with no account (in the same reserved example domain): their content differs, or "
+    "their timings separate (an exact Mann-Whitney test and a Hodges-Lehmann shift of at least 100 ms over "
+    "a few interleaved samples) (security.enumeration corrupt).",
+)
+def user_enumeration(event: Mapping[str, Any], settings: DetectorSettings) -> Symptom | None:
+    if _probe_failed(event, "security.enumeration"):
+        ids = _ids(event)
+        asked = tuple(str(ids[key]).lower() for key in ("existing", "unknown") if ids.get(key))
+        return Symptom(f"{_weakness(event) or 'enumeration'}: {_message(event)[:160]}", asked)
+    return None
+
+
+@detector(
+    title="File of a disallowed type or size accepted",
+    denominator=("security.upload_type",),
+    description="The security probe uploads an executable and an HTML page (named and declared as a PDF "
+    "and a JPEG) and a PDF over 10 MB: one of them is acknowledged instead of refused with 415 or 413 "
+    "(security.upload_type corrupt).",
+)
+def upload_unchecked(event: Mapping[str, Any], settings: DetectorSettings) -> Symptom | None:
+    if _probe_failed(event, "security.upload_type"):
+        dossier = _text(_ids(event).get("dossier"))
+        return Symptom(f"{_weakness(event) or 'upload'} accepted: {_message(event)[:160]}", _objects(dossier))
+    return None
+
+
 # --- generic faults an applicant can observe ---------------------------------------------------
 
 FAILED = frozenset({"error", "blocked", "timeout"})

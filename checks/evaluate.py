@@ -27,8 +27,9 @@ from synthetic_users.errors import ConfigError
 OUTCOMES = [o.value for o in Outcome]
 # Detectors see every failed attempt and every attempt slow enough to matter for latency rules.
 DETECTOR_PREFILTER = "outcome <> 'ok' OR duration_ms >= 1000"
-# The documented ANEF defects (DESIGN.md's catalogue): one detection fails the gate. Generic faults
-# (errors, timeouts, latency…) are reported, and judged through the SLOs and their error budgets.
+# The documented ANEF defects (DESIGN.md's catalogue) and the security weaknesses: one detection
+# fails the gate. Generic faults (errors, timeouts, latency…) are reported, and judged through the
+# SLOs and their error budgets.
 GATING_DEFECTS = frozenset(
     {
         "title_not_marked_delivered",
@@ -38,6 +39,10 @@ GATING_DEFECTS = frozenset(
         "document_lost",
         "procedure_not_forwarded",
         "procedure_not_selectable",
+        "idor_leak",
+        "reset_token_reusable",
+        "user_enumeration",
+        "upload_unchecked",
     }
 )
 

@@ -32,12 +32,13 @@ import yaml
 from checks.defects import DEFAULT_SETTINGS, DETECTORS, Detection, DetectorSettings, Evidence, Findings, Incident
 from checks.results import event_files
 from reference_platform.errors import ConfigError as PlatformConfigError
-from reference_platform.faults.catalogue import DOCUMENTED
+from reference_platform.faults.catalogue import DOCUMENTED, SECURITY
 from reference_platform.faults.models import FaultSet, FaultSpec, load_profile
 from synthetic_users.errors import ConfigError
 
 SCORE_FILE = "score.json"
 SLACK_S = 2.0  # clock and scheduling slack around a time window (same host: milliseconds)
+BURST_S = 10.0  # a probe's repeated samples (a few seconds) on one identifier are one firing
 
 
 # --- the ledger ----------------------------------------------------------------------------------
@@ -204,6 +205,9 @@ class Rule:
     routes: tuple[str, ...] = ()  # the firing's route matches one of these globs
     otherwise: Rule | None = None
     unique_objects: bool = False  # firings on one object are one incident (a redelivery drawn again)
+    # Firings on one object less than this many seconds after the previous one are one incident
+    # (a probe that asks the same thing several times, e.g. timing samples, sees one weakness).
+    burst_s: float | None = None
 
 
 def _during(what: str, *, route: bool = True) -> Rule:
@@ -245,6 +249,35 @@ RULES: dict[str, Rule] = {
     "procedure_not_selectable": Rule(
         "by procedure (the ledger's object), platform applicant id and time: the firing happened during the "
         "choose_procedure or create attempt that showed it",
+        objects=True,
+        applicant="person",
+        window="attempt",
+    ),
+    # The security faults, found by the security journey's probes (one probe attempt, one weakness).
+    "idor_leak": Rule(
+        "by dossier id (the ledger's object: the dossier read), the reader's platform applicant id and time: "
+        "the firing happened during the security.idor attempt",
+        objects=True,
+        applicant="person",
+        window="attempt",
+    ),
+    "reset_token_reusable": Rule(
+        "by platform applicant id (the account whose link was used again) and time: the firing happened "
+        "during the security.reset_reuse attempt",
+        applicant="person",
+        window="attempt",
+    ),
+    "user_enumeration": Rule(
+        "by identifier (the ledger's object: the address asked about, with or without an account) and time: "
+        f"the firing happened during the security.enumeration attempt; firings on one identifier less than "
+        f"{BURST_S:g} s apart are one (the probe's repeated samples)",
+        objects=True,
+        window="attempt",
+        burst_s=BURST_S,
+    ),
+    "upload_unchecked": Rule(
+        "by dossier id (the ledger's object: the dossier uploaded to), platform applicant id and time: the "
+        "firing happened during the security.upload_type attempt",
         objects=True,
         applicant="person",
         window="attempt",
@@ -534,20 +567,37 @@ def score(results: Path, *, settings: DetectorSettings = DEFAULT_SETTINGS, slack
         by_fault.setdefault(firing.fault, []).append(firing)
     indexes = {fault: Index(_distinct(fault, group)) for fault, group in by_fault.items()}
     rates = configured_rates(results, manifest)
-    generic = sorted((set(by_fault) | set(seen.findings.grouped) | set(late)) - set(DOCUMENTED))
+    present = set(by_fault) | set(seen.findings.grouped) | set(late)
+    security = [defect for defect in SECURITY if defect in present]
+    generic = sorted(present - set(DOCUMENTED) - set(SECURITY))
     defects = {}
-    for defect in (*DOCUMENTED, *generic):
+    for defect in (*DOCUMENTED, *security, *generic):
         defects[defect] = _score_one(defect, seen, indexes, ctx, rates, late[defect])
     return Score(results, str(manifest.get("campaign", results.name)), defects)
 
 
 def _distinct(fault: str, firings: list[Firing]) -> list[Firing]:
-    if not RULES.get(fault, DEFAULT_RULE).unique_objects:
+    rule = RULES.get(fault, DEFAULT_RULE)
+    if rule.burst_s is not None:
+        return _bursts(firings, rule.burst_s)
+    if not rule.unique_objects:
         return firings
     first: dict[str, Firing] = {}
     for firing in sorted(firings, key=lambda f: f.time):
         first.setdefault(firing.object if firing.object is not None else f"#{firing.index}", firing)
     return list(first.values())
+
+
+def _bursts(firings: list[Firing], gap_s: float) -> list[Firing]:
+    """The first firing of each burst on one object (firings less than ``gap_s`` apart)."""
+    kept: list[Firing] = []
+    last: dict[str, float] = {}
+    for firing in sorted(firings, key=lambda f: f.time):
+        key = firing.object if firing.object is not None else f"#{firing.index}"
+        if key not in last or firing.time - last[key] >= gap_s:
+            kept.append(firing)
+        last[key] = firing.time
+    return kept
 
 
 def _score_one(

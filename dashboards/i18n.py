@@ -356,6 +356,51 @@ DEFECTS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
             "carry it out.",
         ),
     ),
+    "idor_leak": (
+        (
+            "Dossier d'un autre demandeur consultable",
+            "Another applicant's dossier readable",
+        ),
+        (
+            "En demandant le dossier d'une autre personne, un demandeur le lit, avec ses pièces justificatives : "
+            "état civil, titre de séjour, justificatifs de ressources et de domicile d'un tiers sont exposés.",
+            "By asking for another person's dossier, an applicant reads it, with its supporting documents: a third "
+            "party's identity, residence card, proofs of income and address are exposed.",
+        ),
+    ),
+    "reset_token_reusable": (
+        ("Lien de réinitialisation réutilisable", "Reset link usable again"),
+        (
+            "Un lien de réinitialisation déjà utilisé change encore le mot de passe : quiconque retrouve le courriel "
+            "(boîte partagée, transfert, historique) peut prendre le contrôle du compte.",
+            "A reset link already used changes the password again: anyone who finds the e-mail (a shared mailbox, "
+            "a forward, a history) can take over the account.",
+        ),
+    ),
+    "user_enumeration": (
+        (
+            "La réponse révèle si un compte existe",
+            "The answer tells whether an account exists",
+        ),
+        (
+            "La réponse à une demande de réinitialisation ou de connexion, par son texte ou par son délai, indique si "
+            "une adresse a un compte : on peut savoir qui est un étranger en démarche auprès de l'ANEF.",
+            "The answer to a reset or login request, by its text or by how long it takes, tells whether an address "
+            "has an account: anyone can learn who is a foreign national with a procedure at ANEF.",
+        ),
+    ),
+    "upload_unchecked": (
+        (
+            "Fichier de type ou de taille interdits accepté",
+            "File of a disallowed type or size accepted",
+        ),
+        (
+            "Un exécutable, une page HTML ou un fichier de plus de 10 Mo est accepté comme pièce justificative : il "
+            "parvient aux agents de préfecture qui l'ouvrent, ou encombre le stockage.",
+            "An executable, an HTML page or a file over 10 MB is accepted as a supporting document: it reaches the "
+            "prefecture's agents who open it, or clogs the storage.",
+        ),
+    ),
     "http_error": (
         ("Erreur du serveur (HTTP 5xx)", "Server error (HTTP 5xx)"),
         (

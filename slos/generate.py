@@ -56,6 +56,14 @@ MEANING = {
     "agent_request.reconcile": "the answer reaches the prefecture",
     "card_handover.handover": "a prefecture agent records the card as handed over (back office)",
     "card_handover.visible": "the applicant's side shows the card as handed over",
+    "security.login": "the probing applicant signs in",
+    "security.create": "the probing applicant starts a draft procedure to upload into",
+    "security.idor": "another applicant's dossier answers 404, like a missing one",
+    "security.upload_type": "an executable, an HTML page and a file over 10 MB are refused",
+    "security.enumeration": "reset and login answers do not tell, by content or timing, whether an account exists",
+    "security.reset_request": "the probing applicant asks for a password-reset link",
+    "security.email": "the reset e-mail reaches the probing applicant's mailbox",
+    "security.reset_reuse": "the reset link sets a new password once, and is refused when used again",
 }
 
 HEADER = """\

@@ -81,7 +81,7 @@ def get_journey(name: str) -> JourneyDef:
 
 def load_all() -> dict[str, JourneyDef]:
     """Import the modules that register the shipped journeys."""
-    from scenarios.journeys import applicant, prefecture  # noqa: F401 - registration on import
+    from scenarios.journeys import applicant, prefecture, security  # noqa: F401 - registration on import
 
     return JOURNEYS
 

@@ -15,6 +15,7 @@ from checks.defects import (
     Findings,
     get_detector,
 )
+from reference_platform.faults.catalogue import SECURITY
 from synthetic_users.errors import ConfigError
 
 APPLICANT_ID = "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6"
@@ -163,7 +164,8 @@ TITLES = {
 
 
 def test_every_registered_detector_has_cases() -> None:
-    assert set(CASES) == set(DETECTORS) == set(TITLES)
+    # The security detectors have theirs in test_security_detectors.py.
+    assert set(CASES) == set(DETECTORS) - set(SECURITY) == set(TITLES)
 
 
 @pytest.mark.parametrize("defect", sorted(CASES))

@@ -1,0 +1,395 @@
+"""The security journey: an applicant's probes of the platform's security guarantees.
+
+Each probe is one step that asks the platform for something it must refuse and judges the answer
+alone (never the fault ledger): another applicant's dossier must answer 404 like a missing one
+(``security.idor``), a file of a disallowed type or size must be refused (``security.upload_type``),
+a reset link already used must be refused (``security.reset_reuse``), and the reset and login
+answers must not tell whether an account exists, by their content or their timing
+(``security.enumeration``).
+
+A weakness found is ``corrupt``: the platform answered, and its answer is not the one the
+guarantee requires. It is not ``blocked`` (a refusal the oracle says is wrong: here the failure is
+the absence of a refusal), nor ``lost`` or ``missing`` (nothing is absent), nor ``error`` (nothing
+crashed, and errors are judged by the generic detectors). The evidence names the weakness.
+
+The oracle stays true: a password the reset probe changed is recorded, twice if the link worked
+twice; the probe's draft procedure (reused on the next run) is recorded like any other.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import string
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+import urllib3
+
+from scenarios.client import PlatformError, StepFailed
+from scenarios.events import Outcome
+from scenarios.journeys import journey
+from scenarios.journeys.applicant import entitled, sign_in
+from scenarios.journeys.runner import JourneyContext, Run
+from scenarios.transport import Reply, TransportFailure
+from synthetic_users.oracle import Oracle, Truth
+from synthetic_users.population import Applicant, Population
+
+PROBE_PROCEDURE = "duplicate"  # needs only a card (every synthetic applicant has one) and no details
+PROBE_KIND = "complement"
+# The platform accepts 10 MB at most (README, "Uploads"); one byte over the larger reading of
+# "10 MB" (10 MiB) is over the limit whichever the platform means.
+UPLOAD_LIMIT = 10 * 1024 * 1024
+# Timing: a few interleaved samples per side, an exact rank test and a robust shift estimate.
+# Both must agree: the test alone would flag the sub-millisecond cost of writing a reset link,
+# the shift alone a noisy machine. 100 ms is far above that cost and far below what an attacker
+# needs over a network to tell the two apart with a handful of requests.
+TIMING_SAMPLES = 6
+TIMING_ALPHA = 0.01
+TIMING_GAP_S = 0.1
+
+
+# --- what a probe asks -------------------------------------------------------------------------
+
+
+def ask(
+    ctx: JourneyContext,
+    method: str,
+    path: str,
+    name: str,
+    expect: tuple[int, ...],
+    *,
+    json: Any = None,
+    content: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+    signed_in: bool = True,
+) -> Reply:
+    """One request of a probe. ``expect`` is the answer the guarantee requires (Locust counts the
+    others as failures); a transport failure ends the step as ``error`` or ``timeout``."""
+    sent = dict(headers or {})
+    if signed_in and ctx.client.token is not None:
+        sent["Authorization"] = f"Bearer {ctx.client.token}"
+    try:
+        return ctx.client.transport.send(
+            method, path, name=name, expect=expect, json=json, content=content, headers=sent
+        )
+    except TransportFailure as exc:
+        raise StepFailed(Outcome.TIMEOUT if exc.timeout else Outcome.ERROR, str(exc)) from None
+
+
+def answer_of(reply: Reply) -> tuple[str, str]:
+    """The platform's error code and message, or the start of whatever came back."""
+    try:
+        error = reply.json()["error"]
+        return str(error["code"]), str(error["message"])
+    except (ValueError, KeyError, TypeError):
+        return f"http_{reply.status}", reply.text[:200]
+
+
+def unexpected(reply: Reply, name: str) -> PlatformError:
+    """An answer that is neither the refusal required nor the weakness looked for: an ``error``."""
+    code, message = answer_of(reply)
+    return PlatformError(reply.status, code, message, name)
+
+
+def weakness(what: str, message: str, **evidence: str) -> StepFailed:
+    return StepFailed(Outcome.CORRUPT, message, evidence={"weakness": what, **evidence})
+
+
+# --- targets for the IDOR probe --------------------------------------------------------------
+
+
+class Targets:
+    """Dossiers the probes of one process started, by owner: what other applicants must not read.
+
+    Ids are random, so nobody could name another's dossier without having been shown it; the
+    harness knows these from its own oracle. Kept per oracle (one per campaign process), newest
+    first, a few dozen at most."""
+
+    def __init__(self, keep: int = 64) -> None:
+        self._items: deque[tuple[int, str]] = deque(maxlen=keep)
+        self._lock = threading.Lock()
+
+    def add(self, owner: int, dossier: str) -> None:
+        with self._lock:
+            if (owner, dossier) not in self._items:
+                self._items.appendleft((owner, dossier))
+
+    def other_than(self, owner: int) -> tuple[int, str] | None:
+        with self._lock:
+            return next((item for item in self._items if item[0] != owner), None)
+
+
+_TARGETS: weakref.WeakKeyDictionary[Oracle, Targets] = weakref.WeakKeyDictionary()
+_TARGETS_LOCK = threading.Lock()
+
+
+def targets(oracle: Oracle) -> Targets:
+    with _TARGETS_LOCK:
+        found = _TARGETS.get(oracle)
+        if found is None:
+            found = _TARGETS[oracle] = Targets()
+        return found
+
+
+# --- eligibility -----------------------------------------------------------------------------
+
+
+def draft_of(truth: Truth) -> str | None:
+    """A draft of the applicant's (the probe uploads into it; nothing is forwarded from a draft)."""
+    return next((key for key, dossier in truth.dossiers.items() if dossier.state == "draft"), None)
+
+
+def may_probe(applicant: Applicant, truth: Truth, population: Population) -> bool:
+    """Reachable by e-mail (the reset probe) and a draft to upload into: one already, or one may start."""
+    return not truth.email_bounces and (draft_of(truth) is not None or not truth.open_dossiers)
+
+
+# --- the probes ------------------------------------------------------------------------------
+
+
+def probe_draft(run: Run) -> str:
+    """The applicant's draft, reused, or started (``security.create``)."""
+    ctx = run.ctx
+    found = draft_of(ctx.truth)
+    if found is not None:
+        return found
+
+    def action() -> str:
+        run.evidence(procedure=PROBE_PROCEDURE)
+        dossier = entitled(lambda: ctx.client.create_dossier(PROBE_PROCEDURE))
+        ctx.oracle.dossier_created(ctx.applicant.index, dossier.id, PROBE_PROCEDURE)
+        run.evidence(dossier=dossier.id)
+        return dossier.id
+
+    return run.step("create", action)
+
+
+def idor(run: Run, owner: int, dossier: str) -> None:
+    """``security.idor``: another applicant's dossier answers 404, word for word like a missing one."""
+    ctx = run.ctx
+    name = "/api/me/dossiers/{id}"
+
+    def action() -> None:
+        run.evidence(dossier=dossier, owner=owner)
+        read = ask(ctx, "GET", f"/api/me/dossiers/{dossier}", name, (404,))
+        if 200 <= read.status < 300:
+            raise weakness("idor", f"another applicant's dossier {dossier} answered {read.status} instead of 404")
+        if read.status != 404:
+            raise unexpected(read, f"GET {name}")
+        missing = ask(ctx, "GET", f"/api/me/dossiers/{ctx.rng.getrandbits(128):032x}", name, (404,))
+        if missing.status != 404:
+            raise unexpected(missing, f"GET {name}")
+        if answer_of(read) != answer_of(missing):
+            raise weakness(
+                "idor",
+                f"another applicant's dossier answers {answer_of(read)}, a missing one {answer_of(missing)}: "
+                "the answer tells that it exists",
+            )
+
+    run.step("idor", action)
+
+
+@cache
+def oversized_pdf() -> bytes:
+    """A valid-looking PDF one byte over the limit (the same bytes each time: stored once)."""
+    head, tail = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", b"\n%%EOF\n"
+    return head + b"0" * (UPLOAD_LIMIT + 1 - len(head) - len(tail)) + tail
+
+
+def disallowed_files() -> list[tuple[str, str, bytes, str, int]]:
+    """(what, filename, content, declared type, the status that refuses it): each lies about its type
+    by name and declared type, so only a check of the content refuses it."""
+    executable = b"MZ" + bytes(62) + b"PE\x00\x00" + bytes(400)
+    page = b"<!doctype html><html><body><script>document.title='x'</script></body></html>\n" * 8
+    return [
+        ("executable", "piece.pdf", executable, "application/pdf", 415),
+        ("html", "photo.jpg", page, "image/jpeg", 415),
+        ("oversized", "piece.pdf", oversized_pdf(), "application/pdf", 413),
+    ]
+
+
+def upload_type(run: Run, dossier: str) -> None:
+    """``security.upload_type``: an executable, an HTML page and a file over 10 MB are refused."""
+    ctx = run.ctx
+    name = "/api/me/dossiers/{id}/documents"
+
+    def action() -> None:
+        run.evidence(dossier=dossier)
+        for what, filename, content, declared, refusal in disallowed_files():
+            body, multipart = urllib3.encode_multipart_formdata(
+                {"kind": PROBE_KIND, "file": (filename, content, declared)}
+            )
+            reply = ask(
+                ctx,
+                "POST",
+                f"/api/me/dossiers/{dossier}/documents",
+                name,
+                (refusal,),
+                content=body,
+                headers={"Content-Type": multipart},
+            )
+            if 200 <= reply.status < 300:
+                raise weakness(
+                    f"upload {what}", f"{what} file ({len(content)} bytes, sent as {filename}) accepted: {reply.status}"
+                )
+            if reply.status != refusal:
+                raise unexpected(reply, f"POST {name}")
+
+    run.step("upload_type", action)
+
+
+def new_password(ctx: JourneyContext) -> str:
+    alphabet = string.ascii_letters + string.digits
+    return "Sc-" + "".join(ctx.rng.choice(alphabet) for _ in range(14)) + "-4"
+
+
+def reset_reuse(run: Run) -> None:
+    """``security.reset_request``, ``security.email``, ``security.reset_reuse``: a reset link
+    read from the mailbox sets a new password once; used again, it is refused."""
+    ctx = run.ctx
+    mailbox = ctx.mailbox
+    if mailbox is None:
+        raise StepFailed(Outcome.ERROR, "the security journey needs a mailbox (campaign: mailbox URL)")
+    email = ctx.applicant.email
+    seen: set[str] = set()
+    token: list[str] = []
+
+    def request() -> None:
+        seen.update(mailbox.message_ids(email))
+        ctx.client.request_reset(email)
+
+    def arrived() -> bool:
+        found = mailbox.reset_token(email, seen)
+        if found:
+            token.append(found)
+        return found is not None
+
+    run.step("reset_request", request)
+    run.watch("email", arrived)  # a ".email" step: the e-mail deadline and detectors apply
+    name = "/api/auth/password-reset/confirm"
+
+    def reuse() -> None:
+        first, second = new_password(ctx), new_password(ctx)
+        entitled(lambda: ctx.client.confirm_reset(token[0], first))
+        ctx.oracle.password_changed(ctx.applicant.index, first)
+        again = ask(ctx, "POST", name, name, (422,), json={"token": token[0], "password": second}, signed_in=False)
+        if 200 <= again.status < 300:
+            ctx.oracle.password_changed(ctx.applicant.index, second)  # it did change: the oracle follows
+            raise weakness("reset link reusable", f"a reset link already used set the password again: {again.status}")
+        if again.status != 422 or answer_of(again)[0] != "invalid_reset_token":
+            raise unexpected(again, f"POST {name}")
+
+    run.step("reset_reuse", reuse, retry=False)  # a reset link is single-use
+
+
+def enumeration(run: Run) -> None:
+    """``security.enumeration``: the reset and login answers for the applicant's address and for an
+    address with no account are identical, and their timings cannot be told apart."""
+    ctx = run.ctx
+    known = ctx.applicant.email.lower()
+    unknown = f"inconnu.{ctx.rng.getrandbits(80):020x}@{known.rsplit('@', 1)[1]}"  # same reserved domain
+    reset, login = "/api/auth/password-reset", "/api/auth/login"
+
+    def timed(address: str) -> tuple[Reply, float]:
+        started = time.perf_counter()
+        reply = ask(ctx, "POST", reset, reset, (202,), json={"email": address}, signed_in=False)
+        return reply, time.perf_counter() - started
+
+    def compare(what: str, mine: Reply, nobody: Reply) -> None:
+        for reply in (mine, nobody):
+            if reply.status >= 500:
+                raise unexpected(reply, f"POST {what}")
+        if (mine.status, mine.body) != (nobody.status, nobody.body):
+            raise weakness(
+                "enumeration by content",
+                f"{what} answers differ: existing account {mine.status} {answer_of(mine)[1][:80]!r}, "
+                f"no account {nobody.status} {answer_of(nobody)[1][:80]!r}",
+            )
+
+    def action() -> None:
+        run.evidence(existing=known, unknown=unknown)
+        samples: dict[str, list[float]] = {known: [], unknown: []}
+        replies: dict[str, Reply] = {}
+        for number in range(TIMING_SAMPLES):
+            # Interleaved, in a random order within each pair: a drift of the machine hits both sides.
+            pair = [known, unknown] if ctx.rng.random() < 0.5 else [unknown, known]
+            for address in pair:
+                replies[address], seconds = timed(address)
+                samples[address].append(seconds)
+            compare(reset, replies[known], replies[unknown])
+            if number == 0:
+                wrong = new_password(ctx)  # random: not the applicant's
+                credentials = [{"identifier": a, "password": wrong} for a in (known, unknown)]
+                mine, nobody = (ask(ctx, "POST", login, login, (401,), json=c, signed_in=False) for c in credentials)
+                compare(login, mine, nobody)
+        shift, p = hodges_lehmann(samples[known], samples[unknown]), mann_whitney_p(samples[known], samples[unknown])
+        if p <= TIMING_ALPHA and abs(shift) >= TIMING_GAP_S:
+            raise weakness(
+                "enumeration by timing",
+                f"reset answers for an existing account come {abs(shift) * 1000:.0f} ms "
+                f"{'later' if shift > 0 else 'sooner'} (Hodges-Lehmann shift, {TIMING_SAMPLES} samples each, "
+                f"Mann-Whitney p = {p:.4f}; medians {statistics.median(samples[known]) * 1000:.0f} and "
+                f"{statistics.median(samples[unknown]) * 1000:.0f} ms)",
+            )
+
+    # Not retried: each attempt counts one failed login on the account (the reset probe then clears it).
+    run.step("enumeration", action, retry=False)
+
+
+# --- statistics for the timing probe ---------------------------------------------------------
+
+
+def hodges_lehmann(first: list[float], second: list[float]) -> float:
+    """The median of every pairwise difference: a shift estimate that a few outliers do not move."""
+    return statistics.median(a - b for a in first for b in second)
+
+
+@cache
+def _rank_sums(n: int, m: int) -> tuple[int, ...]:
+    """How many orderings of n and m distinct values give each value of U (counts indexed by U)."""
+    if n == 0 or m == 0:
+        return (1,)
+    counts = [0] * (n * m + 1)
+    # The largest value is either one of the first sample (it beats all m) or of the second.
+    for u, ways in enumerate(_rank_sums(n - 1, m)):
+        counts[u + m] += ways
+    for u, ways in enumerate(_rank_sums(n, m - 1)):
+        counts[u] += ways
+    return tuple(counts)
+
+
+def mann_whitney_p(first: list[float], second: list[float]) -> float:
+    """The exact two-sided p-value of the Mann-Whitney U test (ties count one half)."""
+    n, m = len(first), len(second)
+    u = sum(1.0 if a > b else 0.5 if a == b else 0.0 for a in first for b in second)
+    tail = min(u, n * m - u)
+    counts = _rank_sums(n, m)
+    return min(1.0, 2 * sum(counts[: math.floor(tail) + 1]) / math.comb(n + m, n))
+
+
+# --- the journey -----------------------------------------------------------------------------
+
+STEPS = ("login", "create", "idor", "upload_type", "enumeration", "reset_request", "email", "reset_reuse")
+
+
+@journey(eligible=may_probe, steps=STEPS, needs_mailbox=True)
+def security(run: Run) -> None:
+    """Probe the platform's security guarantees as an applicant: another's dossier, disallowed files,
+    a reset link used twice, answers that tell whether an account exists."""
+    ctx = run.ctx
+    sign_in(run)
+    dossier = probe_draft(run)
+    known = targets(ctx.oracle)
+    target = known.other_than(ctx.applicant.index)
+    known.add(ctx.applicant.index, dossier)
+    if target is not None:  # the first run of a process knows nobody else's dossier yet
+        idor(run, *target)
+    upload_type(run, dossier)
+    enumeration(run)
+    reset_reuse(run)  # changes the password and ends the sessions: after the signed-in probes

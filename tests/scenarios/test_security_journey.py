@@ -1,0 +1,131 @@
+"""The security journey against a real platform and mailbox: every probe ok with faults off and
+nothing detected; each security fault at rate 1 makes its probe's step ``corrupt``, its detector
+names it, and the oracle still holds the truth (the password the reset probe set works)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from anef_harness.embedded import EmbeddedTarget, set_clock
+from checks.defects import Findings
+from reference_platform.faults.catalogue import SECURITY
+from scenarios.client import ApplicantClient
+from scenarios.journeys import get_journey
+from scenarios.journeys.runner import AgentDesk
+from scenarios.transport import HttpxTransport
+from synthetic_users.agents import agent_identities
+from synthetic_users.oracle import Oracle
+from synthetic_users.population import Population
+from synthetic_users.seeding import seed
+from synthetic_users.spec import build_spec
+from tests.scenarios.test_journeys import Sink, World, all_ok
+
+PROBES = {
+    "idor_leak": "security.idor",
+    "upload_unchecked": "security.upload_type",
+    "reset_token_reusable": "security.reset_reuse",
+    "user_enumeration": "security.enumeration",
+}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    spec = build_spec(
+        "security",
+        {
+            "size": 200,
+            "seed": 7,
+            "reference_date": "2026-11-26",
+            "shares": {"in_renewal_window": 0.5, "card_handed_over": 0.6, "email_bounces": 0.0},
+        },
+    )
+    population = Population(spec)
+    with EmbeddedTarget(Path(tmp_path_factory.mktemp("security")) / "platform") as target:
+        seed(population, target.url, target.admin_token)
+        set_clock(target.url, target.admin_token, spec.reference_date)
+        agents = agent_identities(sorted(spec.mix.prefectures), spec.agents_per_prefecture, spec.seed)
+        yield World(target, population, Oracle(population), AgentDesk(agents))
+
+
+@pytest.fixture
+def clean(world: World) -> Iterator[World]:
+    world.set_faults()
+    yield world
+    world.set_faults()
+
+
+def probe(world: World) -> Sink:
+    return world.run("security", world.eligible_for("security"))
+
+
+def defects(sink: Sink) -> dict[str, int]:
+    return dict(Findings().extend(e.to_json() for e in sink.steps()).counts)
+
+
+def applicant_of(sink: Sink) -> int:
+    index = sink.journey().applicant
+    assert index is not None
+    return index
+
+
+def signs_in_with_the_oracles_password(world: World, index: int) -> None:
+    client = ApplicantClient(HttpxTransport(world.target.url))
+    client.login(world.population.applicant(index).email, world.oracle.truth(index).password)
+
+
+def with_fault(world: World, fault: dict[str, Any]) -> Sink:
+    """Run the journey once with faults off (its draft is then another's dossier for the IDOR
+    probe), then once with the fault at rate 1."""
+    all_ok(probe(world))
+    world.set_faults({"rate": 1.0, **fault})
+    try:
+        return probe(world)
+    finally:
+        world.set_faults()
+
+
+def test_every_probe_passes_with_faults_off(clean: World) -> None:
+    first, second = probe(clean), probe(clean)
+    for sink in (first, second):
+        all_ok(sink)
+        assert defects(sink) == {}
+    # The second run knows the first one's draft: another's dossier for its IDOR probe.
+    names = [e.step for e in second.steps()]
+    assert names == list(get_journey("security").step_names), names
+    for sink in (first, second):
+        signs_in_with_the_oracles_password(clean, applicant_of(sink))
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param({"id": "idor_leak"}, id="idor_leak"),
+        pytest.param({"id": "upload_unchecked", "params": {"checks": ["type"]}}, id="upload_unchecked-type"),
+        pytest.param({"id": "upload_unchecked", "params": {"checks": ["size"]}}, id="upload_unchecked-size"),
+        pytest.param({"id": "reset_token_reusable"}, id="reset_token_reusable"),
+        pytest.param({"id": "user_enumeration", "params": {"how": "content"}}, id="user_enumeration-content"),
+        pytest.param({"id": "user_enumeration", "params": {"how": "timing"}}, id="user_enumeration-timing"),
+    ],
+)
+def test_each_security_fault_fails_its_probe_and_is_detected(clean: World, fault: dict[str, Any]) -> None:
+    sink = with_fault(clean, fault)
+    step = PROBES[fault["id"]]
+    assert sink.outcomes()[step] == "corrupt", sink.outcomes()
+    assert sink.journey().failed_step == step
+    assert {s: o for s, o in sink.outcomes().items() if s != step} == dict.fromkeys(
+        [e.step for e in sink.steps() if e.step != step], "ok"
+    )
+    failed = next(e for e in sink.steps() if e.step == step)
+    assert failed.evidence["weakness"], failed.evidence
+    assert failed.evidence["applicant_id"]  # the platform's id, for scoring against the ledger
+    assert defects(sink) == {fault["id"]: 1}
+    signs_in_with_the_oracles_password(clean, applicant_of(sink))
+
+
+def test_the_probes_cover_every_security_fault() -> None:
+    assert set(PROBES) == set(SECURITY)
+    assert set(PROBES.values()) <= set(get_journey("security").step_names)

@@ -58,8 +58,9 @@ class FaultSchedule:
     effect. A change that fails (the platform down, a drill that cannot act) is recorded with its
     error and the campaign goes on."""
 
-    def __init__(self, changes: list[tuple[float, str, Action]]) -> None:
+    def __init__(self, changes: list[tuple[float, str, Action]], *, after: Callable[[], None] | None = None) -> None:
         self.changes = changes
+        self.after = after  # called after each change (the conductor looks at its dependencies)
         self.applied: list[AppliedChange] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -78,6 +79,8 @@ class FaultSchedule:
                 self.applied.append(AppliedChange(at, time.time(), label, started=started, note=note))
             except (TargetError, HarnessError) as exc:  # the platform may be down: the campaign goes on
                 self.applied.append(AppliedChange(at, time.time(), label, str(exc), started=started))
+            if self.after is not None:
+                self.after()
 
     def stop(self) -> None:
         self._stop.set()

@@ -283,11 +283,12 @@ def _prepare(
     admin.set_faults(fault_set(campaign.faults.profile, options.source.parent, where="faults.profile"))
 
 
-def _schedule(campaign: Campaign, world: DrillWorld, source: Path) -> FaultSchedule:
+def _schedule(campaign: Campaign, world: DrillWorld, source: Path, dependencies: Dependencies) -> FaultSchedule:
     changes: list[tuple[float, str, Action]] = []
     for number, change in enumerate(campaign.faults.schedule):
         changes.append((change.at, change.label, _action(change, world, source, number)))
-    return FaultSchedule(changes)
+    # A drill that takes a dependency down is said at once, not at the next look.
+    return FaultSchedule(changes, after=lambda: dependencies.check(push=False))
 
 
 def _action(change: FaultChange, world: DrillWorld, source: Path, number: int) -> Action:
@@ -314,7 +315,7 @@ def _load(
     dependencies: Dependencies,
 ) -> str:
     """Run the load processes with live progress; returns the run's status."""
-    schedule = _schedule(campaign, world, manifest.source)
+    schedule = _schedule(campaign, world, manifest.source, dependencies)
     children: list[Child] = []
     status = "complete"
     try:

@@ -10,6 +10,7 @@ Pushgateway in the middle of a run is seen, and again at the end.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 import httpx
@@ -17,7 +18,8 @@ import httpx
 from anef_harness.relay import Relay
 from dashboards.live import LiveMetrics
 
-CHECK_INTERVAL = 5.0
+CHECK_INTERVAL = 2.0  # seconds between two looks at the mailbox and Prometheus
+PUSH_INTERVAL = 10.0  # seconds between two pushes to the Pushgateway
 
 
 class Dependencies:
@@ -34,6 +36,7 @@ class Dependencies:
         warn: Callable[[str], None],
         note: Callable[[str], None],
         interval: float = CHECK_INTERVAL,
+        push_interval: float = PUSH_INTERVAL,
     ) -> None:
         self.relays: dict[str, Relay] = {}
         for name, url in (("pushgateway", pushgateway), ("prometheus", prometheus)):
@@ -46,10 +49,13 @@ class Dependencies:
         self.warn = warn
         self.note = note
         self.interval = interval
+        self.push_interval = push_interval
+        self._pushed = 0.0
         self.down: dict[str, str] = {}  # dependency → why, while it is down
         self.outages: dict[str, int] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()  # the watcher's thread and the schedule's both look
 
     def url(self, name: str) -> str | None:
         """The URL the harness uses for a dependency: through its relay when it has one."""
@@ -67,14 +73,18 @@ class Dependencies:
         for relay in self.relays.values():
             relay.stop()
 
-    def check(self) -> None:
-        """Look at each dependency once; report what changed."""
+    def check(self, *, push: bool = True) -> None:
+        """Look at each dependency once (push the figures too); report what changed."""
+        with self._lock:
+            self._check(push)
+
+    def _check(self, push: bool) -> None:
         if self.mailbox is not None:
             reply = _get(f"{self.mailbox}/api/v1/messages?limit=1")
             self._judge("mailbox", reply, "steps that read e-mail report error")
         if "prometheus" in self.relays:
             self._judge("prometheus", _get(f"{self.url('prometheus')}/-/healthy"), "live dashboards miss this stretch")
-        if "pushgateway" in self.relays and self.live is not None:
+        if push and "pushgateway" in self.relays and self.live is not None:
             self._judge("pushgateway", self.push(), "the figures are pushed again when it is back")
 
     def push(self) -> str | None:
@@ -100,7 +110,10 @@ class Dependencies:
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
-            self.check()
+            due = time.monotonic() - self._pushed >= self.push_interval
+            if due:
+                self._pushed = time.monotonic()
+            self.check(push=due)
 
 
 def _get(url: str) -> str | None:

@@ -7,13 +7,14 @@ platform's clock to the population's reference date so that renewal windows are 
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from types import TracebackType
@@ -21,6 +22,7 @@ from types import TracebackType
 import httpx
 
 from anef_harness.processes import child_process, free_port
+from reference_platform.settings import parse_smtp
 from synthetic_users.errors import TargetError
 from synthetic_users.mailbox.server import MailboxServer, MailboxSettings
 
@@ -38,6 +40,8 @@ class PlatformChild:
     log_path: Path | None = None
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
+    # Kept across restarts, so that forms served before a restart still pass their CSRF check.
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
     @property
     def url(self) -> str:
@@ -77,24 +81,17 @@ class PlatformChild:
         """Start the process on ``self.port``; whether it answers (False: the port was taken)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log_path = self._log_path
-        command = [
-            sys.executable,
-            "-m",
-            "anef_harness",
-            "platform",
-            "serve",
-            "--port",
-            str(self.port),
-            "--data-dir",
-            str(self.data_dir),
-            "--smtp",
-            self.smtp,
-            "--public-url",
-            self.url,
-        ]
-        if self.database_url:
-            command += ["--database-url", self.database_url]
-        env = {**os.environ, "ANEF_ADMIN_TOKEN": self.admin_token}
+        host, port = parse_smtp(self.smtp)
+        settings = {
+            "port": self.port,
+            "data_dir": str(self.data_dir),
+            "smtp_host": host,
+            "smtp_port": port,
+            "public_url": self.url,
+            "database_url": self.database_url,
+        }
+        command = [sys.executable, "-m", "reference_platform", json.dumps(settings)]
+        env = {**os.environ, "ANEF_ADMIN_TOKEN": self.admin_token, "ANEF_SECRET_KEY": self.secret_key}
         with log_path.open("ab") as log:
             self.process = child_process(command, log, env)
         return self._wait_ready(log_path)

@@ -32,9 +32,7 @@ def report(
     try:
         if results.is_dir() and not (results / "summary.json").is_file():
             # A run that did not end normally (the harness killed) left no summary: judge what it recorded.
-            typer.echo(
-                f"{results}: no summary.json (the run did not end normally): judging what was recorded", err=True
-            )
+            typer.echo(f"{results}: no summary.json (the run did not end normally): judging what it recorded", err=True)
             judge(results)
         path = write_report_to(out or results / "report.html", results, lang=lang, history=history)
     except ConfigError as exc:

@@ -201,7 +201,7 @@ def markdown(report: Report) -> str:
 
 def _quantity(value: float, unit: str) -> str:
     number = value
-    if float(number).is_integer() and abs(number) >= 1:
+    if float(number).is_integer():
         text = f"{int(number):,}"
     elif abs(number) >= 100:
         text = f"{number:,.0f}"

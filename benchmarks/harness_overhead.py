@@ -411,7 +411,15 @@ def run(options: argparse.Namespace, folder: Path) -> Results:
     )
 
 
-def measure(*, users: int = 20, seconds: int = 20, rounds: int = 2, warmup: int = 3, folder: Path) -> Results:
+def measure(
+    *,
+    users: int = 20,
+    seconds: int = 20,
+    rounds: int = 2,
+    warmup: int = 3,
+    folder: Path,
+    progress: Callable[[str], None] = progress,
+) -> Results:
     """Start and seed the embedded platform, then run the rounds: each pair side by side, the
     side that goes first alternating from round to round (ABBA). Runs' files go to ``folder``."""
     if shutil.which("wrk") is None:
@@ -425,7 +433,7 @@ def measure(*, users: int = 20, seconds: int = 20, rounds: int = 2, warmup: int 
         assert target.platform.process is not None
         seeded = seed(Population(spec.population), target.url, target.admin_token)
         set_clock(target.url, target.admin_token, spec.population.reference_date)
-        progress(f"platform at {target.url}, {seeded.applicants} applicants seeded")
+        progress(f"  platform at {target.url}, {seeded.applicants} applicants seeded")
         bench = Bench(target.url, target.platform.process.pid, folder, campaign, users, seconds, warmup)
         for number in range(rounds):
             for pair in PAIRS:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import random
 import resource
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,8 +35,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
+FAILURES = (
+    ("lost", ',"message":"not visible","evidence":{"dossier":"%032x","waiting_for":"documents %032x"}'),
+    ("blocked", ',"status":409,"message":"refused","evidence":{"code":"request_in_progress"}'),
+    ("error", ',"status":500,"message":"500 http_500: boom","evidence":{}'),
+)
+
+
 def generate(folder: Path, events: int, *, seed: int = 1) -> float:
-    """Write ``events`` step events (and one journey event per 5 steps); returns seconds taken."""
+    """Write ``events`` step events (and one journey event per 5 steps) in two worker files, one
+    process each; returns seconds taken."""
     from anef_harness.campaign import load_campaign, resolved_yaml
     from checks.store import RESULTS_FORMAT
     from scenarios.journeys import known_steps
@@ -46,45 +56,46 @@ def generate(folder: Path, events: int, *, seed: int = 1) -> float:
     manifest = {"format": RESULTS_FORMAT, "campaign": "processing-benchmark", "status": "complete"}
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     steps = sorted(known_steps())
-    rng = random.Random(seed)
-    failures = [
-        ("lost", ',"message":"not visible","evidence":{"dossier":"%032x","waiting_for":"documents %032x"}'),
-        ("blocked", ',"status":409,"message":"refused","evidence":{"code":"request_in_progress"}'),
-        ("error", ',"status":500,"message":"500 http_500: boom","evidence":{}'),
-    ]
-    per_file = events // 2
-    for worker in range(2):
-        with (folder / "events" / f"worker-{worker}.jsonl").open("w", encoding="utf-8", buffering=1 << 22) as out:
-            t = 1.79e9
-            lines = []
-            for i in range(per_file):
-                t += 0.0005
-                step = steps[i % len(steps)]
-                journey = step.split(".", 1)[0]
-                applicant = (i * 2 + worker) % 3000
-                extra, outcome = "", "ok"
-                if rng.random() < 0.02:
-                    outcome, template = failures[i % 3]
-                    extra = template % (i, i) if "%032x" in template else template
-                duration = rng.lognormvariate(3.3, 0.6)
-                lines.append(
-                    f'{{"kind":"step","time":{t:.6f},"journey":"{journey}","step":"{step}","outcome":"{outcome}",'
-                    f'"duration_ms":{duration:.3f},"journey_id":"{worker}-{i // 5:x}","worker":"worker-{worker}",'
-                    f'"channel":"api","applicant":{applicant},"attempt":1{extra}}}'
-                )
-                if i % 5 == 4:
-                    lines.append(
-                        f'{{"kind":"journey","time":{t:.6f},"journey":"{journey}","journey_id":"{worker}-{i // 5:x}",'
-                        f'"outcome":"{"failed" if outcome != "ok" else "ok"}","duration_ms":{duration * 5:.3f},'
-                        f'"worker":"worker-{worker}","channel":"api","applicant":{applicant},'
-                        f'"failed_step":{json.dumps(step) if outcome != "ok" else "null"},"lag_ms":0}}'
-                    )
-                if len(lines) >= 100_000:
-                    out.write("\n".join(lines) + "\n")
-                    lines = []
-            if lines:
-                out.write("\n".join(lines) + "\n")
+    jobs = [(folder / "events" / f"worker-{worker}.jsonl", worker, events // 2, steps, seed) for worker in range(2)]
+    with ProcessPoolExecutor(len(jobs), mp_context=multiprocessing.get_context("fork")) as pool:
+        list(pool.map(write_worker, *zip(*jobs, strict=True)))
     return time.perf_counter() - started
+
+
+def write_worker(path: Path, worker: int, count: int, steps: list[str], seed: int) -> None:
+    """One worker's events file: ``count`` step events, a realistic mix of outcomes."""
+    rng = random.Random(seed * 2 + worker)
+    journeys = [step.split(".", 1)[0] for step in steps]
+    who = f'"worker":"worker-{worker}","channel":"api"'
+    with path.open("w", encoding="utf-8", buffering=1 << 22) as out:
+        t = 1.79e9
+        lines = []
+        for i in range(count):
+            t += 0.0005
+            step, journey = steps[i % len(steps)], journeys[i % len(steps)]
+            applicant = (i * 2 + worker) % 3000
+            extra, outcome = "", "ok"
+            if rng.random() < 0.02:
+                outcome, template = FAILURES[i % 3]
+                extra = template % (i, i) if "%032x" in template else template
+            duration = rng.lognormvariate(3.3, 0.6)
+            lines.append(
+                f'{{"kind":"step","time":{t:.6f},"journey":"{journey}","step":"{step}","outcome":"{outcome}",'
+                f'"duration_ms":{duration:.3f},"journey_id":"{worker}-{i // 5:x}",{who},'
+                f'"applicant":{applicant},"attempt":1{extra}}}'
+            )
+            if i % 5 == 4:
+                lines.append(
+                    f'{{"kind":"journey","time":{t:.6f},"journey":"{journey}","journey_id":"{worker}-{i // 5:x}",'
+                    f'"outcome":"{"failed" if outcome != "ok" else "ok"}","duration_ms":{duration * 5:.3f},'
+                    f'{who},"applicant":{applicant},'
+                    f'"failed_step":{json.dumps(step) if outcome != "ok" else "null"},"lag_ms":0}}'
+                )
+            if len(lines) >= 100_000:
+                out.write("\n".join(lines) + "\n")
+                lines = []
+        if lines:
+            out.write("\n".join(lines) + "\n")
 
 
 def measure(folder: Path) -> dict[str, float]:

@@ -60,7 +60,7 @@ from scenarios.events import Channel, Outcome
 from scenarios.journeys import known_steps
 from synthetic_users import yamlfile
 from synthetic_users.errors import ConfigError
-from synthetic_users.yamlfile import DuplicateKeyError, StrictLoader
+from synthetic_users.yamlfile import DuplicateKeyError, SafeDatesLoader, StrictLoader
 
 API_VERSION = "openslo/v1"
 HARNESS_SOURCE = "anef-harness"
@@ -714,7 +714,7 @@ class _Reader:
         try:
             documents = list(yaml.load_all(text, Loader=StrictLoader))
         except DuplicateKeyError as exc:
-            duplicate, documents = exc, list(yaml.safe_load_all(text))  # to name the object it is in
+            duplicate, documents = exc, list(yaml.load_all(text, Loader=SafeDatesLoader))  # to name its object
         except yaml.YAMLError as exc:
             raise SloError(*yamlfile.syntax_problem(str(self.path), exc)) from None
         nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
@@ -947,7 +947,9 @@ def _describe(error: ErrorDetails, model: type[BaseModel]) -> str:
     if kind == "slo":
         return message
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        message = "expected a mapping (key: value)"
+        given = error.get("input")
+        shown = repr(given) if isinstance(given, str | int | float | bool) else f"a YAML {_yaml_type(given)}"
+        return f"expected a mapping (key: value), got {shown}"
     shown = error.get("input")
     if kind == "literal_error" and isinstance(shown, str):
         choices = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))

@@ -41,6 +41,16 @@ class StrictLoader(yaml.SafeLoader):
                         raise DuplicateKeyError((*path, key.value), key, first)
         return super().construct_document(node)
 
+    def construct_lenient_timestamp(self, node: yaml.ScalarNode) -> Any:
+        """A date that does not exist (``2026-02-30``) stays text, so the field expecting a date names it."""
+        try:
+            return self.construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", StrictLoader.construct_lenient_timestamp)
+
 
 def _walk(root: yaml.Node) -> Iterator[tuple[Loc, yaml.Node]]:
     """Every node with its field path, depth first; an aliased node once (aliases may form cycles)."""

@@ -33,12 +33,11 @@ def _yaml_type(value: Any) -> str:
 
 def with_defaults(data: dict[str, Any]) -> dict[str, Any]:
     """The population inherits the campaign's seed; the reference date is today unless fixed."""
-    population = dict(data.get("population") or {})
-    if isinstance(data.get("population"), dict) or "population" not in data:
-        population.setdefault("seed", data.get("seed", 1))
-        population.setdefault("reference_date", date.today().isoformat())
-        return {**data, "population": population}
-    return data
+    section = data.get("population", {})
+    if not isinstance(section, dict):
+        return data  # validation names the section and says what it is instead of a mapping
+    population = {"seed": data.get("seed", 1), "reference_date": date.today().isoformat(), **section}
+    return {**data, "population": population}
 
 
 def load_scenario(path: Path) -> ScenarioSpec:

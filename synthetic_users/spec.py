@@ -33,7 +33,12 @@ def _check_mix(value: Mapping[str, float], known: Mapping[str, Any], what: str) 
     for key, weight in value.items():
         if key not in known:
             close = difflib.get_close_matches(key, list(known), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            if close:
+                hint = f"; did you mean {close[0]!r}?"
+            elif len(known) <= 25:
+                hint = f"; expected one of {', '.join(sorted(known))}"
+            else:
+                hint = f"; expected one of the {len(known)} codes of synthetic_users/reference.py"
             raise ValueError(f"unknown {what} {key!r}{hint}")
         if weight < 0:
             raise ValueError(f"{what} {key!r}: expected a share >= 0, got {weight}")
@@ -129,7 +134,7 @@ def explain(error: ErrorDetails, model: type[BaseModel] | None = None) -> str:
 
 
 def _yaml_type(value: Any) -> str:
-    names = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
+    names = {dict: "a mapping", list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
     return names.get(type(value), "nothing" if value is None else "a value")
 
 

@@ -38,8 +38,22 @@ class DuplicateKeyError(yaml.MarkedYAMLError):
         )
 
 
-class StrictLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that refuses a key given twice in one mapping."""
+class SafeDatesLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` where a date that does not exist (``2026-02-30``) stays text, so that
+    the field expecting a date names it (PyYAML raises a bare ``ValueError``)."""
+
+    def construct_lenient_timestamp(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return self.construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+SafeDatesLoader.add_constructor("tag:yaml.org,2002:timestamp", SafeDatesLoader.construct_lenient_timestamp)
+
+
+class StrictLoader(SafeDatesLoader):
+    """``SafeDatesLoader`` that also refuses a key given twice in one mapping."""
 
     documents_read = 0
 

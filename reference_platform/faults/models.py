@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +148,8 @@ def _explain(error: ErrorDetails, data: dict[str, Any]) -> str:
         return f"expected a mapping (key: value), got {_yaml_type(given)}"
     if kind == "list_type":
         return f"expected a list, got {_yaml_type(given)}"
+    if isinstance(given, date):  # YAML read it as a date or a time
+        return f"{message}, got {given.isoformat()}"
     if kind in ("value_error", "missing") or not isinstance(given, str | int | float | bool):
         return message
     return f"{message}, got {given!r}"
@@ -171,5 +173,5 @@ def _keys_at(data: dict[str, Any], loc: list[str | int]) -> list[str]:
 
 
 def _yaml_type(value: Any) -> str:
-    names = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
+    names = {dict: "a mapping", list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
     return names.get(type(value), "nothing" if value is None else "a value")

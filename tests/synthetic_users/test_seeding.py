@@ -92,7 +92,7 @@ def write(tmp_path: Path, text: str) -> Path:
             "population:\n  size: 10\n  seed: 1\n  personas: {hurry: 1.0}\n",
             "unknown persona 'hurry'; did you mean 'hurried'?",
         ),
-        ("size: [\n", "not valid YAML at line"),
+        ("size: [\n", ": not valid YAML: "),
     ],
 )
 def test_a_bad_spec_file_is_one_line_naming_the_field(tmp_path: Path, spec_text: str, expected: str) -> None:

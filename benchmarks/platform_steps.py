@@ -30,6 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support import Api, PlatformProcess, agent_seed, applicant_seed, pdf_bytes, smtp_sink
 
+START_TIMEOUT = 90.0  # seconds; a busy shared machine can take a while to import the platform
+
 LUA = """
 local function slurp(path)
   local f = assert(io.open(path, "rb"))
@@ -194,7 +196,7 @@ def measure(
                 database_url=database_url,
                 extra=["--worker-threads", str(worker_threads)] if worker_threads else [],
             )
-            platform.start()
+            platform.start(timeout=START_TIMEOUT)
             try:
                 steps, drained, warnings = measure_steps(
                     platform,

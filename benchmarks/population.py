@@ -32,6 +32,8 @@ from synthetic_users.seeding import seed
 from synthetic_users.spec import PopulationSpec
 from tests.support import ADMIN_TOKEN, PlatformProcess, smtp_sink
 
+START_TIMEOUT = 90.0  # seconds; a busy shared machine can take a while to import the platform
+
 
 def naive_applicant(seed_value: int, index: int) -> dict[str, object]:
     """How a first version would do it: a Faker per applicant, every field drawn from it."""
@@ -104,7 +106,7 @@ def measure(
     try:
         with smtp_sink() as smtp:
             platform = PlatformProcess(data_dir=folder / "data", smtp_port=smtp.port)
-            platform.start()
+            platform.start(timeout=START_TIMEOUT)
             try:
                 started = time.perf_counter()
                 counts = seed(to_seed, platform.url, ADMIN_TOKEN)

@@ -716,7 +716,7 @@ class _Reader:
         except DuplicateKeyError as exc:
             duplicate, documents = exc, list(yaml.load_all(text, Loader=SafeDatesLoader))  # to name its object
         except yaml.YAMLError as exc:
-            raise SloError(*yamlfile.syntax_problem(str(self.path), exc)) from None
+            raise SloError(*yamlfile.syntax_problem(str(self.path), exc, text)) from None
         nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
         number = 0
         for index, (data, node) in enumerate(zip(documents, nodes, strict=True)):

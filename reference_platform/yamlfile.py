@@ -89,6 +89,12 @@ def load(path: Path, raw: bytes) -> tuple[Any, yaml.Node | None]:
             f"{dotted(exc.path)}: given twice in the same mapping (first at line {exc.first_line}); "
             "YAML would keep only the last one: remove or rename one of them",
         ) from None
+    except yaml.reader.ReaderError as exc:
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise ConfigError(
+            f"{path}:{text.count(chr(10), 0, exc.position) + 1}",
+            f"not valid YAML: character U+{code:04X} is not allowed in YAML (a binary file?)",
+        ) from None
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or str(exc).replace("\n", " ")
         mark, context = getattr(exc, "problem_mark", None), getattr(exc, "context", None)

@@ -125,12 +125,16 @@ def explain(error: ErrorDetails, model: type[BaseModel] | None = None) -> str:
             return "unknown field; " + (
                 f"did you mean {close[0]!r}?" if close else f"expected one of {', '.join(known)}"
             )
-    if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return f"expected a mapping (key: value), got {_yaml_type(error.get('input'))}"
     shown = error.get("input")
-    if kind in ("value_error", "missing", "extra_forbidden") or not isinstance(shown, str | int | float | bool):
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"expected a mapping (key: value), got {_yaml_type(shown)}"
+    if kind == "list_type":
+        return f"expected a list, got {_yaml_type(shown)}"
+    if kind in ("value_error", "missing", "extra_forbidden") or ", got " in message:
         return message
-    return f"{message}, got {shown!r}"
+    if shown is None:
+        return f"{message}, got nothing (an empty value)"
+    return f"{message}, got {shown!r}" if isinstance(shown, str | int | float | bool) else message
 
 
 def _yaml_type(value: Any) -> str:

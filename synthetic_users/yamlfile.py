@@ -124,7 +124,7 @@ def load(path: Path, text: str | None = None) -> Any:
     try:
         return yaml.load(source, Loader=StrictLoader)  # noqa: S506 - StrictLoader is a SafeLoader
     except yaml.YAMLError as exc:
-        fail(path, exc)
+        fail(path, exc, source)
 
 
 def load_all(path: Path, text: str | None = None) -> list[Any]:
@@ -133,19 +133,24 @@ def load_all(path: Path, text: str | None = None) -> list[Any]:
     try:
         return list(yaml.load_all(source, Loader=StrictLoader))
     except yaml.YAMLError as exc:
-        fail(path, exc)
+        fail(path, exc, source)
 
 
-def fail(path: Path, exc: yaml.YAMLError) -> NoReturn:
+def fail(path: Path, exc: yaml.YAMLError, text: str = "") -> NoReturn:
     """A YAML error as one line: ``FILE:LINE: field.path: …`` for a duplicate key, else
     ``FILE:LINE: not valid YAML: …`` with what the parser was doing and where it started."""
     if isinstance(exc, DuplicateKeyError):
         raise ConfigError(f"{path}:{exc.line}", f"{dotted(exc.path)}: {exc.explanation}") from None
-    raise ConfigError(*syntax_problem(str(path), exc)) from None
+    raise ConfigError(*syntax_problem(str(path), exc, text)) from None
 
 
-def syntax_problem(source: str, exc: yaml.YAMLError) -> tuple[str, str]:
-    """(``FILE:LINE``, what is wrong) for a YAML syntax error."""
+def syntax_problem(source: str, exc: yaml.YAMLError, text: str = "") -> tuple[str, str]:
+    """(``FILE:LINE``, what is wrong) for a YAML syntax error (``text``: the file, for the line of
+    a character YAML does not allow)."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        line = text.count("\n", 0, exc.position) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        return f"{source}:{line}", f"not valid YAML: character U+{code:04X} is not allowed in YAML (a binary file?)"
     problem = getattr(exc, "problem", None) or str(exc).replace("\n", " ")
     mark = getattr(exc, "problem_mark", None)
     context = getattr(exc, "context", None)

@@ -150,9 +150,11 @@ def _explain(error: ErrorDetails, data: dict[str, Any]) -> str:
         return f"expected a list, got {_yaml_type(given)}"
     if isinstance(given, date):  # YAML read it as a date or a time
         return f"{message}, got {given.isoformat()}"
-    if kind in ("value_error", "missing") or not isinstance(given, str | int | float | bool):
+    if kind in ("value_error", "missing") or ", got " in message:
         return message
-    return f"{message}, got {given!r}"
+    if given is None:
+        return f"{message}, got nothing (an empty value)"
+    return f"{message}, got {given!r}" if isinstance(given, str | int | float | bool) else message
 
 
 def _keys_at(data: dict[str, Any], loc: list[str | int]) -> list[str]:

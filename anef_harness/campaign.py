@@ -56,7 +56,7 @@ class FaultChange(BaseModel):
     def _one_source(self) -> FaultChange:
         given = [name for name in ("profile", "faults", "action") if getattr(self, name) is not None]
         if len(given) > 1:
-            raise ValueError(f"give one of profile, faults or action, not {' and '.join(given)}")
+            raise ValueError(f"give either {given[0]} or {given[1]}, not both")
         if not given:
             raise ValueError("expected profile (a name, a file or 'none'), faults (a list) or action (a drill)")
         if self.worker is not None and self.action != "kill_worker":
@@ -105,6 +105,9 @@ class Outputs(BaseModel):
     prometheus: str | None = Field(
         None, description="the URL of a Prometheus that scrapes the run: the harness checks that it can reach it"
     )
+    grafana: str | None = Field(
+        None, description="a Grafana the dashboards are published to at the end (token from GRAFANA_TOKEN)"
+    )
     report_lang: Literal["fr", "en"] = Field("fr", description="the language of report.html")
 
 
@@ -135,7 +138,7 @@ class Campaign(ScenarioSpec):
                     f"{hostname} is not a loopback address; add it to allow_targets (or --allow-target "
                     f"{hostname}) to send load there",
                 )
-        for name in DEPENDENCIES:
+        for name in (*DEPENDENCIES, "grafana"):
             url = getattr(self.outputs, name)
             if url is not None and (problem := url_problem(url, self.allow_targets)):
                 raise _refused(("outputs", name), problem)

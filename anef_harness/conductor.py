@@ -192,6 +192,7 @@ def run_campaign(campaign: Campaign, options: RunOptions, console: Console, resu
             _resolve(campaign.slo, options.source.parent),
             campaign.outputs.report_lang,
             lambda message: _warn(manifest, console, message),
+            grafana=campaign.outputs.grafana,
         )
         manifest.data["report"] = str(report) if report is not None else None
         manifest.write()

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from anef_harness.conductor import EXIT_USAGE
 from anef_harness.gate_cli import judge
+from checks.store import conductor_alive
 from dashboards.history import HistoryRow, database, runs
 from dashboards.i18n import LANGUAGES
 from dashboards.report import write_report_to
@@ -30,9 +31,10 @@ def report(
     if lang not in LANGUAGES:  # checked here so the refusal names the option
         _usage(f"--lang: expected one of {', '.join(LANGUAGES)}, got {lang!r}")
     try:
-        if results.is_dir() and not (results / "summary.json").is_file():
-            # A run that did not end normally (the harness killed) left no summary: judge what it recorded.
-            typer.echo(f"{results}: no summary.json (the run did not end normally): judging what it recorded", err=True)
+        if _left_by_a_killed_harness(results):
+            typer.echo(
+                f"{results}: no summary.json (the harness stopped before its end): judging what it recorded", err=True
+            )
             judge(results)
         path = write_report_to(out or results / "report.html", results, lang=lang, history=history)
     except ConfigError as exc:
@@ -40,6 +42,18 @@ def report(
     except OSError as exc:
         _usage(f"{exc.filename or out}: cannot write the report ({exc.strerror})")
     typer.echo(str(path))
+
+
+def _left_by_a_killed_harness(results: Path) -> bool:
+    """A results folder whose harness was killed before it could judge: no summary, and a
+    manifest that still says running while its harness is gone."""
+    if (results / "summary.json").is_file():
+        return False
+    try:
+        manifest = json.loads((results / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False  # not a results folder: the report says so
+    return isinstance(manifest, dict) and manifest.get("status") == "running" and not conductor_alive(manifest)
 
 
 def history_command(

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from anef_harness.campaign import check_workers, load_campaign, url_problem
-from anef_harness.conductor import EXIT_INFRA, EXIT_USAGE, RunOptions, RunResult, results_dir, run_campaign
+from anef_harness.conductor import EXIT_INFRA, EXIT_USAGE, RunOptions, RunResult, run_campaign
 from anef_harness.gate_cli import show
 from anef_harness.progress import console as make_console
 from anef_harness.progress import step_table
@@ -82,16 +82,15 @@ def run(
         live = LiveMetrics(port) if port is not None else None  # bound now: a taken port stops us before any load
     except ConfigError as exc:
         _usage(str(exc))
-    try:  # refused before anything starts: no platform, no load
-        folder = results_dir(loaded, out)
-    except HarnessError as exc:
+    console = make_console(quiet=quiet)
+    options = RunOptions(source=source, workers=workers, web=web, out=out, live=live, pushgateway=gateway)
+    try:
+        result = run_campaign(loaded, options, console)
+    except HarnessError as exc:  # the results folder refused, before anything started
         if live is not None:
             live.stop()
         typer.echo(f"anef-harness: {exc}", err=True)
         raise typer.Exit(EXIT_INFRA) from None
-    console = make_console(quiet=quiet)
-    options = RunOptions(source=source, workers=workers, web=web, out=out, live=live, pushgateway=gateway)
-    result = run_campaign(loaded, options, console, folder)
     report(result, make_console(stderr=False))
     raise typer.Exit(result.exit_code)
 

@@ -16,13 +16,15 @@ from typing import Any
 import pytest
 
 from tests.anef_harness.campaigns import ROOT, availability_slos, campaign, summary
-from tests.support import wait_until
+from tests.support import free_port, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.load]
 
 # Short deadlines, so that an attempt started before a drill ends soon after it.
 SETTINGS = {"default_deadline": 4, "email_deadline": 4}
 MARGIN = 1.5  # seconds: a loaded 2-core machine is late by this much at most
+DOWN_PROMETHEUS = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+DOWN_GRAFANA = f"http://127.0.0.1:{free_port()}"
 
 
 def raw_events(results: Path) -> list[tuple[str, dict[str, Any]]]:
@@ -88,6 +90,8 @@ def test_the_platform_killed_and_restarted_shows_as_failures_in_its_window_and_l
         journey_settings=SETTINGS,
         faults={"profile": "none", "schedule": schedule},
         slo=str(availability_slos(tmp_path)),
+        # Prometheus and Grafana down all along: warnings, and the campaign goes on.
+        outputs={"prometheus": DOWN_PROMETHEUS, "grafana": DOWN_GRAFANA},
     )
     out = tmp_path / "results"
     done = _run(source, "--out", out)
@@ -114,8 +118,11 @@ def test_the_platform_killed_and_restarted_shows_as_failures_in_its_window_and_l
     assert len(refused) >= 10, "the outage does not show"
     after = [e for e in steps if e["time"] - t0 > restarted + MARGIN and e["outcome"] == "ok"]
     assert len(after) >= 20, "the platform did not come back"
-    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert any(w.startswith("mailbox ") and "unreachable" in w for w in manifest["warnings"])
+    warnings = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["warnings"]
+    assert any(w.startswith("mailbox ") and "unreachable" in w for w in warnings), warnings
+    assert any(w.startswith(f"prometheus {DOWN_PROMETHEUS} unreachable") for w in warnings), warnings
+    assert any(w.startswith(f"Grafana dashboards not published: Grafana at {DOWN_GRAFANA}") for w in warnings)
+    assert (out / "report.html").is_file()
 
 
 def test_a_worker_killed_leaves_a_partial_run_with_no_step_counted_twice(tmp_path: Path) -> None:

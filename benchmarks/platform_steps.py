@@ -196,8 +196,8 @@ def measure(
                 database_url=database_url,
                 extra=["--worker-threads", str(worker_threads)] if worker_threads else [],
             )
-            platform.start(timeout=START_TIMEOUT)
-            try:
+            try:  # a platform that did not answer in time is stopped too
+                platform.start(timeout=START_TIMEOUT)
                 steps, drained, warnings = measure_steps(
                     platform,
                     seconds=seconds,

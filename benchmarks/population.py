@@ -106,8 +106,8 @@ def measure(
     try:
         with smtp_sink() as smtp:
             platform = PlatformProcess(data_dir=folder / "data", smtp_port=smtp.port)
-            platform.start(timeout=START_TIMEOUT)
-            try:
+            try:  # a platform that did not answer in time is stopped too
+                platform.start(timeout=START_TIMEOUT)
                 started = time.perf_counter()
                 counts = seed(to_seed, platform.url, ADMIN_TOKEN)
                 elapsed = time.perf_counter() - started

@@ -182,6 +182,7 @@ def evaluate(
     """Judge one results folder."""
     with Results(folder) as results:
         steps = step_figures(results)
+        duplicates = sum(figures[3] for figures in results.attempts().values())
         summary = Summary(
             campaign=str(results.manifest.get("campaign", folder.name)),
             status=results.status,
@@ -193,7 +194,7 @@ def evaluate(
             rights=_rights(results, folder, horizon_days),
             first_time=results.first_time(),
             consistency=time_to_consistency(results),
-            duplicates=results.duplicates(),
+            duplicates=duplicates,
         )
     if baseline is not None:
         summary.regressions = regressions(steps, baseline_steps(baseline), margins or Margins())
@@ -230,7 +231,7 @@ def step_figures(results: Results) -> dict[str, dict[str, Any]]:
     for step in sorted(counts):
         by_outcome = {o: counts[step].get(o, 0) for o in OUTCOMES}
         total = sum(by_outcome.values())
-        attempted, unfinished, withdrawn = attempts.get(step, (total, 0, 0))
+        attempted, unfinished, withdrawn, _ = attempts.get(step, (total, 0, 0, 0))
         q = quantiles.get(step, Quantiles(0.0, 0.0, 0.0, 0.0))
         figures[step] = {
             "attempted": attempted,

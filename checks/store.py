@@ -44,7 +44,6 @@ _CLOSE_UNFINISHED = f"""
         ON s.jid = a.jid AND s.step = a.step AND s.attempt = a.attempt AND s.seq IS NOT DISTINCT FROM a.seq
     WHERE a.kind = 'attempt'
 """
-_SAME_ATTEMPT = "x.jid = e.jid AND x.step = e.step AND x.attempt = e.attempt AND x.seq IS NOT DISTINCT FROM e.seq"
 
 _COLUMNS = {
     "kind": "VARCHAR",
@@ -83,6 +82,7 @@ class Results:
         self.manifest = _manifest(folder)
         # While the run goes on, attempts in flight are not unfinished: they are only not over yet.
         self.live = self.status == "running" if live is None else live
+        self._attempts: dict[str, tuple[int, int, int, int]] | None = None
         files = sorted((folder / "events").glob("*.jsonl"))
         self._scratch = tempfile.TemporaryDirectory(prefix="anef-results-")
         self.db = duckdb.connect(config={"memory_limit": memory_limit, "temp_directory": self._scratch.name})
@@ -115,7 +115,9 @@ class Results:
                 CASE WHEN {DETAILED} THEN evidence END AS evidence
             FROM {source}"""
         )
-        if not self.live:
+        # Harnesses before attempts were announced left none: nothing to close or pair.
+        self.announced = bool(self.scalar("SELECT count(*) FROM events WHERE kind = 'attempt'"))
+        if self.announced and not self.live:
             self.db.execute(_CLOSE_UNFINISHED)
         self.db.execute(
             "CREATE VIEW steps AS SELECT * EXCLUDE (kind, failed_step, lag_ms, source) FROM events WHERE kind = 'step'"
@@ -169,29 +171,31 @@ class Results:
     def rows(self, sql: str, *params: object) -> list[tuple[Any, ...]]:
         return self.db.execute(sql, list(params)).fetchall()
 
-    def attempts(self) -> dict[str, tuple[int, int, int]]:
-        """Per step: (attempts started and not withdrawn, attempts closed here as unfinished,
-        attempts withdrawn). Results of harnesses that did not announce attempts count each
-        recorded outcome as its own attempt."""
-        same = _SAME_ATTEMPT
+    def attempts(self) -> dict[str, tuple[int, int, int, int]]:
+        """Per step, in one pass: (attempts started and not withdrawn, attempts closed here as
+        unfinished, attempts withdrawn, attempts recorded with more than one outcome). Results of
+        harnesses that did not announce attempts count each outcome as its own attempt."""
+        if self._attempts is not None:
+            return self._attempts
+        if not self.announced:
+            self._attempts = {step: (sum(counts.values()), 0, 0, 0) for step, counts in self.step_counts().items()}
+            return self._attempts
         query = f"""
-            SELECT e.step,
-                count(*) FILTER (WHERE e.kind = 'attempt' AND NOT EXISTS (
-                    SELECT 1 FROM events x WHERE x.kind = 'withdrawn' AND {same}))
-                + count(*) FILTER (WHERE e.kind = 'step' AND NOT EXISTS (
-                    SELECT 1 FROM events x WHERE x.kind = 'attempt' AND {same})),
-                count(*) FILTER (WHERE e.kind = 'step' AND e.message = '{UNFINISHED_MESSAGE}'),
-                count(*) FILTER (WHERE e.kind = 'withdrawn')
-            FROM events e WHERE e.kind IN ('attempt', 'step', 'withdrawn') GROUP BY e.step"""
-        return {
-            step: (int(started), int(unfinished), int(withdrawn))
-            for step, started, unfinished, withdrawn in self.rows(query)
+            SELECT step,
+                sum(CASE WHEN announced = 0 THEN outcomes WHEN withdrawn > 0 THEN 0 ELSE announced END),
+                sum(unfinished), sum(withdrawn), count(*) FILTER (WHERE outcomes > 1 AND seq IS NOT NULL)
+            FROM (
+                SELECT step, seq, count(*) FILTER (WHERE kind = 'attempt') AS announced,
+                    count(*) FILTER (WHERE kind = 'step') AS outcomes,
+                    count(*) FILTER (WHERE kind = 'withdrawn') AS withdrawn,
+                    count(*) FILTER (WHERE kind = 'step' AND message = '{UNFINISHED_MESSAGE}') AS unfinished
+                FROM events WHERE kind IN ('attempt', 'step', 'withdrawn') GROUP BY jid, step, attempt, seq
+            ) GROUP BY step"""
+        self._attempts = {
+            step: (int(started), int(unfinished), int(withdrawn), int(twice))
+            for step, started, unfinished, withdrawn, twice in self.rows(query)
         }
-
-    def duplicates(self) -> int:
-        """Attempts recorded with more than one outcome (each must have exactly one)."""
-        query = "SELECT count(*) FROM (SELECT jid, step, attempt, seq FROM steps GROUP BY ALL HAVING count(*) > 1)"
-        return int(self.scalar(query) or 0)
+        return self._attempts
 
     def step_counts(self) -> dict[str, dict[str, int]]:
         counts: dict[str, dict[str, int]] = {}

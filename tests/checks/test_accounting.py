@@ -16,8 +16,9 @@ from checks.evaluate import evaluate
 from checks.store import RESULTS_FORMAT, UNFINISHED_MESSAGE, Results, process_identity
 
 
-def attempt(step: str, journey_id: str, time: float, number: int = 1) -> dict[str, Any]:
+def attempt(step: str, journey_id: str, time: float, number: int = 1, seq: int | None = None) -> dict[str, Any]:
     return {
+        **({"seq": seq} if seq is not None else {}),
         "kind": "attempt",
         "time": time,
         "journey": step.split(".")[0],
@@ -30,9 +31,11 @@ def attempt(step: str, journey_id: str, time: float, number: int = 1) -> dict[st
     }
 
 
-def outcome(step: str, journey_id: str, time: float, result: str = "ok", number: int = 1) -> dict[str, Any]:
+def outcome(
+    step: str, journey_id: str, time: float, result: str = "ok", number: int = 1, seq: int | None = None
+) -> dict[str, Any]:
     return {
-        **attempt(step, journey_id, time, number),
+        **attempt(step, journey_id, time, number, seq),
         "kind": "step",
         "outcome": result,
         "duration_ms": 40.0,
@@ -53,17 +56,24 @@ def results_folder(tmp_path: Path, files: dict[str, list[dict[str, Any]]], **man
 # One worker ran two steps to their end, retried one, and was killed during a fourth attempt;
 # another file comes from a harness that did not announce attempts.
 WORKER = [
-    attempt("login.submit", "a", 10.0),
-    outcome("login.submit", "a", 10.0),
-    attempt("login.dashboard", "a", 10.1),
-    outcome("login.dashboard", "a", 10.1, "error"),
-    attempt("login.dashboard", "a", 11.0, number=2),
-    outcome("login.dashboard", "a", 11.0, number=2),
-    attempt("login.submit", "b", 12.0),
-    outcome("login.submit", "b", 12.0),
-    attempt("login.dashboard", "b", 12.5),  # killed here: its last event is at 12.5
+    attempt("login.submit", "a", 10.0, seq=1),
+    outcome("login.submit", "a", 10.0, seq=1),
+    attempt("login.dashboard", "a", 10.1, seq=2),
+    outcome("login.dashboard", "a", 10.1, "error", seq=2),
+    attempt("login.dashboard", "a", 11.0, number=2, seq=3),
+    outcome("login.dashboard", "a", 11.0, number=2, seq=3),
+    attempt("login.submit", "b", 12.0, seq=1),
+    outcome("login.submit", "b", 12.0, seq=1),
+    attempt("login.dashboard", "b", 12.5, seq=2),  # killed here: its last event is at 12.5
 ]
-OLDER = [outcome("login.submit", "c", 5.0), outcome("login.submit", "d", 6.0, "timeout")]
+# An older harness: no attempts announced, no sequence numbers; a step run twice in one journey
+# (one upload per document) is two attempts, not a duplicate.
+OLDER = [
+    outcome("login.submit", "c", 5.0),
+    outcome("login.submit", "d", 6.0, "timeout"),
+    outcome("renewal.upload", "e", 7.0),
+    outcome("renewal.upload", "e", 7.5),
+]
 
 
 def test_an_attempt_cut_short_is_closed_as_error_once_the_run_is_over(tmp_path: Path) -> None:
@@ -76,9 +86,10 @@ def test_an_attempt_cut_short_is_closed_as_error_once_the_run_is_over(tmp_path: 
     assert dashboard["unfinished"] == 1
     submit = summary.steps["login.submit"]
     assert (submit["attempted"], submit["total"], submit["unfinished"]) == (4, 4, 0)
+    assert summary.steps["renewal.upload"]["attempted"] == 2
     for figures in summary.steps.values():
         assert figures["attempted"] == sum(figures["outcomes"].values())
-    assert summary.accounting == {"attempted": 7, "outcomes": 7, "unfinished": 1, "withdrawn": 0, "duplicates": 0}
+    assert summary.accounting == {"attempted": 9, "outcomes": 9, "unfinished": 1, "withdrawn": 0, "duplicates": 0}
     with Results(folder) as results:
         [closed] = results.events_where("evidence->>'unfinished' = 'true'")
     assert closed["step"] == "login.dashboard"
@@ -93,7 +104,7 @@ def test_an_attempt_in_flight_while_the_harness_runs_is_not_closed(tmp_path: Pat
     with Results(folder) as results:
         assert results.status == "running"
         assert results.live
-        assert results.attempts()["login.dashboard"] == (3, 0, 0)
+        assert results.attempts()["login.dashboard"] == (3, 0, 0, 0)
         assert results.step_counts()["login.dashboard"] == {"error": 1, "ok": 1}
 
 
@@ -108,7 +119,11 @@ def test_a_run_whose_harness_is_gone_is_aborted_and_closed(tmp_path: Path) -> No
 
 
 def test_an_attempt_recorded_twice_is_counted_as_a_duplicate(tmp_path: Path) -> None:
-    twice = [attempt("login.submit", "a", 1.0), outcome("login.submit", "a", 1.0), outcome("login.submit", "a", 1.0)]
+    twice = [
+        attempt("login.submit", "a", 1.0, seq=1),
+        outcome("login.submit", "a", 1.0, seq=1),
+        outcome("login.submit", "a", 1.0, seq=1),
+    ]
     summary = evaluate(results_folder(tmp_path, {"w.jsonl": twice}), [])
     assert summary.accounting["duplicates"] == 1
     assert summary.accounting["attempted"] != summary.accounting["outcomes"]
@@ -139,8 +154,8 @@ def test_a_killed_process_leaves_every_event_it_recorded(tmp_path: Path) -> None
 
 def test_a_withdrawn_attempt_is_neither_attempted_nor_closed(tmp_path: Path) -> None:
     """An attempt that turned out not to apply, or that the run's end stopped, is withdrawn."""
-    withdrawn = {**attempt("agent_request.send", "a", 2.0), "kind": "withdrawn", "message": "stopped"}
-    events = [attempt("agent_request.send", "a", 2.0), withdrawn, attempt("agent_request.send", "b", 3.0)]
+    withdrawn = {**attempt("agent_request.send", "a", 2.0, seq=1), "kind": "withdrawn", "message": "stopped"}
+    events = [attempt("agent_request.send", "a", 2.0, seq=1), withdrawn, attempt("agent_request.send", "b", 3.0, seq=1)]
     summary = evaluate(results_folder(tmp_path, {"w.jsonl": events}), [])
     figures = summary.steps["agent_request.send"]
     assert (figures["attempted"], figures["withdrawn"], figures["unfinished"]) == (1, 1, 1)

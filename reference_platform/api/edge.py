@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from reference_platform.context import PlatformContext
 from reference_platform.domain.security import token_hash
 from reference_platform.faults.catalogue import HttpError, Latency, Timeout
+from reference_platform.faults.injector import held_answer
 from reference_platform.storage.front import Session as LoginSession
 
 EXEMPT_PREFIXES = ("/_admin", "/metrics", "/healthz")
@@ -49,14 +50,18 @@ class EdgeMiddleware:
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
+                if held:  # a fault asked for a late answer (faults.injector.answer_late)
+                    await asyncio.sleep(sum(held))
+                    held.clear()
             await send(message)
 
         try:
-            if not scope["path"].startswith(EXEMPT_PREFIXES):
-                handled = await self._inject(scope, route, send_wrapper)
-                if handled:
-                    return
-            await self.app(scope, receive, send_wrapper)
+            with held_answer() as held:
+                if not scope["path"].startswith(EXEMPT_PREFIXES):
+                    handled = await self._inject(scope, route, send_wrapper)
+                    if handled:
+                        return
+                await self.app(scope, receive, send_wrapper)
         finally:
             metrics = self.ctx.metrics
             metrics.http_requests.labels(route, scope["method"], str(status_holder["status"])).inc()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,6 +24,7 @@ from reference_platform.faults.catalogue import (
     ResetEmailLost,
     UserEnumeration,
 )
+from reference_platform.faults.injector import answer_late
 from reference_platform.storage.common import utcnow
 from reference_platform.storage.front import (
     Applicant,
@@ -140,12 +140,11 @@ def disclosure(ctx: PlatformContext, identifier: str, applicant: Applicant | Non
 
 
 def disclose(found: Disclosure | None, refusal: Callable[[], DomainError]) -> None:
-    """Apply a disclosure to the answer being given: wait, or refuse with ``refusal``. Called
-    outside any write transaction (a wait there would hold every other writer back)."""
+    """Apply a disclosure to the answer being given: make it late, or refuse with ``refusal``."""
     if found is None:
         return
     if found.delay_seconds:
-        time.sleep(found.delay_seconds)
+        answer_late(found.delay_seconds)  # at the edge: no worker thread or transaction is held
     if found.unknown:
         raise refusal()
 

@@ -7,11 +7,14 @@ read. Whether an event is eligible is the caller's business, never the injector'
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import hashlib
 import random
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -112,3 +115,32 @@ class FaultInjector:
             query = query.where(LedgerEntry.time >= since)
         with self._ledger.read() as session:
             return list(session.scalars(query))
+
+
+# --- answers held back -----------------------------------------------------------------------
+# A fault that makes an answer late (user_enumeration by timing) is decided inside a request
+# handler, on one of the platform's few worker threads: sleeping there would stall every other
+# request behind it. The edge gives each request a holder; the handler adds the delay to it
+# (worker threads run in a copy of the request's context, so they see the same holder) and the
+# edge waits, without blocking anything, before the answer starts.
+_HELD: ContextVar[list[float] | None] = ContextVar("anef_answer_held", default=None)
+
+
+@contextlib.contextmanager
+def held_answer() -> Iterator[list[float]]:
+    """The holder of the current request's delays (the edge, around the application)."""
+    holder: list[float] = []
+    token = _HELD.set(holder)
+    try:
+        yield holder
+    finally:
+        _HELD.reset(token)
+
+
+def answer_late(seconds: float) -> None:
+    """Hold the current answer back by ``seconds``: at the edge, or here without one."""
+    holder = _HELD.get()
+    if holder is None:
+        time.sleep(seconds)
+    else:
+        holder.append(seconds)

@@ -14,6 +14,7 @@ import re
 import statistics
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -23,7 +24,7 @@ from fastapi.testclient import TestClient
 from reference_platform.app import create_app
 from reference_platform.settings import Settings
 from tests.reference_platform.faults_support import app_settings, ledger_of, login  # noqa: F401 - fixture
-from tests.support import Api, PlatformProcess, SmtpSink, applicant_seed, body_of, pdf_bytes
+from tests.support import Api, PlatformProcess, SmtpSink, applicant_seed, body_of, pdf_bytes, wait_until
 
 RATES = [pytest.param(1.0, id="rate-1"), pytest.param(0.0, id="rate-0")]
 NEW_PASSWORD = "Nouveau-mot-de-passe-42"
@@ -213,6 +214,23 @@ def test_user_enumeration_by_timing(api: Api, rate: float) -> None:
     else:
         assert ledger_of(api, "user_enumeration", applicant) == []
     assert about(api, unknown) == []  # an unknown address is no event of the timing mode
+
+
+def test_late_answers_hold_no_worker_thread(api: Api) -> None:
+    """The timing delay is waited at the edge: with every worker thread's worth of late answers in
+    flight (two on SQLite), an answer about an unknown address still comes at once."""
+    seed = applicant_seed()
+    api.seed(seed)
+    delay = 2.0
+    api.set_faults({"id": "user_enumeration", "rate": 1.0, "params": {"how": "timing", "delay_ms": delay * 1000}})
+    with ThreadPoolExecutor(4) as pool:
+        late = [pool.submit(api.http.post, RESET, json={"email": seed["email"]}) for _ in range(4)]
+        wait_until(lambda: len(about(api, seed["email"])) == 4, timeout=delay)  # all four held
+        started = time.perf_counter()
+        assert api.http.post(RESET, json={"email": unknown_address()}).status_code == 202
+        quick = time.perf_counter() - started
+        assert all(f.result().status_code == 202 for f in late)
+    assert quick < delay / 2, quick
 
 
 # --- upload_unchecked ------------------------------------------------------------------------

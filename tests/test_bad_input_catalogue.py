@@ -65,7 +65,8 @@ def load_cases() -> list[Case]:
 CASES = load_cases()
 IDS = [case.file.removesuffix(".yaml") for case in CASES]
 
-# Real processes for a few cases: one of each command, and the whole-file problems.
+# Real processes for a few cases: one per command (run, run --faults, population generate,
+# platform serve, rules, gate), two of them problems with the whole file.
 SUBPROCESS_CASES = [
     "campaigns/not-utf8",
     "populations/unknown-persona",

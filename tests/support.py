@@ -136,7 +136,7 @@ class PlatformProcess:
             cmd += ["--faults", self.faults]
         return cmd + self.extra
 
-    def start(self, timeout: float = 20.0) -> None:
+    def start(self, timeout: float = 60.0) -> None:
         self.port = free_port()
         log_path = self.data_dir.parent / f"platform-{self.port}.log"
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -152,7 +152,8 @@ class PlatformProcess:
             except httpx.TransportError:
                 pass
             time.sleep(0.05)
-        raise RuntimeError(f"platform did not start: {log_path.read_text()}")
+        self.stop()  # a platform that did not answer in time must not outlive the test
+        raise RuntimeError(f"platform did not start within {timeout:g} s: {log_path.read_text()}")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

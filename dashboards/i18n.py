@@ -180,8 +180,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "defects_none": ("Aucun défaut détecté.", "No defect detected."),
     "defect_documented": (
-        "Défaut documenté de l'ANEF : fait échouer le verdict",
-        "Documented ANEF defect: fails the verdict",
+        "Défaut documenté de l'ANEF ou faille de sécurité : fait échouer le verdict",
+        "Documented ANEF defect or security weakness: fails the verdict",
     ),
     "defect_generic": ("Panne générique : jugée par les SLO", "Generic fault: judged through the SLOs"),
     "defect_figures": (

@@ -232,9 +232,25 @@ def dashboard(ctx: JourneyContext) -> None:
 def password_reset(run: Run) -> None:
     """Forget one's password, follow the e-mailed link, set a new one, sign in with it."""
     ctx = run.ctx
+    email = ctx.applicant.email
+    token = emailed_reset_token(run, "request")
+    password = new_password(ctx)
+
+    def confirm() -> None:
+        entitled(lambda: ctx.client.confirm_reset(token, password))
+        ctx.oracle.password_changed(ctx.applicant.index, password)
+
+    run.step("confirm", confirm, retry=False)  # a reset link is single-use
+    run.step("login", lambda: entitled(lambda: ctx.client.login(email, ctx.truth.password)))
+
+
+def emailed_reset_token(run: Run, request_step: str) -> str:
+    """Ask for a reset link (step ``request_step``), then read it from the mailbox (step
+    ``email``, a watch with the e-mail deadline): the link's token."""
+    ctx = run.ctx
     mailbox = ctx.mailbox
     if mailbox is None:
-        raise StepFailed(Outcome.ERROR, "password_reset needs a mailbox (campaign: mailbox URL)")
+        raise StepFailed(Outcome.ERROR, f"{run.journey} needs a mailbox (campaign: mailbox URL)")
     email = ctx.applicant.email
     seen: set[str] = set()
     token: list[str] = []
@@ -249,16 +265,9 @@ def password_reset(run: Run) -> None:
             token.append(found)
         return found is not None
 
-    run.step("request", request)
+    run.step(request_step, request)
     run.watch("email", arrived)
-    password = new_password(ctx)
-
-    def confirm() -> None:
-        entitled(lambda: ctx.client.confirm_reset(token[0], password))
-        ctx.oracle.password_changed(ctx.applicant.index, password)
-
-    run.step("confirm", confirm, retry=False)  # a reset link is single-use
-    run.step("login", lambda: entitled(lambda: ctx.client.login(email, ctx.truth.password)))
+    return token[0]
 
 
 def new_password(ctx: JourneyContext) -> str:

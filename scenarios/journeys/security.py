@@ -34,7 +34,7 @@ import urllib3
 from scenarios.client import PlatformError, StepFailed
 from scenarios.events import Outcome
 from scenarios.journeys import journey
-from scenarios.journeys.applicant import entitled, sign_in
+from scenarios.journeys.applicant import emailed_reset_token, entitled, sign_in
 from scenarios.journeys.runner import JourneyContext, Run
 from scenarios.transport import Reply, TransportFailure
 from synthetic_users.oracle import Oracle, Truth
@@ -253,25 +253,7 @@ def reset_reuse(run: Run) -> None:
     """``security.reset_request``, ``security.email``, ``security.reset_reuse``: a reset link
     read from the mailbox sets a new password once; used again, it is refused."""
     ctx = run.ctx
-    mailbox = ctx.mailbox
-    if mailbox is None:
-        raise StepFailed(Outcome.ERROR, "the security journey needs a mailbox (campaign: mailbox URL)")
-    email = ctx.applicant.email
-    seen: set[str] = set()
-    token: list[str] = []
-
-    def request() -> None:
-        seen.update(mailbox.message_ids(email))
-        ctx.client.request_reset(email)
-
-    def arrived() -> bool:
-        found = mailbox.reset_token(email, seen)
-        if found:
-            token.append(found)
-        return found is not None
-
-    run.step("reset_request", request)
-    run.watch("email", arrived)  # a ".email" step: the e-mail deadline and detectors apply
+    token = [emailed_reset_token(run, "reset_request")]  # "security.email": the e-mail deadline and detectors apply
     name = "/api/auth/password-reset/confirm"
 
     def reuse() -> None:

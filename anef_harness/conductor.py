@@ -12,18 +12,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import platform as host_platform
 import shutil
 import signal
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from types import FrameType
-from typing import Any
 from urllib.parse import urlsplit
 
 from rich.console import Console
@@ -36,13 +32,13 @@ from anef_harness.dependencies import Dependencies
 from anef_harness.drills import DRILLS, DrillArgs, DrillWorld
 from anef_harness.embedded import EmbeddedTarget, set_clock
 from anef_harness.gate_cli import judge
+from anef_harness.manifest import Manifest, atomic_write, iso
 from anef_harness.outputs import write_outputs
 from anef_harness.processes import Child, LoadPlan, free_port, start_browser, start_locust
 from anef_harness.progress import step_table
 from checks.evaluate import Summary
 from checks.gate import exit_code
 from checks.results import EventTail, Tally
-from checks.store import RESULTS_FORMAT, process_identity
 from dashboards.live import LiveMetrics
 from synthetic_users.errors import ConfigError, HarnessError, TargetError
 from synthetic_users.population import Population
@@ -119,7 +115,7 @@ def run_campaign(campaign: Campaign, options: RunOptions, console: Console, resu
     already created by ``results_dir``, so a refusal comes before anything starts)."""
     results = results or results_dir(campaign, options.out)
     (results / "campaign.yaml").write_text(resolved_yaml(campaign), encoding="utf-8")
-    manifest = Manifest(results, campaign, options)
+    manifest = Manifest(results, campaign, source=options.source, workers=options.workers)
     live = options.live
     if live is not None:
         live.campaign(campaign.name, results.name)
@@ -326,7 +322,7 @@ def _load(
             children.append(browser)
         world.children = children
         t0 = time.time()
-        manifest.data["load_started"] = _iso(t0)
+        manifest.data["load_started"] = iso(t0)
         manifest.data["pids"] = {c.name: c.process.pid for c in children}
         manifest.write()
         schedule.start(t0)
@@ -349,13 +345,13 @@ def _load(
         schedule.stop()
         for child in children:
             child.terminate(timeout=plan.stop_timeout)
-        manifest.data["load_ended"] = _iso(time.time())
+        manifest.data["load_ended"] = iso(time.time())
         manifest.data["processes"] = {c.name: c.process.returncode for c in children}
         manifest.data["fault_changes"] = [
             {
                 "at_s": c.at,
-                "started": _iso(c.started),
-                "applied": _iso(c.applied),
+                "started": iso(c.started),
+                "applied": iso(c.applied),
                 "faults": c.label,
                 "error": c.error,
                 **({"note": c.note} if c.note else {}),
@@ -409,7 +405,7 @@ def _scrape_targets(results: Path, campaign: Campaign, url: str, live: LiveMetri
         groups = []  # a remote platform's /metrics is the operator's to scrape
     if live is not None:
         groups.append({"targets": [f"{live.host}:{live.port}"], "labels": {**labels, "anef_component": "harness"}})
-    _atomic_write(results / "prometheus-targets.json", json.dumps(groups, indent=1))
+    atomic_write(results / "prometheus-targets.json", json.dumps(groups, indent=1))
 
 
 def _final_metrics(
@@ -454,54 +450,3 @@ def _keep_ledger(admin: AdminClient, results: Path, console: Console) -> None:
         console.print(f"[yellow]warning:[/] could not fetch the fault ledger: {exc}")
         return
     (results / "ledger.json").write_text(json.dumps({"entries": entries}, indent=1), encoding="utf-8")
-
-
-class Manifest:
-    """``manifest.json``: seed, versions, target, times, status; rewritten as the run goes."""
-
-    def __init__(self, results: Path, campaign: Campaign, options: RunOptions) -> None:
-        self.path = results / "manifest.json"
-        self.source = options.source
-        self.data: dict[str, Any] = {
-            "format": RESULTS_FORMAT,
-            "campaign": campaign.name,
-            "source": str(options.source),
-            "seed": campaign.seed,
-            "population": {"size": campaign.population.size, "seed": campaign.population.seed},
-            "reference_date": campaign.population.reference_date.isoformat(),
-            "workers": options.workers,
-            "status": "running",
-            "started": _iso(time.time()),
-            "versions": _versions(),
-            "host": {"machine": host_platform.machine(), "cpus": os.cpu_count(), "python": sys.version.split()[0]},
-            # Tells report and gate whether a "running" folder is still being written or was left
-            # by a harness that was killed.
-            "conductor": process_identity(),
-        }
-
-    def write(self) -> None:
-        _atomic_write(self.path, json.dumps(self.data, indent=1))
-
-    def finish(self, status: str, problem: str | None) -> None:
-        self.data.update(status=status, ended=_iso(time.time()), problem=problem)
-        self.write()
-
-
-def _versions() -> dict[str, str]:
-    found = {}
-    for package in ("anef-harness", "locust", "playwright", "fastapi", "sqlalchemy"):
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            found[package] = "not installed"
-    return found
-
-
-def _iso(moment: float) -> str:
-    return datetime.fromtimestamp(moment, UTC).isoformat(timespec="milliseconds")
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)

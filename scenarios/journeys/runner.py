@@ -128,6 +128,10 @@ class MailboxReader:
     def _get(self, path: str, name: str, params: Mapping[str, str | int] | None = None) -> Reply:
         try:
             return self.transport.send("GET", path, name=name, expect=(200,), params=params)
+        except TransportFailure:
+            pass  # a read is idempotent: once more, on a new connection if the old one was cut
+        try:
+            return self.transport.send("GET", path, name=name, expect=(200,), params=params)
         except TransportFailure as exc:
             raise StepFailed(Outcome.ERROR, f"mailbox unreachable: {exc}") from None
 

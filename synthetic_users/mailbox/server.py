@@ -99,6 +99,9 @@ class MailboxServer:
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=2,
+            # Longer than clients keep an idle connection (httpx: 5 s), so that a client never
+            # reuses a connection the server is closing at that very moment (connection reset).
+            timeout_keep_alive=30,
         )
         self._http = uvicorn.Server(config)
         self._http_thread = threading.Thread(

@@ -10,8 +10,9 @@ from typing import Any
 
 import httpx
 
-from reference_platform.faults.models import FaultSet
-from synthetic_users.errors import HarnessError, TargetError
+from contracts.admin import Ledger, LedgerEntry
+from contracts.fault_set import FaultSet
+from core.errors import HarnessError, TargetError
 
 
 class AdminClient:
@@ -34,9 +35,8 @@ class AdminClient:
     def set_faults(self, faults: FaultSet) -> None:
         self._call("PUT", "/_admin/faults", json=faults.model_dump(mode="json", exclude_none=True))
 
-    def ledger(self) -> list[dict[str, Any]]:
-        entries: list[dict[str, Any]] = self._call("GET", "/_admin/ledger").json()["entries"]
-        return entries
+    def ledger(self) -> list[LedgerEntry]:
+        return Ledger.model_validate_json(self._call("GET", "/_admin/ledger").content).entries
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from anef_harness.drills import DEPENDENCIES, DRILLS, Dependency, unknown_drill
-from reference_platform.errors import ConfigError as PlatformConfigError
-from reference_platform.faults.models import PROFILES_DIR, FaultSet, FaultSpec, load_profile
+from contracts.fault_set import PROFILES_DIR, FaultSet, FaultSpec, load_profile
+from core.errors import ConfigError
 from scenarios.campaign_file import read_yaml, with_defaults
 from scenarios.spec import ScenarioSpec, Seconds
-from synthetic_users.errors import ConfigError
 from synthetic_users.spec import describe
 from synthetic_users.targets import is_loopback
 
@@ -285,7 +284,7 @@ def fault_set(profile: str, base: Path, *, where: str) -> FaultSet:
         raise ConfigError(where, f"no profile or file {profile!r}; shipped profiles: {known}, or 'none'")
     try:
         return load_profile(candidate if candidate.exists() else profile)
-    except PlatformConfigError as exc:
+    except ConfigError as exc:
         raise ConfigError(where, str(exc)) from None
     except UnicodeDecodeError:
         raise ConfigError(where, f"{candidate}: expected UTF-8 text") from None

@@ -16,8 +16,8 @@ from anef_harness.report_cli import register as register_report
 from anef_harness.rules_cli import register as register_rules
 from anef_harness.run_cli import register as register_run_commands
 from anef_harness.score_cli import register as register_score
-from reference_platform.errors import ConfigError
-from reference_platform.faults.models import describe_validation_error
+from core.describe import describe
+from core.errors import ConfigError
 
 app = typer.Typer(help="Load and resilience testing harness for the ANEF platform.", no_args_is_help=True)
 platform_app = typer.Typer(help="The reference platform (the system under test).", no_args_is_help=True)
@@ -89,12 +89,12 @@ def platform_serve(
     except ConfigError as exc:
         fail_usage(str(exc))
     except ValidationError as exc:
-        option, _, problem = describe_validation_error(exc).partition(": ")
+        option, _, problem = describe(exc).partition(": ")
         fail_usage(f"--{option.replace('_', '-')}: {problem}")
 
 
 def _profile_path(name_or_path: str) -> Path:
-    from reference_platform.faults.models import PROFILES_DIR
+    from contracts.fault_set import PROFILES_DIR
 
     path = Path(name_or_path)
     if not path.exists() and (PROFILES_DIR / f"{name_or_path}.yaml").exists():
@@ -134,7 +134,6 @@ def mailbox_serve(
     allow_remote: Annotated[bool, typer.Option(help="Allow a --host that is not loopback.")] = False,
 ) -> None:
     """Receive the platform's e-mail over SMTP and serve it through a subset of Mailpit's API v1."""
-    from synthetic_users.errors import ConfigError as HarnessConfigError
     from synthetic_users.mailbox import MailboxServer, MailboxSettings
 
     options: dict[str, object] = {
@@ -153,10 +152,10 @@ def mailbox_serve(
     try:
         MailboxServer(MailboxSettings.model_validate(options)).serve_until_signalled(on_ready=announce)
     except ValidationError as exc:
-        option, _, problem = describe_validation_error(exc).partition(": ")
+        option, _, problem = describe(exc).partition(": ")
         flag = "bounce-domain" if option.startswith("bounce_domains") else option.replace("_", "-")
         fail_usage(f"--{flag}: {problem}")
-    except HarnessConfigError as exc:
+    except ConfigError as exc:
         fail_usage(str(exc))
 
 

@@ -39,8 +39,9 @@ from anef_harness.progress import step_table
 from checks.evaluate import Summary
 from checks.gate import exit_code
 from checks.results import EventTail, Tally
+from contracts.admin import Ledger
+from core.errors import ConfigError, HarnessError, TargetError
 from dashboards.live import LiveMetrics
-from synthetic_users.errors import ConfigError, HarnessError, TargetError
 from synthetic_users.population import Population
 from synthetic_users.seeding import seed
 
@@ -449,4 +450,4 @@ def _keep_ledger(admin: AdminClient, results: Path, console: Console) -> None:
     except TargetError as exc:
         console.print(f"[yellow]warning:[/] could not fetch the fault ledger: {exc}")
         return
-    (results / "ledger.json").write_text(json.dumps({"entries": entries}, indent=1), encoding="utf-8")
+    (results / "ledger.json").write_text(Ledger(entries=entries).model_dump_json(indent=1), encoding="utf-8")

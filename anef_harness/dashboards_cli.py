@@ -11,9 +11,9 @@ import typer
 
 from anef_harness.conductor import EXIT_INFRA, EXIT_USAGE
 from checks.slo import default_slo_path, load_slos
+from core.errors import ConfigError, HarnessError
 from dashboards.grafana import FOLDER, FOLDER_UID, write_dashboards
 from dashboards.publish import dashboards_from, publish
-from synthetic_users.errors import ConfigError, HarnessError
 
 TOKEN_VARIABLE = "GRAFANA_TOKEN"  # noqa: S105 - the name of the variable, not a token
 

@@ -20,8 +20,8 @@ from anef_harness.admin import AdminClient
 from anef_harness.embedded import EmbeddedTarget, set_clock
 from anef_harness.processes import Child
 from anef_harness.relay import Relay
-from reference_platform.faults.models import FaultSet
-from synthetic_users.errors import HarnessError
+from contracts.fault_set import FaultSet
+from core.errors import HarnessError
 
 Dependency = Literal["pushgateway", "prometheus"]
 DEPENDENCIES: tuple[Dependency, ...] = ("pushgateway", "prometheus")

@@ -22,8 +22,8 @@ from types import TracebackType
 import httpx
 
 from anef_harness.processes import child_process, free_port
+from core.errors import TargetError
 from reference_platform.settings import parse_smtp
-from synthetic_users.errors import TargetError
 from synthetic_users.mailbox.server import MailboxServer, MailboxSettings
 
 START_TIMEOUT = 30.0

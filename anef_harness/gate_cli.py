@@ -13,7 +13,7 @@ from checks.evaluate import Margins, Summary, evaluate, write_summary
 from checks.gate import exit_code, write_junit
 from checks.rights import DEFAULT_HORIZON_DAYS
 from checks.slo import default_slo_path, load_slos
-from synthetic_users.errors import ConfigError
+from core.errors import ConfigError
 
 EXIT_USAGE = 2
 

@@ -11,12 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from checks.slo import default_slo_path, load_slos
+from core.errors import HarnessError
 from dashboards import history
 from dashboards.grafana import write_dashboards
 from dashboards.publish import dashboards_from, publish
 from dashboards.report import write_report
 from dashboards.rules import write_rules
-from synthetic_users.errors import HarnessError
 
 RULES_FILE = "prometheus-rules.yaml"
 DASHBOARDS_DIR = "grafana"

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from synthetic_users.errors import ConfigError, HarnessError
+from core.errors import ConfigError, HarnessError
 from synthetic_users.population import Population
 from synthetic_users.seeding import agents_of, seed, write_jsonl
 from synthetic_users.spec import PopulationSpec, build_spec, load_spec

@@ -13,10 +13,10 @@ from rich.table import Table
 from anef_harness.conductor import EXIT_USAGE
 from anef_harness.gate_cli import judge
 from checks.store import conductor_alive
+from core.errors import ConfigError
 from dashboards.history import HistoryRow, database, runs
 from dashboards.i18n import LANGUAGES
 from dashboards.report import write_report_to
-from synthetic_users.errors import ConfigError
 
 
 def report(

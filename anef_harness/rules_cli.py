@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from checks.slo import default_slo_path, load_slos
+from core.errors import ConfigError
 from dashboards.rules import render_rules, write_rules
-from synthetic_users.errors import ConfigError
 
 EXIT_USAGE = 2
 

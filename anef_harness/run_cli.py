@@ -14,9 +14,9 @@ from anef_harness.gate_cli import show
 from anef_harness.progress import console as make_console
 from anef_harness.progress import step_table
 from checks.evaluate import GATING_DEFECTS
+from core.errors import ConfigError, HarnessError
 from dashboards.live import LiveMetrics
 from scenarios.spec import parse_seconds
-from synthetic_users.errors import ConfigError, HarnessError
 
 CAMPAIGNS_DIR = Path(__file__).resolve().parent.parent / "campaigns"
 MAX_WORKERS = 64

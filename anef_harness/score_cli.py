@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from checks.score import DefectScore, Score, score, write_score
-from synthetic_users.errors import ConfigError
+from core.errors import ConfigError
 
 EXIT_USAGE = 2
 

@@ -42,7 +42,7 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from checks.score import DefectScore, score
-from reference_platform.faults.catalogue import DOCUMENTED
+from contracts.faults import DOCUMENTED
 
 ROOT = Path(__file__).resolve().parents[1]
 ENOUGH = 100  # firings a defect at rate ≥ 0.1 should reach for its recall to mean something

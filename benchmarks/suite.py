@@ -221,7 +221,7 @@ def overhead(quick: bool, progress: Progress) -> list[Figure]:
 def detection(quick: bool, progress: Progress) -> list[Figure]:
     """Each documented defect alone at one rate: firings detected against the ledger."""
     from benchmarks import detection_power as script
-    from reference_platform.faults.catalogue import DOCUMENTED
+    from contracts.faults import DOCUMENTED
 
     size = sizes(quick)
     # longest first: two at a time, the long campaign runs beside several short ones

@@ -18,11 +18,13 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from synthetic_users.errors import ConfigError
+from core.errors import ConfigError
+from scenarios.events import Event, StepEvent
+from scenarios.journeys import watch_kind
 
 # How the symptoms of one defect group into platform incidents:
 #   object    one incident per id the ledger names (a document lost twice is one loss)
@@ -30,8 +32,6 @@ from synthetic_users.errors import ConfigError
 #   journey   one per journey (a dropped session answers 401 to every retry that follows)
 #   attempt   one per step attempt (each attempt is a new draw of the fault)
 Grouping = Literal["object", "applicant", "journey", "attempt"]
-
-WATCHES = ("*.reconcile", "*.visible", "*.email")  # their duration is a time to consistency
 
 
 @dataclass(frozen=True)
@@ -116,12 +116,10 @@ class Symptom:
 
 
 class DetectorFunction(Protocol):
-    def __call__(
-        self, event: Mapping[str, Any], settings: DetectorSettings = DEFAULT_SETTINGS, /
-    ) -> Detection | None: ...
+    def __call__(self, event: StepEvent, settings: DetectorSettings = DEFAULT_SETTINGS, /) -> Detection | None: ...
 
 
-Body = Callable[[Mapping[str, Any], DetectorSettings], Symptom | None]
+Body = Callable[[StepEvent, DetectorSettings], Symptom | None]
 
 
 @dataclass(frozen=True)
@@ -157,7 +155,7 @@ def detector(
         if name in DETECTORS:
             raise ValueError(f"detector {name!r} registered twice")
 
-        def detect(event: Mapping[str, Any], settings: DetectorSettings = DEFAULT_SETTINGS, /) -> Detection | None:
+        def detect(event: StepEvent, settings: DetectorSettings = DEFAULT_SETTINGS, /) -> Detection | None:
             symptom = body(event, settings)
             if symptom is None:
                 return None
@@ -184,91 +182,63 @@ def get_detector(name: str) -> Detector:
 # --- reading one event -------------------------------------------------------------------------
 
 
-def _ids(event: Mapping[str, Any]) -> Mapping[str, Any]:
-    found = event.get("evidence")
-    return found if isinstance(found, Mapping) else {}
-
-
 def _text(value: object) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
-def evidence_of(event: Mapping[str, Any]) -> Evidence:
-    ids = _ids(event)
-    applicant = event.get("applicant")
-    status = event.get("status")
+def evidence_of(event: StepEvent) -> Evidence:
+    ids = event.evidence
     return Evidence(
-        step=str(event.get("step", "")),
-        time=float(event.get("time") or 0.0),
-        duration_s=float(event.get("duration_ms") or 0.0) / 1000,
-        journey_id=str(event.get("journey_id", "")),
-        attempt=int(event.get("attempt") or 1),
-        channel=str(event.get("channel") or "api"),
-        applicant=int(applicant) if applicant is not None else None,
+        step=event.step,
+        time=event.time,
+        duration_s=event.seconds,
+        journey_id=event.journey_id,
+        attempt=event.attempt,
+        channel=event.channel,
+        applicant=event.applicant,
         applicant_id=_text(ids.get("applicant_id")),
         dossier=_text(ids.get("dossier")),
         document=_text(ids.get("document")),
         request=_text(ids.get("request")),
         card=_text(ids.get("card")),
-        message=str(event.get("message") or ""),
-        status=int(status) if status is not None else None,
+        message=event.message,
+        status=event.status,
     )
 
 
-def _outcome(event: Mapping[str, Any]) -> str:
-    return str(event.get("outcome", ""))
+def _code(event: StepEvent) -> str:
+    return event.evidence.get("code") or ""
 
 
-def _step(event: Mapping[str, Any]) -> str:
-    return str(event.get("step", ""))
+def _waiting_for(event: StepEvent) -> str:
+    return event.evidence.get("waiting_for") or ""
 
 
-def _status(event: Mapping[str, Any]) -> int | None:
-    status = event.get("status")
-    return int(status) if status is not None else None
-
-
-def _message(event: Mapping[str, Any]) -> str:
-    return str(event.get("message") or "")
-
-
-def _seconds(event: Mapping[str, Any]) -> float:
-    return float(event.get("duration_ms") or 0.0) / 1000
-
-
-def _code(event: Mapping[str, Any]) -> str:
-    return str(_ids(event).get("code") or "")
-
-
-def _waiting_for(event: Mapping[str, Any]) -> str:
-    return str(_ids(event).get("waiting_for") or "")
-
-
-def _procedure(event: Mapping[str, Any]) -> str:
+def _procedure(event: StepEvent) -> str:
     """The procedure a step is about: named in the evidence, else the journey (renewal, …)."""
-    return str(_ids(event).get("procedure") or _step(event).split(".", 1)[0])
+    return event.evidence.get("procedure") or event.step.split(".", 1)[0]
 
 
 def _is_watch(step: str) -> bool:
-    return step.endswith((".reconcile", ".visible", ".email"))
+    return watch_kind(step) is not None
 
 
-def _refused(event: Mapping[str, Any], code: str, words: str) -> bool:
+def _refused(event: StepEvent, code: str, words: str) -> bool:
     """A wrong refusal, by the platform's error code or (a procedure offered as unavailable, where
     the API gives a reason and the pages only a text) by its French words."""
-    if _outcome(event) != "blocked":
+    if event.outcome != "blocked":
         return False
-    reason = str(_ids(event).get("reason") or "")
-    return _code(event) == code or words in reason or words in _message(event)
+    reason = str(event.evidence.get("reason") or "")
+    return _code(event) == code or words in reason or words in event.message
 
 
 def _objects(*ids: str | None) -> tuple[str, ...]:
     return tuple(i for i in ids if i)
 
 
-def _watched_ids(event: Mapping[str, Any]) -> tuple[str, ...]:
+def _watched_ids(event: StepEvent) -> tuple[str, ...]:
     """Every id a watch names: its dossier, document, request, card, and what it waited for."""
-    ids = _ids(event)
+    ids = event.evidence
     found = [str(ids[key]) for key in ("dossier", "document", "request", "card") if ids.get(key)]
     waiting = _waiting_for(event)
     if waiting.startswith("documents "):
@@ -286,9 +256,9 @@ def _watched_ids(event: Mapping[str, Any]) -> tuple[str, ...]:
     description="card_handover.visible is lost (the front office never learns the handover), or a later "
     "renewal is refused because the previous card 'was not handed over' though the harness handed it over.",
 )
-def title_not_marked_delivered(event: Mapping[str, Any], settings: DetectorSettings) -> Symptom | None:
-    if _outcome(event) == "lost" and _step(event) == "card_handover.visible":
-        card = _text(_ids(event).get("card"))
+def title_not_marked_delivered(event: StepEvent, settings: DetectorSettings) -> Symptom | None:
+    if event.outcome == "lost" and event.step == "card_handover.visible":
+        card = _text(event.evidence.get("card"))
         return Symptom(
             f"card {card or '?'} handed over at the prefecture, still not handed over on the applicant's dashboard",
             (card,) if card else (),
@@ -304,7 +274,7 @@ def title_not_marked_delivered(event: Mapping[str, Any], settings: DetectorSetti
     description="Creating a procedure is refused with request_in_progress (or the procedure is offered as "
     "unavailable for that reason) while the oracle knows no procedure of the applicant is open.",
 )
-def phantom_pending_request(event: Mapping[str, Any], settings: DetectorSettings) -> Symptom | None:
+def phantom_pending_request(event: StepEvent, settings: DetectorSettings) -> Symptom | None:
     if _refused(event, "request_in_progress", "déjà en cours"):
         return Symptom("'a request is already under review' with no procedure in progress", (_procedure(event),))
     return None
@@ -316,8 +286,8 @@ def phantom_pending_request(event: Mapping[str, Any], settings: DetectorSettings
     description="After 'a message has been sent to your address', no reset link reaches the mailbox by the "
     "e-mail deadline (password_reset.email lost).",
 )
-def reset_email_lost(event: Mapping[str, Any], settings: DetectorSettings) -> Symptom | None:
-    if _outcome(event) == "lost" and _step(event).endswith(".email"):
+def reset_email_lost(event: StepEvent, settings: DetectorSettings) -> Symptom | None:
+    if event.outcome == "lost" and watch_kind(event.step) == "mail":
         return Symptom("reset link announced, not in the mailbox by the deadline")
     return None
 
@@ -329,9 +299,9 @@ def reset_email_lost(event: Mapping[str, Any], settings: DetectorSettings) -> Sy
     description="The agent's request exists at the prefecture; the applicant's dashboard does not show it by "
     "the deadline (agent_request.visible lost).",
 )
-def agent_request_hidden(event: Mapping[str, Any], settings: DetectorSettings) -> Symptom | None:
-    if _outcome(event) == "lost" and _step(event) == "agent_request.visible":
-        request = _text(_ids(event).get("request"))
+def agent_request_hidden(event: StepEvent, settings: DetectorSettings) -> Symptom | None:
+    if event.outcome == "lost" and event.step == "agent_request.visible":
+        request = _text(event.evidence.get("request"))
         return Symptom(
             f"request {request or '?'} for complements never shows on the applicant's dashboard",
             (request,) if request else (),
@@ -347,9 +317,9 @@ def agent_request_hidden(event: Mapping[str, Any], settings: DetectorSettings) -
     description="A reconciliation watch ends lost while the prefecture has the dossier but not every "
     "acknowledged document (waiting_for 'documents ID,…'); each missing document is one incident.",
 )
-def document_lost(event: Mapping[str, Any], settings: DetectorSettings) -> Symptom | None:
+def document_lost(event: StepEvent, settings: DetectorSettings) -> Symptom | None:
     waiting = _waiting_for(event)
-    if _outcome(event) == "lost" and _step(event).endswith(".reconcile") and waiting.startswith("documents "):
+    if event.outcome == "lost" and watch_kind(event.step) == "seam" and waiting.startswith("documents "):
         documents = tuple(d for d in waiting.removeprefix("documents ").split(",") if d)
         return Symptom(f"acknowledged document(s) never received by the prefecture: {', '.join(documents)}", documents)
     return None
@@ -362,9 +332,9 @@ def document_lost(event: Mapping[str, Any], settings: DetectorSettings) -> Sympt
     description="A submitted procedure (with its filing receipt) is still unknown to the prefecture at the "
     "deadline (a reconciliation watch lost, waiting_for 'dossier').",
 )
-def procedure_not_forwarded(event: Mapping[str, Any], settings: DetectorSettings) -> Symptom | None:
-    if _outcome(event) == "lost" and _step(event).endswith(".reconcile") and _waiting_for(event) == "dossier":
-        dossier = _text(_ids(event).get("dossier"))
+def procedure_not_forwarded(event: StepEvent, settings: DetectorSettings) -> Symptom | None:
+    if event.outcome == "lost" and watch_kind(event.step) == "seam" and _waiting_for(event) == "dossier":
+        dossier = _text(event.evidence.get("dossier"))
         return Symptom(
             f"procedure {dossier or '?'} filed on the dashboard, unknown to the prefecture", _objects(dossier)
         )
@@ -378,8 +348,8 @@ def procedure_not_forwarded(event: Mapping[str, Any], settings: DetectorSettings
     description="The procedure the applicant is entitled to is absent from the list (choose_procedure "
     "missing), or refused as 'not available' when created (create blocked, procedure_unavailable).",
 )
-def procedure_not_selectable(event: Mapping[str, Any], settings: DetectorSettings) -> Symptom | None:
-    if _outcome(event) == "missing" and _step(event).endswith(".choose_procedure"):
+def procedure_not_selectable(event: StepEvent, settings: DetectorSettings) -> Symptom | None:
+    if event.outcome == "missing" and event.step.endswith(".choose_procedure"):
         return Symptom("the procedure is absent from the list the applicant can choose from", (_procedure(event),))
     if _refused(event, "procedure_unavailable", "n'est pas disponible"):
         return Symptom("the procedure is refused as 'not available'", (_procedure(event),))
@@ -391,12 +361,12 @@ def procedure_not_selectable(event: Mapping[str, Any], settings: DetectorSetting
 # (scenarios/journeys/security.py). Each attempt is a new draw of the fault: grouping by attempt.
 
 
-def _probe_failed(event: Mapping[str, Any], step: str) -> bool:
-    return _outcome(event) == "corrupt" and _step(event) == step
+def _probe_failed(event: StepEvent, step: str) -> bool:
+    return event.outcome == "corrupt" and event.step == step
 
 
-def _weakness(event: Mapping[str, Any]) -> str:
-    return str(_ids(event).get("weakness") or "")
+def _weakness(event: StepEvent) -> str:
+    return str(event.evidence.get("weakness") or "")
 
 
 @detector(
@@ -406,11 +376,11 @@ def _weakness(event: Mapping[str, Any]) -> str:
     "harness knows from its oracle): the answer is the dossier instead of the 404 of a missing one "
     "(security.idor corrupt).",
 )
-def idor_leak(event: Mapping[str, Any], settings: DetectorSettings) -> Symptom | None:
+def idor_leak(event: StepEvent, settings: DetectorSettings) -> Symptom | None:
     if _probe_failed(event, "security.idor"):
-        dossier = _text(_ids(event).get("dossier"))
+        dossier = _text(event.evidence.get("dossier"))
         return Symptom(
-            f"another applicant's dossier {dossier or '?'} readable: {_message(event)[:160]}", _objects(dossier)
+            f"another applicant's dossier {dossier or '?'} readable: {event.message[:160]}", _objects(dossier)
         )
     return None
 
@@ -421,9 +391,9 @@ def idor_leak(event: Mapping[str, Any], settings: DetectorSettings) -> Symptom |
     description="The security probe uses the reset link read from the mailbox, then uses it again: the second "
     "use sets the password again instead of being refused (security.reset_reuse corrupt).",
 )
-def reset_token_reusable(event: Mapping[str, Any], settings: DetectorSettings) -> Symptom | None:
+def reset_token_reusable(event: StepEvent, settings: DetectorSettings) -> Symptom | None:
     if _probe_failed(event, "security.reset_reuse"):
-        return Symptom(f"a used reset link worked again: {_message(event)[:160]}")
+        return Symptom(f"a used reset link worked again: {event.message[:160]}")
     return None
 
 
@@ -435,11 +405,11 @@ def reset_token_reusable(event: Mapping[str, Any], settings: DetectorSettings) -
     "their timings separate (an exact Mann-Whitney test and a Hodges-Lehmann shift of at least 100 ms over "
     "a few interleaved samples) (security.enumeration corrupt).",
 )
-def user_enumeration(event: Mapping[str, Any], settings: DetectorSettings) -> Symptom | None:
+def user_enumeration(event: StepEvent, settings: DetectorSettings) -> Symptom | None:
     if _probe_failed(event, "security.enumeration"):
-        ids = _ids(event)
+        ids = event.evidence
         asked = tuple(str(ids[key]).lower() for key in ("existing", "unknown") if ids.get(key))
-        return Symptom(f"{_weakness(event) or 'enumeration'}: {_message(event)[:160]}", asked)
+        return Symptom(f"{_weakness(event) or 'enumeration'}: {event.message[:160]}", asked)
     return None
 
 
@@ -450,10 +420,10 @@ def user_enumeration(event: Mapping[str, Any], settings: DetectorSettings) -> Sy
     "and a JPEG) and a PDF over 10 MB: one of them is acknowledged instead of refused with 415 or 413 "
     "(security.upload_type corrupt).",
 )
-def upload_unchecked(event: Mapping[str, Any], settings: DetectorSettings) -> Symptom | None:
+def upload_unchecked(event: StepEvent, settings: DetectorSettings) -> Symptom | None:
     if _probe_failed(event, "security.upload_type"):
-        dossier = _text(_ids(event).get("dossier"))
-        return Symptom(f"{_weakness(event) or 'upload'} accepted: {_message(event)[:160]}", _objects(dossier))
+        dossier = _text(event.evidence.get("dossier"))
+        return Symptom(f"{_weakness(event) or 'upload'} accepted: {event.message[:160]}", _objects(dossier))
     return None
 
 
@@ -479,10 +449,10 @@ _TRUNCATED = re.compile(
     denominator=("*",),
     description="A step attempt failed with a 5xx status other than 503 (outage) and 504 (timeout).",
 )
-def http_error(event: Mapping[str, Any], settings: DetectorSettings) -> Symptom | None:
-    status = _status(event)
-    if _outcome(event) in FAILED and status is not None and 500 <= status <= 599 and status not in (503, 504):
-        return Symptom(f"HTTP {status}: {_message(event)[:160]}")
+def http_error(event: StepEvent, settings: DetectorSettings) -> Symptom | None:
+    status = event.status
+    if event.outcome in FAILED and status is not None and 500 <= status <= 599 and status not in (503, 504):
+        return Symptom(f"HTTP {status}: {event.message[:160]}")
     return None
 
 
@@ -491,9 +461,9 @@ def http_error(event: Mapping[str, Any], settings: DetectorSettings) -> Symptom 
     denominator=("*",),
     description="A step attempt failed with 503: the service said it was unavailable.",
 )
-def outage(event: Mapping[str, Any], settings: DetectorSettings) -> Symptom | None:
-    if _outcome(event) in FAILED and _status(event) == 503:
-        return Symptom(f"HTTP 503: {_message(event)[:160]}")
+def outage(event: StepEvent, settings: DetectorSettings) -> Symptom | None:
+    if event.outcome in FAILED and event.status == 503:
+        return Symptom(f"HTTP 503: {event.message[:160]}")
     return None
 
 
@@ -502,9 +472,9 @@ def outage(event: Mapping[str, Any], settings: DetectorSettings) -> Symptom | No
     denominator=("*",),
     description="A step attempt timed out on the client's side, or the gateway gave up (504).",
 )
-def timeout(event: Mapping[str, Any], settings: DetectorSettings) -> Symptom | None:
-    if _outcome(event) == "timeout" or (_outcome(event) in FAILED and _status(event) == 504):
-        return Symptom(f"no answer in time after {_seconds(event):.1f} s: {_message(event)[:160]}")
+def timeout(event: StepEvent, settings: DetectorSettings) -> Symptom | None:
+    if event.outcome == "timeout" or (event.outcome in FAILED and event.status == 504):
+        return Symptom(f"no answer in time after {event.seconds:.1f} s: {event.message[:160]}")
     return None
 
 
@@ -514,11 +484,11 @@ def timeout(event: Mapping[str, Any], settings: DetectorSettings) -> Symptom | N
     description="A step attempt failed because the connection was reset or closed mid-answer, or the "
     "answer arrived cut short (a 2xx whose body is not the JSON it announces).",
 )
-def connection_reset(event: Mapping[str, Any], settings: DetectorSettings) -> Symptom | None:
-    if _outcome(event) != "error":
+def connection_reset(event: StepEvent, settings: DetectorSettings) -> Symptom | None:
+    if event.outcome != "error":
         return None
-    message = _message(event)
-    status = _status(event)
+    message = event.message
+    status = event.status
     cut = status is not None and 200 <= status <= 299 and _TRUNCATED.search(message) is not None
     if _RESET.search(message) or cut:
         return Symptom(f"connection cut: {message[:160]}")
@@ -535,10 +505,10 @@ def connection_reset(event: Mapping[str, Any], settings: DetectorSettings) -> Sy
     "delays below the threshold show in the duration SLOs, not here. In the open model the first step's "
     "duration includes a late start, which counts (the applicant waited).",
 )
-def latency(event: Mapping[str, Any], settings: DetectorSettings) -> Symptom | None:
-    step = _step(event)
-    if _outcome(event) == "ok" and not _is_watch(step) and _seconds(event) >= settings.latency_s:
-        return Symptom(f"{step} took {_seconds(event):.1f} s (threshold {settings.latency_s:g} s)")
+def latency(event: StepEvent, settings: DetectorSettings) -> Symptom | None:
+    step = event.step
+    if event.outcome == "ok" and not _is_watch(step) and event.seconds >= settings.latency_s:
+        return Symptom(f"{step} took {event.seconds:.1f} s (threshold {settings.latency_s:g} s)")
     return None
 
 
@@ -549,11 +519,11 @@ def latency(event: Mapping[str, Any], settings: DetectorSettings) -> Symptom | N
     description="An authenticated step is refused with 401 session_expired: the journey logged in "
     "successfully before (a token is only sent after a login), so the platform dropped the session.",
 )
-def session_drop(event: Mapping[str, Any], settings: DetectorSettings) -> Symptom | None:
-    step = _step(event)
-    if _status(event) != 401 or _outcome(event) not in FAILED or step.endswith(".login") or step == "login.submit":
+def session_drop(event: StepEvent, settings: DetectorSettings) -> Symptom | None:
+    step = event.step
+    if event.status != 401 or event.outcome not in FAILED or step.endswith(".login") or step == "login.submit":
         return None
-    message = _message(event)
+    message = event.message
     if _code(event) == "session_expired" or "session_expired" in message or "session a expiré" in message:
         return Symptom(f"session expired in the middle of the journey at {step}")
     return None
@@ -565,9 +535,9 @@ def session_drop(event: Mapping[str, Any], settings: DetectorSettings) -> Sympto
     description="The e-mail reached the mailbox, later than settings.email_delay_s (10 s by default; "
     "one past the e-mail deadline shows as reset_email_lost instead).",
 )
-def email_delay(event: Mapping[str, Any], settings: DetectorSettings) -> Symptom | None:
-    if _outcome(event) == "ok" and _step(event).endswith(".email") and _seconds(event) >= settings.email_delay_s:
-        return Symptom(f"e-mail arrived after {_seconds(event):.1f} s (threshold {settings.email_delay_s:g} s)")
+def email_delay(event: StepEvent, settings: DetectorSettings) -> Symptom | None:
+    if event.outcome == "ok" and watch_kind(event.step) == "mail" and event.seconds >= settings.email_delay_s:
+        return Symptom(f"e-mail arrived after {event.seconds:.1f} s (threshold {settings.email_delay_s:g} s)")
     return None
 
 
@@ -577,15 +547,11 @@ def email_delay(event: Mapping[str, Any], settings: DetectorSettings) -> Symptom
     description="A watch across the seam succeeded, later than settings.sync_delay_s (5 s by default; one "
     "past its deadline shows as lost, i.e. as the documented defect of that watch).",
 )
-def sync_delay(event: Mapping[str, Any], settings: DetectorSettings) -> Symptom | None:
-    step = _step(event)
-    if (
-        _outcome(event) == "ok"
-        and step.endswith((".reconcile", ".visible"))
-        and _seconds(event) >= settings.sync_delay_s
-    ):
+def sync_delay(event: StepEvent, settings: DetectorSettings) -> Symptom | None:
+    step = event.step
+    if event.outcome == "ok" and watch_kind(step) == "seam" and event.seconds >= settings.sync_delay_s:
         return Symptom(
-            f"{step} became visible after {_seconds(event):.1f} s (threshold {settings.sync_delay_s:g} s)",
+            f"{step} became visible after {event.seconds:.1f} s (threshold {settings.sync_delay_s:g} s)",
             _watched_ids(event),
         )
     return None
@@ -643,12 +609,13 @@ class Findings:
     samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     grouped: dict[str, dict[str, Incident]] = field(default_factory=dict)
 
-    def add(self, event: Mapping[str, Any]) -> list[Detection]:
-        """Run every detector on one event; returns what it showed."""
-        if event.get("kind", "step") != "step":
+    def add(self, event: StepEvent | Event) -> list[Detection]:
+        """Run every detector on one event; returns what it showed (nothing for an event that is
+        not a step's outcome)."""
+        if not isinstance(event, StepEvent):
             return []
         # Detectors of successful attempts all judge a duration: a quick success shows nothing.
-        if _outcome(event) == "ok" and _seconds(event) < self.settings.shortest_s:
+        if event.outcome == "ok" and event.seconds < self.settings.shortest_s:
             return []
         found = []
         for name, registered in DETECTORS.items():
@@ -674,7 +641,7 @@ class Findings:
                 self.incidents[name] += 1
             incident.detections.append(detection)
 
-    def extend(self, events: Iterable[Mapping[str, Any]]) -> Findings:
+    def extend(self, events: Iterable[StepEvent | Event]) -> Findings:
         for event in events:
             self.add(event)
         return self

@@ -19,10 +19,10 @@ from checks.defects import Findings
 from checks.rights import DEFAULT_HORIZON_DAYS, RightsAtRisk, rights_at_risk
 from checks.slo import Objective
 from checks.store import Quantiles, Results
+from core.errors import ConfigError
 from scenarios.campaign_file import load_scenario
 from scenarios.events import Outcome
-from scenarios.journeys import load_all
-from synthetic_users.errors import ConfigError
+from scenarios.journeys import load_all, watch_steps
 
 OUTCOMES = [o.value for o in Outcome]
 # Detectors see every failed attempt and every attempt slow enough to matter for latency rules.
@@ -209,12 +209,10 @@ def slo_results(results: Results, objectives: Sequence[Objective]) -> list[SloRe
     ]
 
 
-WATCHES = "(step LIKE '%.reconcile' OR step LIKE '%.visible' OR step LIKE '%.email')"
-
-
 def time_to_consistency(results: Results) -> dict[str, dict[str, float]]:
     """How long effects took to show on the other side (watches that succeeded), per step."""
-    found = results.step_quantiles(f"outcome = 'ok' AND {WATCHES}")
+    watches = ", ".join(f"'{step}'" for step in sorted(watch_steps()))
+    found = results.step_quantiles(f"outcome = 'ok' AND step IN ({watches})")
     return {
         step: {"p50_ms": round(q.p50_ms, 3), "p95_ms": round(q.p95_ms, 3), "p99_ms": round(q.p99_ms, 3)}
         for step, q in sorted(found.items())

@@ -27,14 +27,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import msgspec
 import yaml
 
 from checks.defects import DEFAULT_SETTINGS, DETECTORS, Detection, DetectorSettings, Evidence, Findings, Incident
 from checks.results import event_files
-from reference_platform.errors import ConfigError as PlatformConfigError
-from reference_platform.faults.catalogue import DOCUMENTED, SECURITY
-from reference_platform.faults.models import FaultSet, FaultSpec, load_profile
-from synthetic_users.errors import ConfigError
+from contracts.fault_set import FaultSet, FaultSpec, load_profile
+from contracts.faults import DOCUMENTED, SECURITY
+from core.errors import ConfigError
+from scenarios.events import Event, JourneyEvent, StepEvent, decode
+from scenarios.journeys import watch_kind
 
 SCORE_FILE = "score.json"
 SLACK_S = 2.0  # clock and scheduling slack around a time window (same host: milliseconds)
@@ -102,18 +104,20 @@ class Observed:
     steps: int = 0
 
 
-REQUIRED = ("time", "step", "outcome", "journey_id")
-
-
-def _lines(results: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
+def _events(results: Path) -> Iterator[tuple[Path, Event]]:
+    """Every complete event of a results folder; a torn last line is skipped, a line that is not
+    an event of this format is one ``ConfigError``."""
     for path in event_files(results):
         with path.open("rb") as lines:
-            for line in lines:
-                if line.endswith(b"\n"):  # a torn last line is skipped
-                    try:
-                        yield path, json.loads(line)
-                    except ValueError:
-                        continue
+            for number, line in enumerate(lines, 1):
+                if not line.endswith(b"\n"):
+                    continue
+                try:
+                    yield path, decode(line)
+                except msgspec.ValidationError as exc:
+                    raise ConfigError(f"{path}:{number}", f"older or unknown format: {exc}") from None
+                except msgspec.DecodeError:
+                    continue
 
 
 def observe(results: Path, settings: DetectorSettings = DEFAULT_SETTINGS) -> Observed:
@@ -126,27 +130,22 @@ def observe(results: Path, settings: DetectorSettings = DEFAULT_SETTINGS) -> Obs
     uploads = DETECTORS["document_lost"].denominator
     open_starts: dict[str, float] = {}
     pending_documents: Counter[str] = Counter()
-    for path, event in _lines(results):
-        kind = event.get("kind")
-        if kind == "journey":
-            open_starts.pop(str(event.get("journey_id")), None)
+    for _path, event in _events(results):
+        if isinstance(event, JourneyEvent):
+            open_starts.pop(event.journey_id, None)
             continue
-        if kind != "step":
+        if not isinstance(event, StepEvent):
             continue
-        missing = [key for key in REQUIRED if key not in event]
-        if missing:
-            raise ConfigError(str(path), f"older or unknown format: a step event has no {', '.join(missing)}")
         seen.steps += 1
-        step, journey = str(event["step"]), str(event["journey_id"])
+        step, journey = event.step, event.journey_id
         seen.attempts[step] += 1
-        moment = float(event["time"])
-        open_starts[journey] = min(open_starts.get(journey, moment), moment)
-        evidence = event.get("evidence") or {}
-        if event.get("applicant") is not None and evidence.get("applicant_id"):
-            seen.platform_ids[int(event["applicant"])] = str(evidence["applicant_id"])
-        if event["outcome"] == "ok" and evidence.get("document") and _matches(step, uploads):
+        open_starts[journey] = min(open_starts.get(journey, event.time), event.time)
+        evidence = event.evidence
+        if event.applicant is not None and evidence.get("applicant_id"):
+            seen.platform_ids[event.applicant] = evidence["applicant_id"]
+        if event.outcome == "ok" and evidence.get("document") and _matches(step, uploads):
             pending_documents[journey] += 1
-        elif step.endswith(".reconcile"):
+        elif watch_kind(step) == "seam":
             # Documents of a dossier the prefecture never got could not be lost there.
             watched = pending_documents.pop(journey, 0)
             seen.watched_documents += 0 if evidence.get("waiting_for") == "dossier" else watched
@@ -480,7 +479,7 @@ def _fault_set(profile: object, inline: object, base: Path) -> FaultSet | None:
             return FaultSet()
         path = Path(str(profile))
         return load_profile(path if path.is_absolute() or not (base / path).exists() else base / path)
-    except (PlatformConfigError, ValueError, OSError):
+    except (ConfigError, ValueError, OSError):
         return None
 
 

@@ -56,11 +56,11 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from core import yamlfile
+from core.errors import ConfigError
+from core.yamlfile import DuplicateKeyError, SafeDatesLoader, StrictLoader
 from scenarios.events import Channel, Outcome
 from scenarios.journeys import known_steps
-from synthetic_users import yamlfile
-from synthetic_users.errors import ConfigError
-from synthetic_users.yamlfile import DuplicateKeyError, SafeDatesLoader, StrictLoader
 
 API_VERSION = "openslo/v1"
 HARNESS_SOURCE = "anef-harness"

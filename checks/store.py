@@ -25,7 +25,8 @@ from typing import Any
 import duckdb
 import orjson
 
-from synthetic_users.errors import ConfigError
+from core.errors import ConfigError
+from scenarios.events import Outcome, StepEvent
 
 RESULTS_FORMAT = 1  # manifest.json "format": bumped when the folder's layout changes
 # The attempts whose details (message, evidence…) are kept: what the defect detectors look at.
@@ -233,19 +234,33 @@ class Results:
         value = self.scalar("SELECT min(time) FROM events")
         return float(value) if value is not None else None
 
-    def events_where(self, where: str) -> Iterator[dict[str, Any]]:
-        """Step events matching a condition, as dicts like the JSON lines (for detectors)."""
+    def events_where(self, where: str) -> Iterator[StepEvent]:
+        """Step events matching a condition, in time order (for detectors)."""
         cursor = self.db.execute(
             "SELECT time, journey, step, outcome, duration_ms, journey_id, worker, channel, applicant, attempt, "
-            f"status, message, evidence FROM steps WHERE {where} ORDER BY time"
+            f"status, message, evidence, seq FROM steps WHERE {where} ORDER BY time"
         )
-        names = [d[0] for d in cursor.description or []]
         while batch := cursor.fetchmany(10_000):
             for row in batch:
-                event = dict(zip(names, row, strict=True))
-                event["kind"] = "step"
-                event["evidence"] = orjson.loads(event["evidence"]) if event["evidence"] else {}
-                yield event
+                at, journey, step, outcome, ms, jid, worker, channel, applicant, attempt, status, message, ids, seq = (
+                    row
+                )
+                yield StepEvent(
+                    time=at,
+                    journey=journey,
+                    step=step,
+                    outcome=Outcome(outcome),
+                    duration_ms=ms,
+                    journey_id=jid or "",
+                    worker=worker or "",
+                    channel=channel or "api",
+                    applicant=applicant,
+                    attempt=attempt or 1,
+                    status=status,
+                    message=message or "",
+                    evidence=orjson.loads(ids) if ids else {},
+                    seq=seq or 0,
+                )
 
 
 def process_identity(pid: int | None = None) -> dict[str, Any]:

@@ -21,11 +21,11 @@ from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import VariableOption, VariableRefresh, VariableSort
 
 from checks.slo import Objective
+from core.errors import ConfigError
 from dashboards.grafana_boards import campaign as campaign_panels
 from dashboards.grafana_boards import slo_overview as slo_panels
 from dashboards.grafana_panels import Panels, add_panels, dashboard
 from dashboards.rules import ids
-from synthetic_users.errors import ConfigError
 
 SLO_FILE, CAMPAIGN_FILE = "anef-slos.json", "anef-campaign.json"
 SLO_UID, CAMPAIGN_UID = "anef-slos", "anef-campaign"

@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from core.errors import ConfigError
 from dashboards.charts import Chart, history_trend
 from dashboards.i18n import NBSP, Lang
 from dashboards.report_data import SummaryFile, event_figures, read_manifest, read_summary
-from synthetic_users.errors import ConfigError
 
 DB_NAME = "history.sqlite"
 SCHEMA_VERSION = 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from synthetic_users.errors import ConfigError
+from core.errors import ConfigError
 
 LANGUAGES = ("fr", "en")
 NBSP = "\u00a0"  # before % and units in French, so "99,5 %" never breaks across lines

@@ -20,8 +20,8 @@ from wsgiref.simple_server import WSGIServer
 from prometheus_client import push_to_gateway, start_http_server
 
 from checks.evaluate import evaluate
+from core.errors import ConfigError
 from dashboards.metrics import HarnessMetrics, build_metrics
-from synthetic_users.errors import ConfigError
 
 DEFAULT_METRICS_PORT = 9646
 JOB = "anef-harness"

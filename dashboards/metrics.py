@@ -22,10 +22,10 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 
+from scenarios.journeys import watch_kind
+
 DURATION_BUCKETS = (0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0)
 LAG_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)
-# Steps that watch the other side of the seam: their duration is a time to consistency.
-WATCH_SUFFIXES = (".reconcile", ".visible", ".email")
 
 
 @dataclass
@@ -53,7 +53,7 @@ class HarnessMetrics:
             seconds = float(event.get("duration_ms", 0.0)) / 1000.0
             if outcome == "ok":
                 self.step_duration.labels(journey, step).observe(seconds)
-                if step.endswith(WATCH_SUFFIXES):
+                if watch_kind(step) is not None:  # a time to consistency
                     self.reconcile_lag.labels(journey, step).observe(seconds)
         elif kind == "journey":
             failed = str(event.get("failed_step") or "")

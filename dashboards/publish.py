@@ -24,8 +24,8 @@ from grafana_client.api import GrafanaApi
 from grafana_client.client import GrafanaClientError, GrafanaException, TokenAuth
 
 from checks.slo import load_slos
+from core.errors import ConfigError, TargetError
 from dashboards.grafana import FOLDER, FOLDER_UID, UID_PATTERN, build_dashboards
-from synthetic_users.errors import ConfigError, TargetError
 from synthetic_users.targets import is_loopback
 
 TIMEOUT_SECONDS = 10.0

@@ -19,7 +19,7 @@ import duckdb
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from synthetic_users.errors import ConfigError
+from core.errors import ConfigError
 
 OUTCOMES = ("ok", "error", "timeout", "blocked", "lost", "corrupt", "missing")
 FAILURES = OUTCOMES[1:]

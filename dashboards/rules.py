@@ -30,8 +30,9 @@ import yaml
 from prometheus_client.utils import floatToGoString
 
 from checks.slo import Objective, Selector, duration_seconds
-from dashboards.metrics import DURATION_BUCKETS, LAG_BUCKETS, WATCH_SUFFIXES
-from synthetic_users.errors import ConfigError
+from core.errors import ConfigError
+from dashboards.metrics import DURATION_BUCKETS, LAG_BUCKETS
+from scenarios.journeys import watch_kind
 
 # Sloth's windows: those of its default alerts (shared/reference-data.md) and the 5m base.
 SLOTH_WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
@@ -277,7 +278,7 @@ class _ErrorRatio:
 
 def _histogram(selector: Selector) -> tuple[str, tuple[float, ...]]:
     """Watch steps (a time to consistency, up to hours) have their own histogram and buckets."""
-    if selector.steps and all(step.endswith(WATCH_SUFFIXES) for step in selector.steps):
+    if selector.steps and all(watch_kind(step) is not None for step in selector.steps):
         return "anef_reconcile_lag_seconds", LAG_BUCKETS
     return "anef_step_duration_seconds", DURATION_BUCKETS
 

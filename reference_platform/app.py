@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from contracts.fault_set import FaultSet, load_profile
 from reference_platform.api.edge import EdgeMiddleware
 from reference_platform.api.routes import admin, agent, applicant, ops, pages
 from reference_platform.clock import PlatformClock
@@ -22,7 +23,6 @@ from reference_platform.context import PlatformContext
 from reference_platform.domain.security import Passwords
 from reference_platform.errors import DomainError
 from reference_platform.faults.injector import FaultInjector
-from reference_platform.faults.models import FaultSet, load_profile
 from reference_platform.mail import MailWorker
 from reference_platform.metrics import build_metrics
 from reference_platform.settings import Settings

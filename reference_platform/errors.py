@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
+from core.errors import ConfigError
+
 
 class PlatformError(Exception):
     """Root of the platform's own errors."""
 
 
-class ConfigError(PlatformError):
-    """A start-up setting or file is invalid; the message is one line naming the source."""
-
-    def __init__(self, source: str, problem: str) -> None:
-        super().__init__(f"{source}: {problem}")
-        self.source = source
-        self.problem = problem
+# A start-up setting or file is invalid: the same one-line error as the harness's (``core``).
+__all__ = ["ConfigError"]
 
 
 class DomainError(PlatformError):

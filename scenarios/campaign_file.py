@@ -9,9 +9,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from core import yamlfile
+from core.errors import ConfigError
 from scenarios.spec import SCENARIO_KEYS, ScenarioSpec
-from synthetic_users import yamlfile
-from synthetic_users.errors import ConfigError
 from synthetic_users.spec import describe
 
 

@@ -11,14 +11,14 @@ most the last second).
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any, Literal
+
+import msgspec
 
 Channel = Literal["api", "browser", "agent"]
 
@@ -42,8 +42,10 @@ class JourneyOutcome(StrEnum):
     SKIPPED = "skipped"  # the applicant's situation changed before the journey could apply
 
 
-@dataclass(frozen=True, slots=True)
-class StepEvent:
+FORMAT = 2  # of the event lines; the results folder's manifest carries it (``events_format``)
+
+
+class StepEvent(msgspec.Struct, frozen=True, tag="step", tag_field="kind"):
     """One attempt of one step. ``time`` is when the step was due to start (epoch seconds):
     for the first step of an open-model journey, its scheduled arrival, so that a late start
     counts in ``duration_ms``."""
@@ -60,36 +62,20 @@ class StepEvent:
     attempt: int = 1
     status: int | None = None
     message: str = ""
-    evidence: Mapping[str, str] = field(default_factory=dict)
+    evidence: dict[str, str] = msgspec.field(default_factory=dict)
     seq: int = 0  # the attempt's number within its journey (a step may run several times: one per document)
 
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "kind": "step",
-            "time": round(self.time, 6),
-            "journey": self.journey,
-            "step": self.step,
-            "outcome": self.outcome.value,
-            "duration_ms": round(self.duration_ms, 3),
-            "journey_id": self.journey_id,
-            "worker": self.worker,
-            "channel": self.channel,
-            "applicant": self.applicant,
-            "attempt": self.attempt,
-        }
-        if self.seq:
-            data["seq"] = self.seq
-        if self.status is not None:
-            data["status"] = self.status
-        if self.message:
-            data["message"] = self.message
-        if self.evidence:
-            data["evidence"] = dict(self.evidence)
-        return data
+    @property
+    def seconds(self) -> float:
+        return self.duration_ms / 1000
+
+    @property
+    def ended(self) -> float:
+        """When the attempt ended (a watch: its deadline for ``lost``)."""
+        return self.time + self.duration_ms / 1000
 
 
-@dataclass(frozen=True, slots=True)
-class JourneyEvent:
+class JourneyEvent(msgspec.Struct, frozen=True, tag="journey", tag_field="kind"):
     """The end of one journey: the funnel is built from these."""
 
     time: float  # when it started (scheduled start in the open model)
@@ -103,27 +89,10 @@ class JourneyEvent:
     failed_step: str | None = None
     lag_ms: float = 0.0  # how late the journey started against its schedule (open model)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": "journey",
-            "time": round(self.time, 6),
-            "journey": self.journey,
-            "journey_id": self.journey_id,
-            "outcome": self.outcome.value,
-            "duration_ms": round(self.duration_ms, 3),
-            "worker": self.worker,
-            "channel": self.channel,
-            "applicant": self.applicant,
-            "failed_step": self.failed_step,
-            "lag_ms": round(self.lag_ms, 3),
-        }
 
-
-@dataclass(frozen=True, slots=True)
-class AttemptEvent:
+class AttemptEvent(msgspec.Struct, frozen=True, tag="attempt", tag_field="kind"):
     """The start of one attempt of one step; its ``StepEvent`` (same journey id and ``seq``)
-    closes it. With ``withdrawn`` (the reason), the attempt is withdrawn instead: it turned out
-    not to apply (an agent moved the dossier on meanwhile) or the run stopped during it."""
+    closes it, or a ``WithdrawnEvent`` withdraws it."""
 
     time: float
     journey: str
@@ -134,27 +103,34 @@ class AttemptEvent:
     applicant: int | None = None
     attempt: int = 1
     seq: int = 0
-    withdrawn: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "kind": "withdrawn" if self.withdrawn else "attempt",
-            "seq": self.seq,
-            "time": round(self.time, 6),
-            "journey": self.journey,
-            "step": self.step,
-            "journey_id": self.journey_id,
-            "worker": self.worker,
-            "channel": self.channel,
-            "applicant": self.applicant,
-            "attempt": self.attempt,
-        }
-        if self.withdrawn:
-            data["message"] = self.withdrawn
-        return data
 
 
-Event = StepEvent | JourneyEvent | AttemptEvent
+class WithdrawnEvent(AttemptEvent, frozen=True, tag="withdrawn", tag_field="kind"):
+    """An attempt withdrawn instead of closed: it turned out not to apply (an agent moved the
+    dossier on meanwhile) or the run stopped during it. ``reason`` is written as ``message``."""
+
+    reason: str = msgspec.field(default="", name="message")
+
+
+Event = StepEvent | JourneyEvent | AttemptEvent | WithdrawnEvent
+_ENCODER = msgspec.json.Encoder()
+_DECODER = msgspec.json.Decoder(Event)
+_STEP_DECODER = msgspec.json.Decoder(StepEvent)
+
+
+def encode(event: Event) -> bytes:
+    """One JSON line (with its newline)."""
+    return _ENCODER.encode(event) + b"\n"
+
+
+def decode(line: bytes) -> Event:
+    """One event line; ``msgspec.ValidationError`` or ``msgspec.DecodeError`` if it is not one."""
+    return _DECODER.decode(line)
+
+
+def step_event(fields: Mapping[str, Any]) -> StepEvent:
+    """A step event from a row of the results store (a mapping of its columns)."""
+    return msgspec.convert(fields, StepEvent, strict=False)
 
 
 class EventLog:
@@ -180,7 +156,7 @@ class EventLog:
         self.written = 0
 
     def write(self, event: Event) -> None:
-        line = (json.dumps(event.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+        line = encode(event)
         with self._lock:
             if self._closed.is_set():
                 raise RuntimeError(f"{self.path}: event log is closed")

@@ -28,7 +28,7 @@ import math
 from collections.abc import Callable, Collection, Mapping
 from typing import TypeVar
 
-from synthetic_users.errors import HarnessError
+from core.errors import HarnessError
 
 __all__ = [
     "SHAPES",

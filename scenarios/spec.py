@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Collection
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
@@ -106,7 +107,7 @@ class BrowserSpec(_Section):
         return check_weights(value, {"login", "password_reset", "renewal"}, "browser journey")
 
 
-def check_weights(value: dict[str, float], known: set[str] | dict[str, Any], what: str) -> dict[str, float]:
+def check_weights(value: dict[str, float], known: Collection[str], what: str) -> dict[str, float]:
     for name, weight in value.items():
         if name not in known:
             close = difflib.get_close_matches(name, list(known), n=1)

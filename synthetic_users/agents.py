@@ -27,7 +27,7 @@ import httpx
 from faker import Faker
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from synthetic_users.errors import HarnessError
+from core.errors import HarnessError
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from typing import IO
 
 import httpx
 
+from core.errors import TargetError
 from synthetic_users.agents import agent_identities, to_seed_record
-from synthetic_users.errors import TargetError
 from synthetic_users.population import Population
 
 CHUNK = 500  # records per chunk of the streamed request body

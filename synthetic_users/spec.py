@@ -12,8 +12,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 
-from synthetic_users import yamlfile
-from synthetic_users.errors import ConfigError
+from core import yamlfile
+from core.errors import ConfigError
 from synthetic_users.personas import DEFAULT_PERSONA_MIX, PERSONAS
 from synthetic_users.reference import (
     DEFAULT_CARD_KIND_MIX,

@@ -11,9 +11,9 @@ import time
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from contracts.faults import HttpError, Latency, Timeout
 from reference_platform.context import PlatformContext
 from reference_platform.domain.security import token_hash
-from reference_platform.faults.catalogue import HttpError, Latency, Timeout
 from reference_platform.faults.injector import held_answer
 from reference_platform.storage.front import Session as LoginSession
 

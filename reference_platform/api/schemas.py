@@ -169,30 +169,3 @@ class DecisionIn(Body):
 class AgentCardOut(CardOut):
     applicant_id: str
     dossier_id: str | None
-
-
-class LedgerEntryOut(Body):
-    time: datetime
-    fault: str
-    applicant: str | None
-    object: str | None
-    route: str
-
-
-class LedgerOut(Body):
-    entries: list[LedgerEntryOut]
-
-
-class ClockIn(Body):
-    today: date | None
-
-
-class ClockOut(Body):
-    today: date
-    fixed: bool
-
-
-class SeedResult(Body):
-    applicants: int
-    agents: int
-    skipped: int

@@ -10,6 +10,11 @@ from datetime import timedelta
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
+from contracts.faults import (
+    EmailDelay,
+    ResetEmailLost,
+    UserEnumeration,
+)
 from reference_platform.context import PlatformContext
 from reference_platform.domain import throttle
 from reference_platform.domain.security import new_token, token_hash
@@ -18,11 +23,6 @@ from reference_platform.errors import (
     InvalidInput,
     NotFound,
     Unauthorized,
-)
-from reference_platform.faults.catalogue import (
-    EmailDelay,
-    ResetEmailLost,
-    UserEnumeration,
 )
 from reference_platform.faults.injector import answer_late
 from reference_platform.storage.common import utcnow

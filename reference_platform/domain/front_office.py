@@ -12,6 +12,11 @@ import filetype
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from contracts.faults import (
+    ProcedureNotSelectable,
+    UploadCheck,
+    UploadUnchecked,
+)
 from reference_platform.context import PlatformContext
 from reference_platform.domain.accounts import queue_email
 from reference_platform.domain.outbox import enqueue
@@ -30,11 +35,6 @@ from reference_platform.errors import (
     DomainError,
     InvalidInput,
     NotFound,
-)
-from reference_platform.faults.catalogue import (
-    ProcedureNotSelectable,
-    UploadCheck,
-    UploadUnchecked,
 )
 from reference_platform.storage.common import utcnow
 from reference_platform.storage.db import locking

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from reference_platform.faults.catalogue import SyncDelay
+from contracts.faults import SyncDelay
 from reference_platform.faults.injector import FaultInjector
 from reference_platform.storage import back, front
 from reference_platform.storage.common import utcnow

@@ -1,2 +1,2 @@
-"""The fault catalogue, the active fault set and the injector that records every firing in the
-ledger. Faults change what the platform does; they never change what it says it did."""
+"""The injector: it decides each firing of the faults in force (``contracts.faults``) and records
+it in the ledger. Faults change what the platform does; they never change what it says it did."""

@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from reference_platform.faults.catalogue import CATALOGUE
-from reference_platform.faults.models import FaultSet, FaultSpec
+from contracts.fault_set import FaultSet, FaultSpec
+from contracts.faults import CATALOGUE
 from reference_platform.storage.db import Store
 from reference_platform.storage.platform import LedgerEntry
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from contracts.faults import ProcedureNotForwarded
 from reference_platform.context import PlatformContext
 from reference_platform.domain.procedures import DossierState, Procedure
-from reference_platform.faults.catalogue import ProcedureNotForwarded
 from reference_platform.storage import back, front
 
 Handler = Callable[[PlatformContext, Session, dict[str, Any]], None]

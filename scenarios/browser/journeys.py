@@ -47,7 +47,7 @@ LOAD_TIME_JS = """() => {
 def browser_journey(function: BrowserJourney) -> BrowserJourney:
     """Register a browser journey under its function's name, which must name an API journey
     (the step names, the eligibility and the SLOs are shared)."""
-    get_journey(function.__name__)  # raises UnknownJourney, with "did you mean", for a typo
+    get_journey(function.__name__)  # raises UnknownName, with "did you mean", for a typo
     BROWSER_JOURNEYS[function.__name__] = function
     return function
 

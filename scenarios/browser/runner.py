@@ -33,10 +33,11 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_
 from playwright.sync_api import Error as PlaywrightError
 from pydantic import ValidationError
 
+from core.errors import ConfigError, HarnessError, TargetError, UnknownName
 from scenarios.browser.journeys import BROWSER_JOURNEYS
 from scenarios.client import ApplicantClient
 from scenarios.events import EventLog, JourneyOutcome
-from scenarios.journeys import JourneyDef, UnknownJourney, get_journey, lease_for, run_journey
+from scenarios.journeys import JourneyDef, get_journey, lease_for, run_journey
 from scenarios.journeys.runner import (
     AgentDesk,
     EventSink,
@@ -47,7 +48,6 @@ from scenarios.journeys.runner import (
 )
 from scenarios.transport import HttpxTransport
 from synthetic_users.agents import agent_identities
-from synthetic_users.errors import ConfigError, HarnessError, TargetError
 from synthetic_users.oracle import Oracle
 from synthetic_users.partition import Lease, LeaseTable, Partition
 from synthetic_users.personas import get_persona
@@ -194,7 +194,7 @@ def check_weights(weights: Mapping[str, float]) -> tuple[list[str], list[float]]
     for name in weights:
         try:
             get_journey(name)
-        except UnknownJourney as exc:
+        except UnknownName as exc:
             raise ConfigError("--journeys", exc.message) from None
         if name not in BROWSER_JOURNEYS:
             raise ConfigError("--journeys", f"{name!r} has no browser version; expected {', '.join(BROWSER_JOURNEYS)}")

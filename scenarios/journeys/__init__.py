@@ -8,10 +8,11 @@ refusal the platform gives to an eligible applicant is a ``blocked`` step, not n
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
 
+from core.registry import Registry
 from scenarios.events import Channel, JourneyOutcome
 from scenarios.journeys.runner import (
     Abandoned,
@@ -27,6 +28,9 @@ from synthetic_users.partition import Lease, LeaseTable
 from synthetic_users.population import Applicant, Population
 
 Eligibility = Callable[[Applicant, Truth, Population], bool]
+# A watch step waits for an effect where it must show: across the seam (the prefecture or the
+# applicant's dashboard) or in the applicant's mailbox. Its duration is a time to consistency.
+Watch = Literal["seam", "mail"]
 
 
 @dataclass(frozen=True)
@@ -38,48 +42,79 @@ class JourneyDef:
     needs_mailbox: bool = False
     needs_agents: bool = False
     doc: str = ""
+    watches: Mapping[str, Watch] = field(default_factory=dict)  # step (short name) → what it watches
 
     @property
     def step_names(self) -> tuple[str, ...]:
         return tuple(f"{self.name}.{step}" for step in self.steps)
 
+    @property
+    def watch_names(self) -> dict[str, Watch]:
+        return {f"{self.name}.{step}": kind for step, kind in self.watches.items()}
 
-JOURNEYS: dict[str, JourneyDef] = {}
+
+JOURNEYS: Registry[JourneyDef] = Registry("journey")
 
 
 def journey(
-    *, eligible: Eligibility, steps: tuple[str, ...], needs_mailbox: bool = False, needs_agents: bool = False
+    *,
+    eligible: Eligibility,
+    steps: tuple[str, ...],
+    watches: Mapping[str, Watch] | None = None,
+    needs_mailbox: bool = False,
+    needs_agents: bool = False,
 ) -> Callable[[Callable[[Run], None]], Callable[[Run], None]]:
-    """Register a journey under its function's name, with the steps it may record (in order):
-    SLO files and reports name them before any campaign has run."""
+    """Register a journey under its function's name, with the steps it may record (in order) and
+    which of them are watches: SLO files and reports name them before any campaign has run."""
+    undeclared = sorted(set(watches or {}) - set(steps))
+    if undeclared:
+        raise ValueError(f"watches {undeclared} are not among the journey's steps {steps}")
 
     def register(function: Callable[[Run], None]) -> Callable[[Run], None]:
         doc = (function.__doc__ or "").strip().splitlines()
-        JOURNEYS[function.__name__] = JourneyDef(
-            function.__name__, function, eligible, steps, needs_mailbox, needs_agents, doc[0] if doc else ""
+        JOURNEYS.add(
+            function.__name__,
+            JourneyDef(
+                function.__name__,
+                function,
+                eligible,
+                steps,
+                needs_mailbox,
+                needs_agents,
+                doc[0] if doc else "",
+                dict(watches or {}),
+            ),
         )
         return function
 
     return register
 
 
-class UnknownJourney(KeyError):
-    def __init__(self, name: str) -> None:
-        close = difflib.get_close_matches(name, JOURNEYS, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else f"; expected one of {', '.join(sorted(JOURNEYS))}"
-        super().__init__(f"unknown journey {name!r}{hint}")
-        self.message = f"unknown journey {name!r}{hint}"
-
-
 def get_journey(name: str) -> JourneyDef:
     load_all()
-    try:
-        return JOURNEYS[name]
-    except KeyError:
-        raise UnknownJourney(name) from None
+    return JOURNEYS.get_or_fail(name)
 
 
-def load_all() -> dict[str, JourneyDef]:
+def watch_steps() -> dict[str, Watch]:
+    """Every watch step a shipped journey may record → what it watches."""
+    return {step: kind for definition in load_all().values() for step, kind in definition.watch_names.items()}
+
+
+def watch_kind(step: str) -> Watch | None:
+    """What a step watches (``seam`` or ``mail``), or None for a step that acts."""
+    return _watches().get(step)
+
+
+_WATCHES: dict[str, Watch] = {}
+
+
+def _watches() -> dict[str, Watch]:
+    if not _WATCHES:
+        _WATCHES.update(watch_steps())
+    return _WATCHES
+
+
+def load_all() -> Registry[JourneyDef]:
     """Import the modules that register the shipped journeys."""
     from scenarios.journeys import applicant, prefecture, security  # noqa: F401 - registration on import
 
@@ -145,4 +180,6 @@ __all__ = [
     "lease_for",
     "load_all",
     "run_journey",
+    "watch_kind",
+    "watch_steps",
 ]

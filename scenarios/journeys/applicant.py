@@ -228,7 +228,12 @@ def dashboard(ctx: JourneyContext) -> None:
     ctx.client.dossiers()
 
 
-@journey(eligible=reachable_by_email, steps=("request", "email", "confirm", "login"), needs_mailbox=True)
+@journey(
+    eligible=reachable_by_email,
+    steps=("request", "email", "confirm", "login"),
+    watches={"email": "mail"},
+    needs_mailbox=True,
+)
 def password_reset(run: Run) -> None:
     """Forget one's password, follow the e-mailed link, set a new one, sign in with it."""
     ctx = run.ctx
@@ -278,6 +283,7 @@ def new_password(ctx: JourneyContext) -> str:
 @journey(
     eligible=may_renew,
     steps=("login", "choose_procedure", "create", "upload", "submit", "receipt", "reconcile"),
+    watches={"reconcile": "seam"},
 )
 def renewal(run: Run) -> None:
     """Renew one's residence card: choose, create, upload, submit, receipt, reach the prefecture."""
@@ -290,7 +296,7 @@ def renewal(run: Run) -> None:
     at_prefecture(run, dossier.id)
 
 
-@journey(eligible=has_filed_dossier, steps=("login", "document", "reconcile"))
+@journey(eligible=has_filed_dossier, steps=("login", "document", "reconcile"), watches={"reconcile": "seam"})
 def upload(run: Run) -> None:
     """Add a supporting document to a filed dossier; it must reach the prefecture."""
     ctx = run.ctx
@@ -307,7 +313,11 @@ def upload(run: Run) -> None:
     at_prefecture(run, dossier_id)
 
 
-@journey(eligible=may_start_procedure, steps=("login", "choose_procedure", "create", "upload", "submit", "reconcile"))
+@journey(
+    eligible=may_start_procedure,
+    steps=("login", "choose_procedure", "create", "upload", "submit", "reconcile"),
+    watches={"reconcile": "seam"},
+)
 def address_change(run: Run) -> None:
     """Declare a new address with a proof; the prefecture must receive it."""
     ctx = run.ctx

@@ -17,7 +17,12 @@ from synthetic_users.oracle import Truth
 from synthetic_users.population import Applicant, Population
 
 
-@journey(eligible=has_filed_dossier, steps=("send", "login", "visible", "answer", "reconcile"), needs_agents=True)
+@journey(
+    eligible=has_filed_dossier,
+    steps=("send", "login", "visible", "answer", "reconcile"),
+    watches={"visible": "seam", "reconcile": "seam"},
+    needs_agents=True,
+)
 def agent_request(run: Run) -> None:
     """The prefecture asks for complements; the applicant sees the request, answers, and the
     answer reaches the prefecture."""
@@ -70,7 +75,7 @@ def card_waiting(applicant: Applicant, truth: Truth, population: Population) -> 
     return truth.card_state == "available"
 
 
-@journey(eligible=card_waiting, steps=("login", "handover", "visible"), needs_agents=True)
+@journey(eligible=card_waiting, steps=("login", "handover", "visible"), watches={"visible": "seam"}, needs_agents=True)
 def card_handover(run: Run) -> None:
     """The prefecture hands the card over; the front office must learn it (else the next
     renewal is refused: "previous card not handed over")."""

@@ -22,7 +22,16 @@ from typing import Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from scenarios.client import AgentClient, ApplicantClient, StepFailed
-from scenarios.events import AttemptEvent, Channel, Event, JourneyEvent, JourneyOutcome, Outcome, StepEvent
+from scenarios.events import (
+    AttemptEvent,
+    Channel,
+    Event,
+    JourneyEvent,
+    JourneyOutcome,
+    Outcome,
+    StepEvent,
+    WithdrawnEvent,
+)
 from scenarios.transport import HttpxTransport, Reply, Transport, TransportFailure
 from synthetic_users.agents import AgentIdentity
 from synthetic_users.oracle import Oracle, Truth
@@ -60,7 +69,9 @@ class JourneySettings(BaseModel):
     def deadline(self, step: str) -> float:
         if step in self.deadlines:
             return self.deadlines[step]
-        return self.email_deadline if step.endswith(".email") else self.default_deadline
+        from scenarios.journeys import watch_kind  # the registry imports this module
+
+        return self.email_deadline if watch_kind(step) == "mail" else self.default_deadline
 
 
 class EventSink(Protocol):
@@ -284,7 +295,7 @@ class Run:
 
     def _withdraw(self, step: str, attempt: int, reason: str) -> None:
         self.sink.write(
-            AttemptEvent(
+            WithdrawnEvent(
                 time=time.time(),
                 journey=self.journey,
                 step=step,
@@ -294,7 +305,7 @@ class Run:
                 applicant=self.ctx.applicant.index,
                 attempt=attempt,
                 seq=self._seq,
-                withdrawn=reason,
+                reason=reason,
             )
         )
 

@@ -360,7 +360,7 @@ def mann_whitney_p(first: list[float], second: list[float]) -> float:
 STEPS = ("login", "create", "idor", "upload_type", "enumeration", "reset_request", "email", "reset_reuse")
 
 
-@journey(eligible=may_probe, steps=STEPS, needs_mailbox=True)
+@journey(eligible=may_probe, steps=STEPS, watches={"email": "mail"}, needs_mailbox=True)
 def security(run: Run) -> None:
     """Probe the platform's security guarantees as an applicant: another's dossier, disallowed files,
     a reset link used twice, answers that tell whether an account exists."""

@@ -19,7 +19,7 @@ from types import FrameType, TracebackType
 import uvicorn
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from synthetic_users.errors import ConfigError
+from core.errors import ConfigError
 from synthetic_users.mailbox.api import create_app
 from synthetic_users.mailbox.smtp import DEFAULT_BOUNCE_DOMAINS, MailboxHandler, SmtpServer
 from synthetic_users.mailbox.store import DEFAULT_MAX_BYTES, DEFAULT_RETENTION, MessageStore

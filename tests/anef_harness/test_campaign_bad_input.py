@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from anef_harness import run_cli
 from anef_harness.campaign import Campaign, load_campaign
 from anef_harness.cli import app
-from synthetic_users.errors import ConfigError
+from core.errors import ConfigError
 
 SMOKE = Path(__file__).resolve().parents[2] / "campaigns" / "smoke.yaml"
 SMOKE_TEXT = SMOKE.read_text(encoding="utf-8")

@@ -92,11 +92,11 @@ def test_an_attempt_cut_short_is_closed_as_error_once_the_run_is_over(tmp_path: 
     assert summary.accounting == {"attempted": 9, "outcomes": 9, "unfinished": 1, "withdrawn": 0, "duplicates": 0}
     with Results(folder) as results:
         [closed] = results.events_where("evidence->>'unfinished' = 'true'")
-    assert closed["step"] == "login.dashboard"
-    assert closed["outcome"] == "error"
-    assert closed["message"] == UNFINISHED_MESSAGE
-    assert closed["worker"] == "locust-worker-1"
-    assert closed["duration_ms"] == 0.0
+    assert closed.step == "login.dashboard"
+    assert closed.outcome == "error"
+    assert closed.message == UNFINISHED_MESSAGE
+    assert closed.worker == "locust-worker-1"
+    assert closed.duration_ms == 0.0
 
 
 def test_an_attempt_in_flight_while_the_harness_runs_is_not_closed(tmp_path: Path) -> None:

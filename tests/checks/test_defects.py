@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 
 from checks.defects import (
     DETECTORS,
@@ -15,16 +16,16 @@ from checks.defects import (
     Findings,
     get_detector,
 )
-from reference_platform.faults.catalogue import SECURITY
-from synthetic_users.errors import ConfigError
+from contracts.faults import SECURITY
+from core.errors import ConfigError
+from scenarios.events import JourneyEvent, JourneyOutcome, StepEvent, step_event
 
 APPLICANT_ID = "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6"
 
 
-def event(step: str, outcome: str = "ok", duration_ms: float = 40.0, **extra: Any) -> dict[str, Any]:
-    """A step event as ``StepEvent.to_json`` writes it."""
+def event(step: str, outcome: str = "ok", duration_ms: float = 40.0, **extra: Any) -> StepEvent:
+    """A step event as a journey records it."""
     data: dict[str, Any] = {
-        "kind": "step",
         "time": 1_790_000_000.0,
         "journey": step.split(".", 1)[0],
         "step": step,
@@ -37,10 +38,10 @@ def event(step: str, outcome: str = "ok", duration_ms: float = 40.0, **extra: An
         "attempt": extra.pop("attempt", 1),
     }
     data.update(extra)
-    return data
+    return step_event(data)
 
 
-def failed(step: str, outcome: str, message: str, status: int | None = None, **evidence: str) -> dict[str, Any]:
+def failed(step: str, outcome: str, message: str, status: int | None = None, **evidence: str) -> StepEvent:
     extra: dict[str, Any] = {"message": message, "evidence": {"applicant_id": APPLICANT_ID, **evidence}}
     if status is not None:
         extra["status"] = status
@@ -49,7 +50,7 @@ def failed(step: str, outcome: str, message: str, status: int | None = None, **e
 
 WAITING = "not visible within 4 s"
 # defect id → (an event where nothing is wrong, an event showing the defect, the ids the ledger would name)
-CASES: dict[str, tuple[dict[str, Any], dict[str, Any], tuple[str, ...]]] = {
+CASES: dict[str, tuple[StepEvent, StepEvent, tuple[str, ...]]] = {
     "title_not_marked_delivered": (
         event("card_handover.visible", duration_ms=120, evidence={"card": "card-1"}),
         failed("card_handover.visible", "lost", f"card_handover.visible: {WAITING}", card="card-1"),
@@ -183,7 +184,7 @@ def test_detector_names_its_defect_with_title_and_evidence(defect: str) -> None:
     assert found.defect == defect
     assert found.title == registered.title == TITLES[defect]
     assert found.objects == objects
-    assert found.evidence.step == showing["step"]
+    assert found.evidence.step == showing.step
     assert found.evidence.applicant == 7
     assert found.sample()["why"]
 
@@ -259,7 +260,7 @@ def test_a_card_never_marked_handed_over_then_a_refused_renewal_is_one_incident(
         200,
         journey_id="j2",
     )
-    findings = Findings().extend([CASES["title_not_marked_delivered"][1], refused, {**refused, "attempt": 2}])
+    findings = Findings().extend([CASES["title_not_marked_delivered"][1], refused, replace(refused, attempt=2)])
     assert findings.counts == {"title_not_marked_delivered": 3}
     assert findings.incidents == {"title_not_marked_delivered": 1}
     (incident,) = findings.of("title_not_marked_delivered")
@@ -276,7 +277,9 @@ def test_each_lost_document_is_an_incident_and_a_lost_document_seen_twice_is_one
 
 def test_a_dropped_session_refusing_every_retry_is_one_incident_per_journey() -> None:
     drop = CASES["session_drop"][1]
-    findings = Findings().extend([drop, {**drop, "attempt": 2}, {**drop, "attempt": 3}, {**drop, "journey_id": "j9"}])
+    findings = Findings().extend(
+        [drop, replace(drop, attempt=2), replace(drop, attempt=3), replace(drop, journey_id="j9")]
+    )
     assert findings.counts == {"session_drop": 4}
     assert findings.incidents == {"session_drop": 2}
 
@@ -284,22 +287,24 @@ def test_a_dropped_session_refusing_every_retry_is_one_incident_per_journey() ->
 def test_refusals_of_repeated_steps_are_distinct_incidents() -> None:
     outage = CASES["outage"][1]
     # One upload step per document: same journey, same step, attempt 1 each time.
-    findings = Findings().extend([outage, {**outage, "time": outage["time"] + 1.5}])
+    findings = Findings().extend([outage, replace(outage, time=outage.time + 1.5)])
     assert findings.incidents == {"outage": 2}
 
 
 def test_findings_keep_samples_and_the_first_time_seen() -> None:
     _, lost, _ = CASES["reset_email_lost"]
-    findings = Findings(max_samples=1).extend([lost, {**lost, "time": lost["time"] + 60}])
-    assert findings.first_seen["reset_email_lost"] == pytest.approx(lost["time"] + 4.0)
+    findings = Findings(max_samples=1).extend([lost, replace(lost, time=lost.time + 60)])
+    assert findings.first_seen["reset_email_lost"] == pytest.approx(lost.time + 4.0)
     (sample,) = findings.samples["reset_email_lost"]
     assert sample["why"] == "reset link announced, not in the mailbox by the deadline"
     assert sample["applicant"] == 7
 
 
 def test_journey_events_and_quick_successes_show_nothing() -> None:
-    journey = {"kind": "journey", "time": 1.0, "journey": "renewal", "journey_id": "j", "outcome": "failed"}
-    quick = [clean for clean, _, _ in CASES.values() if clean["outcome"] == "ok" and clean["duration_ms"] < 5000]
+    journey = JourneyEvent(
+        time=1.0, journey="renewal", journey_id="j", outcome=JourneyOutcome.FAILED, duration_ms=1.0, worker="w"
+    )
+    quick = [clean for clean, _, _ in CASES.values() if clean.outcome == "ok" and clean.duration_ms < 5000]
     findings = Findings().extend([journey, *quick])
     assert len(quick) > 5
     assert not findings.counts

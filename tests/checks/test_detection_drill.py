@@ -30,7 +30,7 @@ import pytest
 import yaml
 
 from checks.score import Score, score
-from reference_platform.faults.catalogue import DOCUMENTED
+from contracts.faults import DOCUMENTED
 from tests.anef_harness.campaigns import ROOT, campaign
 
 pytestmark = [pytest.mark.slow, pytest.mark.load]

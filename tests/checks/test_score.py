@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from anef_harness.score_cli import register
 from checks.score import read_ledger, route_named, score, write_score
-from reference_platform.faults.catalogue import DOCUMENTED
-from synthetic_users.errors import ConfigError
+from contracts.faults import DOCUMENTED
+from core.errors import ConfigError
 
 T0 = 1_790_000_000.0
 ALICE, BOB = "a" * 32, "b" * 32  # platform applicant ids
@@ -235,7 +235,7 @@ def test_a_fault_free_campaign_has_nothing_to_score(tmp_path: Path) -> None:
         ("no events", r"events: no event files"),
         (
             "events of an older format",
-            r"worker-0\.jsonl: older or unknown format: a step event has no outcome, journey_id",
+            r"worker-0\.jsonl:1: older or unknown format: Object missing required field `journey`",
         ),
         ("no folder", r"nowhere: no such results folder"),
     ],

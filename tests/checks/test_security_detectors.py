@@ -11,14 +11,15 @@ import pytest
 from checks.defects import Findings, get_detector
 from checks.evaluate import GATING_DEFECTS
 from checks.score import score
-from reference_platform.faults.catalogue import SECURITY
+from contracts.faults import SECURITY
+from scenarios.events import StepEvent
 from tests.checks.test_defects import APPLICANT_ID, event, failed
 from tests.checks.test_score import ALICE, BOB, fired, folder, step
 
 KNOWN = "amina.benali.0012345678@courriel.example.org"
 UNKNOWN = "inconnu.0123456789abcdef0123@courriel.example.org"
 # defect id → (the probe passing, the probe finding the weakness, the ids the ledger would name)
-CASES: dict[str, tuple[dict[str, Any], dict[str, Any], tuple[str, ...]]] = {
+CASES: dict[str, tuple[StepEvent, StepEvent, tuple[str, ...]]] = {
     "idor_leak": (
         event("security.idor", evidence={"dossier": "d9", "owner": "12"}),
         failed(
@@ -94,7 +95,7 @@ def test_security_detector_names_its_weakness_with_title_and_evidence(defect: st
     assert found.defect == defect
     assert found.title == registered.title == TITLES[defect]
     assert found.objects == objects
-    assert found.evidence.step == showing["step"]
+    assert found.evidence.step == showing.step
     assert found.evidence.applicant_id == APPLICANT_ID
     assert found.sample()["why"]
     # Only its own detector: no generic fault reads a corrupt probe.

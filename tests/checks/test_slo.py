@@ -19,8 +19,8 @@ import duckdb
 import pytest
 
 from checks.slo import Objective, Selector, SloError, default_slo_path, load_slo_file, load_slos
+from core.errors import ConfigError, HarnessError
 from scenarios.journeys import known_steps
-from synthetic_users.errors import ConfigError, HarnessError
 
 WATCHES = ("email", "reconcile", "visible")
 PROBES = ("security.idor", "security.upload_type", "security.enumeration", "security.reset_reuse")  # several requests

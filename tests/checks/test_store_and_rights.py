@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,8 @@ import pytest
 from checks.evaluate import funnel, step_figures
 from checks.rights import FILING_CLOSES_DAYS, rights_at_risk
 from checks.store import RESULTS_FORMAT, Results
-from synthetic_users.errors import ConfigError
+from core.errors import ConfigError
+from scenarios.events import Event, encode
 from synthetic_users.population import Population
 from synthetic_users.spec import build_spec
 
@@ -57,11 +58,13 @@ def journey(
     }
 
 
-def folder(tmp_path: Path, events: list[dict[str, Any]], *, status: str = "complete", torn: bool = False) -> Path:
+def folder(
+    tmp_path: Path, events: Sequence[dict[str, Any] | Event], *, status: str = "complete", torn: bool = False
+) -> Path:
     (tmp_path / "events").mkdir(parents=True)
     manifest = {"format": RESULTS_FORMAT, "campaign": "test", "status": status}
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
-    text = "".join(json.dumps(e) + "\n" for e in events)
+    text = "".join(json.dumps(e) + "\n" if isinstance(e, dict) else encode(e).decode() for e in events)
     if torn:
         text += '{"kind": "step", "time": 2.0, "step": "login.su'  # a process killed mid-write
     (tmp_path / "events" / "worker-0.jsonl").write_text(text)

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from anef_harness import dashboards_cli
 from checks.slo import Objective, default_slo_path, load_slos
+from core.errors import ConfigError
 from dashboards.grafana import (
     CAMPAIGN_FILE,
     PLACEHOLDER_PROMETHEUS_URL,
@@ -25,7 +26,6 @@ from dashboards.grafana import (
     panel_queries,
     write_dashboards,
 )
-from synthetic_users.errors import ConfigError
 
 PROMTOOL = "/usr/bin/promtool"
 

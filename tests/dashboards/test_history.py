@@ -14,8 +14,8 @@ import typer
 from typer.testing import CliRunner, Result
 
 from anef_harness import report_cli
+from core.errors import ConfigError
 from dashboards.history import SCHEMA_VERSION, database, previous, record, runs
-from synthetic_users.errors import ConfigError
 from tests.checks.test_gate import logins
 from tests.checks.test_store_and_rights import folder
 from tests.dashboards.test_report import judged, spread

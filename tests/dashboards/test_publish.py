@@ -16,9 +16,9 @@ from typer.testing import CliRunner, Result
 
 from anef_harness import dashboards_cli
 from checks.slo import default_slo_path, load_slos
+from core.errors import ConfigError
 from dashboards.grafana import build_dashboards
 from dashboards.publish import GrafanaError, publish
-from synthetic_users.errors import ConfigError
 from tests.dashboards.grafana_double import GrafanaDouble, serve_grafana
 
 TOKEN, VIEWER = "glsa_admin_token_for_tests", "glsa_viewer_token_for_tests"

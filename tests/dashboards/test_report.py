@@ -17,11 +17,11 @@ from anef_harness import report_cli
 from checks.defects import DETECTORS
 from checks.evaluate import GATING_DEFECTS, evaluate, write_summary
 from checks.slo import load_slos
+from core.errors import ConfigError
 from dashboards import history
 from dashboards.i18n import NBSP, language
 from dashboards.report import availability_band, page_load_band, render_report, write_report
 from dashboards.report_data import event_figures
-from synthetic_users.errors import ConfigError
 from tests.checks.test_gate import SLO_FILE, logins, slo_file
 from tests.checks.test_store_and_rights import applicant_where, days_left, folder, journey, step
 

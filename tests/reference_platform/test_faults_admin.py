@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from contracts.fault_set import load_profile
+from contracts.faults import CATALOGUE, DOCUMENTED, SECURITY
 from reference_platform.app import create_app
 from reference_platform.errors import ConfigError
-from reference_platform.faults.catalogue import CATALOGUE, DOCUMENTED, SECURITY
 from reference_platform.faults.injector import sticky_draw
-from reference_platform.faults.models import load_profile
 from reference_platform.settings import Settings
 from tests.support import PASSWORD, Api, agent_seed, applicant_seed, wait_until
 

@@ -166,7 +166,7 @@ def set_faults(target: EmbeddedTarget, *faults: dict[str, Any]) -> None:
 
 def assert_all_ok(events: Events, steps: list[str]) -> None:
     assert [(e.step, e.outcome) for e in events.steps] == [(step, Outcome.OK) for step in steps], [
-        e.to_json() for e in events.steps
+        e for e in events.steps
     ]
     assert {e.channel for e in events.events} == {"browser"}
 

@@ -165,7 +165,7 @@ def defect(world: World, fault: dict[str, Any], journey: str, index: int) -> tup
     world.set_faults({"rate": 1.0, **fault})
     sink = world.run(journey, index)
     world.set_faults()
-    return sink, Findings().extend(e.to_json() for e in sink.steps())
+    return sink, Findings().extend(e for e in sink.steps())
 
 
 def test_phantom_pending_request_blocks_renewal_create(clean: World) -> None:
@@ -224,7 +224,7 @@ def test_title_not_marked_delivered_then_renewal_is_blocked(clean: World) -> Non
     assert clean.oracle.truth(index).card_state == "handed_over"  # the agent really handed it over
     later = clean.run("renewal", index)  # the truth says renewal is allowed; the platform refuses
     assert later.outcomes()["renewal.choose_procedure"] == "blocked"
-    found.extend(e.to_json() for e in later.steps())
+    found.extend(e for e in later.steps())
     assert found.counts == {"title_not_marked_delivered": 2}
 
 

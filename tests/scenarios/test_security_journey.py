@@ -12,7 +12,7 @@ import pytest
 
 from anef_harness.embedded import EmbeddedTarget, set_clock
 from checks.defects import Findings
-from reference_platform.faults.catalogue import SECURITY
+from contracts.faults import SECURITY
 from scenarios.client import ApplicantClient
 from scenarios.journeys import get_journey
 from scenarios.journeys.runner import AgentDesk
@@ -63,7 +63,7 @@ def probe(world: World) -> Sink:
 
 
 def defects(sink: Sink) -> dict[str, int]:
-    return dict(Findings().extend(e.to_json() for e in sink.steps()).counts)
+    return dict(Findings().extend(e for e in sink.steps()).counts)
 
 
 def applicant_of(sink: Sink) -> int:

@@ -6,8 +6,8 @@ from collections.abc import Iterator, Mapping
 
 import pytest
 
+from core.errors import HarnessError
 from scenarios.shapes import SHAPES, ShapeError, check_shape, level_at, shape
-from synthetic_users.errors import HarnessError
 
 DURATION = 1000.0
 PEAK = 100.0

@@ -9,13 +9,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from reference_platform.api import schemas
+from contracts.admin import ClockIn, ClockOut, Ledger, LedgerEntry, SeedResult
+from contracts.fault_set import FaultSet
+from contracts.faults import CATALOGUE
+from core.describe import describe
 from reference_platform.api.deps import Context, require_admin
 from reference_platform.api.routes import ERRORS
 from reference_platform.domain.seeding import AgentSeed, ApplicantSeed, SeedRecord, seed_batch
 from reference_platform.errors import InvalidInput
-from reference_platform.faults.catalogue import CATALOGUE
-from reference_platform.faults.models import FaultSet, describe_validation_error
 
 router = APIRouter(prefix="/_admin", tags=["admin"], dependencies=[Depends(require_admin)], responses=ERRORS)
 
@@ -36,34 +37,34 @@ def put_faults(body: FaultSet, ctx: Context) -> dict[str, object]:
     return get_faults(ctx)
 
 
-@router.get("/ledger", response_model=schemas.LedgerOut)
+@router.get("/ledger", response_model=Ledger)
 def ledger(
     ctx: Context,
     since: Annotated[AwareDatetime | None, Query(description="entries at or after this time")] = None,
-) -> schemas.LedgerOut:
+) -> Ledger:
     entries = ctx.faults.ledger(since)
-    return schemas.LedgerOut(
+    return Ledger(
         entries=[
-            schemas.LedgerEntryOut(time=e.time, fault=e.fault, applicant=e.applicant, object=e.object, route=e.route)
+            LedgerEntry(time=e.time, fault=e.fault, applicant=e.applicant, object=e.object, route=e.route)
             for e in entries
         ]
     )
 
 
-@router.get("/clock", response_model=schemas.ClockOut)
-def get_clock(ctx: Context) -> schemas.ClockOut:
-    return schemas.ClockOut(today=ctx.clock.today(), fixed=ctx.clock.is_set)
+@router.get("/clock", response_model=ClockOut)
+def get_clock(ctx: Context) -> ClockOut:
+    return ClockOut(today=ctx.clock.today(), fixed=ctx.clock.is_set)
 
 
-@router.put("/clock", response_model=schemas.ClockOut)
-def set_clock(body: schemas.ClockIn, ctx: Context) -> schemas.ClockOut:
+@router.put("/clock", response_model=ClockOut)
+def set_clock(body: ClockIn, ctx: Context) -> ClockOut:
     ctx.clock.set_today(body.today)
     return get_clock(ctx)
 
 
 @router.post(
     "/seed",
-    response_model=schemas.SeedResult,
+    response_model=SeedResult,
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -72,7 +73,7 @@ def set_clock(body: schemas.ClockIn, ctx: Context) -> schemas.ClockOut:
         }
     },
 )
-async def seed(request: Request, ctx: Context) -> schemas.SeedResult:
+async def seed(request: Request, ctx: Context) -> SeedResult:
     """Stream records in, one JSON object a line, committed in batches; safe to resend."""
     totals = [0, 0, 0]
     batch: list[ApplicantSeed | AgentSeed] = []
@@ -98,7 +99,7 @@ async def seed(request: Request, ctx: Context) -> schemas.SeedResult:
         batch.append(_parse(pending, line_no + 1))
     if batch:
         await flush()
-    return schemas.SeedResult(applicants=totals[0], agents=totals[1], skipped=totals[2])
+    return SeedResult(applicants=totals[0], agents=totals[1], skipped=totals[2])
 
 
 def _parse(raw: bytes, line_no: int) -> ApplicantSeed | AgentSeed:
@@ -107,7 +108,7 @@ def _parse(raw: bytes, line_no: int) -> ApplicantSeed | AgentSeed:
     except json.JSONDecodeError as exc:
         raise InvalidInput("body", f"line {line_no}: not JSON ({exc.msg})") from None
     except ValidationError as exc:
-        raise InvalidInput("body", f"line {line_no}: {describe_validation_error(exc)}") from None
+        raise InvalidInput("body", f"line {line_no}: {describe(exc)}") from None
 
 
 @router.get("/sync")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import difflib
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +18,13 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import ErrorDetails
 
-from reference_platform import yamlfile
-from reference_platform.errors import ConfigError
-from reference_platform.faults.catalogue import CATALOGUE, FaultParams
+from contracts.faults import CATALOGUE, FaultParams
+from core import yamlfile
+from core.describe import dotted, explain, yaml_type
+from core.errors import ConfigError
 
-PROFILES_DIR = Path(__file__).resolve().parent.parent / "profiles"
+PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 
 
 class Scope(BaseModel):
@@ -70,11 +70,8 @@ class FaultSpec(BaseModel):
         fault_id = data.get("id")
         if not isinstance(fault_id, str):
             return data
-        kind = CATALOGUE.get(fault_id)
-        if kind is None:
-            close = difflib.get_close_matches(fault_id, CATALOGUE, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ValueError(f"unknown fault id {fault_id!r}{hint}")
+        if fault_id not in CATALOGUE:
+            raise ValueError(f"unknown fault id {fault_id!r}{CATALOGUE.hint(fault_id)}")
         return data
 
     @field_validator("params", mode="before")
@@ -98,14 +95,6 @@ class FaultSet(BaseModel):
     faults: list[FaultSpec] = Field(default_factory=list)
 
 
-def describe_validation_error(exc: ValidationError) -> str:
-    """One line: the first problem, with its field path."""
-    first = exc.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "(top level)"
-    message = first["msg"].removeprefix("Value error, ")
-    return f"{where}: {message}"
-
-
 def load_profile(name_or_path: str | Path) -> FaultSet:
     """Read a profile by name (``anef-2024``) or path; errors name the file, the line and the field."""
     path = Path(name_or_path)
@@ -116,13 +105,13 @@ def load_profile(name_or_path: str | Path) -> FaultSet:
     except OSError as exc:
         known = ", ".join(sorted(p.stem for p in PROFILES_DIR.glob("*.yaml")))
         raise ConfigError(str(path), f"cannot read ({exc.strerror}); known profiles: {known}") from None
-    data, node = yamlfile.load(path, raw)
+    data, node = yamlfile.load_with_node(path, raw)
     if data is None:
         raise ConfigError(
             str(path), "the file is empty; expected 'faults:' and a list of faults ('faults: []' for none)"
         )
     if not isinstance(data, dict):
-        raise ConfigError(str(path), f"expected a mapping with 'faults:' (a list of faults), got {_yaml_type(data)}")
+        raise ConfigError(str(path), f"expected a mapping with 'faults:' (a list of faults), got {yaml_type(data)}")
     try:
         return FaultSet.model_validate(data)
     except ValidationError as exc:
@@ -130,34 +119,11 @@ def load_profile(name_or_path: str | Path) -> FaultSet:
         loc = tuple(error["loc"])
         line = yamlfile.line_of(node, loc)
         where = f"{path}:{line}" if line else str(path)
-        raise ConfigError(where, f"{yamlfile.dotted(loc) or '(top level)'}: {_explain(error, data)}") from None
+        problem = explain(error, known_at=lambda at: _keys_at(data, at), no_fields="this fault takes no params")
+        raise ConfigError(where, f"{dotted(loc) or '(top level)'}: {problem}") from None
 
 
-def _explain(error: ErrorDetails, data: dict[str, Any]) -> str:
-    """What is wrong with one field of a profile: expected and given, "did you mean" for a typo."""
-    kind, message = error["type"], error["msg"].removeprefix("Value error, ")
-    given = error.get("input")
-    if kind == "extra_forbidden":
-        *parent, key = error["loc"]
-        known = _keys_at(data, parent)
-        if not known:
-            return "unknown field; this fault takes no params"
-        close = difflib.get_close_matches(str(key), known, n=1)
-        return "unknown field; " + (f"did you mean {close[0]!r}?" if close else f"expected one of {', '.join(known)}")
-    if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return f"expected a mapping (key: value), got {_yaml_type(given)}"
-    if kind == "list_type":
-        return f"expected a list, got {_yaml_type(given)}"
-    if isinstance(given, date):  # YAML read it as a date or a time
-        return f"{message}, got {given.isoformat()}"
-    if kind in ("value_error", "missing") or ", got " in message:
-        return message
-    if given is None:
-        return f"{message}, got nothing (an empty value)"
-    return f"{message}, got {given!r}" if isinstance(given, str | int | float | bool) else message
-
-
-def _keys_at(data: dict[str, Any], loc: list[str | int]) -> list[str]:
+def _keys_at(data: dict[str, Any], loc: Sequence[str | int]) -> list[str]:
     """The keys a profile accepts at ``loc`` (a fault's params depend on its id)."""
     models: dict[tuple[str | int, ...], type[BaseModel]] = {(): FaultSet}
     if len(loc) >= 2 and loc[0] == "faults" and isinstance(loc[1], int):
@@ -172,8 +138,3 @@ def _keys_at(data: dict[str, Any], loc: list[str | int]) -> list[str]:
             models[(*loc[:2], "params")] = kind.params
     model = models.get(tuple(loc))
     return list(model.model_fields) if model is not None else []
-
-
-def _yaml_type(value: Any) -> str:
-    names = {dict: "a mapping", list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
-    return names.get(type(value), "nothing" if value is None else "a value")

@@ -1,4 +1,4 @@
-"""Reading the YAML files people write (campaigns, population specs, SLO files).
+"""Reading the YAML files people write (campaigns, population specs, fault profiles, SLO files).
 
 Strict where PyYAML is lenient: a key given twice in one mapping is an error (PyYAML keeps the
 last one silently, so a forgotten line wins over the one the author is editing). Every problem
@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 import yaml
 
-from synthetic_users.errors import ConfigError
+from core.errors import ConfigError
 
 Loc = tuple[str | int, ...]
 
@@ -100,12 +100,14 @@ def _walk(root: yaml.Node) -> Iterator[tuple[Loc, yaml.Node]]:
         stack.extend(reversed(children))
 
 
-def read_text(path: Path) -> str:
-    """The file as UTF-8 text; a file that cannot be read or decoded is one ``ConfigError``."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(str(path), f"cannot read ({exc.strerror})") from None
+def read_text(path: Path, raw: bytes | None = None) -> str:
+    """The file (or its bytes ``raw``) as UTF-8 text; a file that cannot be read or decoded is one
+    ``ConfigError``."""
+    if raw is None:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise ConfigError(str(path), f"cannot read ({exc.strerror})") from None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -125,6 +127,12 @@ def load(path: Path, text: str | None = None) -> Any:
         return yaml.load(source, Loader=StrictLoader)  # noqa: S506 - StrictLoader is a SafeLoader
     except yaml.YAMLError as exc:
         fail(path, exc, source)
+
+
+def load_with_node(path: Path, raw: bytes) -> tuple[Any, yaml.Node | None]:
+    """The document of a file's bytes and its node tree (for ``line_of``), strictly read."""
+    text = read_text(path, raw)
+    return load(path, text), compose(text)
 
 
 def load_all(path: Path, text: str | None = None) -> list[Any]:

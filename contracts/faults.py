@@ -1,4 +1,4 @@
-"""The catalogue: every fault id the platform can inject, with its parameters.
+"""The fault catalogue: every fault id the platform can inject, with the model of its parameters.
 
 Each entry is registered with ``@fault(id)`` on the pydantic model of its parameters, so that
 a profile or an admin request is validated against the right fields. Ids are a contract shared
@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from core.registry import Registry
 
 ProcedureName = Literal["renewal", "address_change", "duplicate"]
 PROCEDURES: tuple[ProcedureName, ...] = ("renewal", "address_change", "duplicate")
@@ -30,7 +32,7 @@ class FaultKind:
     security: bool = False
 
 
-CATALOGUE: dict[str, FaultKind] = {}
+CATALOGUE: Registry[FaultKind] = Registry("fault id")
 
 
 def fault(
@@ -39,9 +41,7 @@ def fault(
     """Register a fault id with the model of its parameters."""
 
     def register(params: type[FaultParams]) -> type[FaultParams]:
-        if fault_id in CATALOGUE:
-            raise ValueError(f"fault {fault_id!r} registered twice")
-        CATALOGUE[fault_id] = FaultKind(fault_id, summary, documented, params, security)
+        CATALOGUE.add(fault_id, FaultKind(fault_id, summary, documented, params, security))
         return params
 
     return register

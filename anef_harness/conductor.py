@@ -32,7 +32,7 @@ from anef_harness.dependencies import Dependencies
 from anef_harness.drills import DRILLS, DrillArgs, DrillWorld
 from anef_harness.embedded import EmbeddedTarget, set_clock
 from anef_harness.gate_cli import judge
-from anef_harness.manifest import Manifest, atomic_write, iso
+from anef_harness.manifest import Manifest, atomic_write
 from anef_harness.outputs import write_outputs
 from anef_harness.processes import Child, LoadPlan, free_port, start_browser, start_locust
 from anef_harness.progress import step_table
@@ -42,6 +42,7 @@ from checks.results import EventTail, Tally
 from contracts.admin import Ledger
 from core.errors import ConfigError, HarnessError, TargetError
 from dashboards.live import LiveMetrics
+from scenarios.manifest import FaultChangeRecord, TargetInfo, moment
 from synthetic_users.population import Population
 from synthetic_users.seeding import seed
 
@@ -120,7 +121,7 @@ def run_campaign(campaign: Campaign, options: RunOptions, console: Console, resu
     live = options.live
     if live is not None:
         live.campaign(campaign.name, results.name)
-        manifest.data["metrics"] = live.url
+        manifest.data.metrics = live.url
         console.print(f"live metrics: {live.url}")
     manifest.write()
     tally = Tally()
@@ -136,7 +137,7 @@ def run_campaign(campaign: Campaign, options: RunOptions, console: Console, resu
     )
     try:
         with _signals_interrupt(), _target(campaign, results, console) as (url, token, mailbox, admin, embedded):
-            manifest.data["target"] = {"url": url, "embedded": campaign.target == "embedded", "mailbox": mailbox}
+            manifest.data.target = TargetInfo(url=url, embedded=campaign.target == "embedded", mailbox=mailbox)
             _scrape_targets(results, campaign, url, live)
             dependencies.mailbox = mailbox
             dependencies.upstream["mailbox"] = mailbox
@@ -191,7 +192,7 @@ def run_campaign(campaign: Campaign, options: RunOptions, console: Console, resu
             lambda message: _warn(manifest, console, message),
             grafana=campaign.outputs.grafana,
         )
-        manifest.data["report"] = str(report) if report is not None else None
+        manifest.data.report = str(report) if report is not None else None
         manifest.write()
     if status == "interrupted":
         # No verdict from a campaign cut short: CI must not read it as a pass.
@@ -323,8 +324,8 @@ def _load(
             children.append(browser)
         world.children = children
         t0 = time.time()
-        manifest.data["load_started"] = iso(t0)
-        manifest.data["pids"] = {c.name: c.process.pid for c in children}
+        manifest.data.load_started = moment(t0)
+        manifest.data.pids = {c.name: c.process.pid for c in children}
         manifest.write()
         schedule.start(t0)
         dependencies.start()
@@ -338,7 +339,7 @@ def _load(
             status = "partial"
             names = ", ".join(f"{c.name} (exit {c.process.returncode}, log {c.log})" for c in failed)
             console.print(f"[yellow]warning:[/] load process(es) failed: {names}")
-            manifest.data.setdefault("warnings", []).append(f"load process(es) failed: {names}")
+            manifest.data.warnings.append(f"load process(es) failed: {names}")
     except Interrupted:
         status = "interrupted"
         console.print("interrupted: stopping the load and keeping what ran…")
@@ -346,21 +347,21 @@ def _load(
         schedule.stop()
         for child in children:
             child.terminate(timeout=plan.stop_timeout)
-        manifest.data["load_ended"] = iso(time.time())
-        manifest.data["processes"] = {c.name: c.process.returncode for c in children}
-        manifest.data["fault_changes"] = [
-            {
-                "at_s": c.at,
-                "started": iso(c.started),
-                "applied": iso(c.applied),
-                "faults": c.label,
-                "error": c.error,
-                **({"note": c.note} if c.note else {}),
-            }
+        manifest.data.load_ended = moment(time.time())
+        manifest.data.processes = {c.name: c.process.returncode for c in children}
+        manifest.data.fault_changes = [
+            FaultChangeRecord(
+                at_s=c.at,
+                started=moment(c.started),
+                applied=moment(c.applied),
+                faults=c.label,
+                error=c.error,
+                note=c.note,
+            )
             for c in schedule.applied
         ]
         if world.killed:
-            manifest.data["killed_by_drill"] = list(world.killed)
+            manifest.data.killed_by_drill = list(world.killed)
     return status
 
 
@@ -424,7 +425,7 @@ def _final_metrics(
         # The relays are closed by now (a drill's cut ends with the run): the last push goes direct.
         try:
             live.push(gateway, manifest.path.parent.name)
-            manifest.data["pushgateway"] = gateway
+            manifest.data.pushgateway = gateway
         except OSError as exc:
             _warn(manifest, console, f"could not push the metrics to the Pushgateway {gateway}: {exc}")
         manifest.write()
@@ -433,13 +434,13 @@ def _final_metrics(
 
 def _warn(manifest: Manifest, console: Console, message: str) -> None:
     console.print(f"[yellow]warning:[/] {message}")
-    manifest.data.setdefault("warnings", []).append(message)
+    manifest.data.warnings.append(message)
     manifest.write()
 
 
 def _note(manifest: Manifest, console: Console, message: str) -> None:
     console.print(f"note: {message}")
-    manifest.data.setdefault("notes", []).append(message)
+    manifest.data.notes.append(message)
     manifest.write()
 
 

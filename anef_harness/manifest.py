@@ -1,9 +1,8 @@
-"""``manifest.json``: what a run was (seed, versions, target, host, the harness's process) and how
-it went (times, fault changes and drills as applied, status), rewritten atomically as the run goes."""
+"""Writing ``manifest.json`` (the model is ``scenarios.manifest.ManifestFile``): started when the
+run starts, rewritten atomically as the run goes."""
 
 from __future__ import annotations
 
-import json
 import os
 import platform as host_platform
 import sys
@@ -11,42 +10,40 @@ import time
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from checks.store import RESULTS_FORMAT, process_identity
+from scenarios.manifest import MANIFEST, HostInfo, PopulationInfo, moment, new_manifest, process_identity
 
 if TYPE_CHECKING:
     from anef_harness.campaign import Campaign
 
 
 class Manifest:
-    """``manifest.json``: seed, versions, target, times, status; rewritten as the run goes."""
+    """``manifest.json``: seed, versions, target, times, status; ``data`` is the typed file,
+    which the conductor fills in as the run goes and ``write`` saves."""
 
     def __init__(self, results: Path, campaign: Campaign, *, source: Path, workers: int) -> None:
-        self.path = results / "manifest.json"
+        self.path = results / MANIFEST
         self.source = source
-        self.data: dict[str, Any] = {
-            "format": RESULTS_FORMAT,
-            "campaign": campaign.name,
-            "source": str(source),
-            "seed": campaign.seed,
-            "population": {"size": campaign.population.size, "seed": campaign.population.seed},
-            "reference_date": campaign.population.reference_date.isoformat(),
-            "workers": workers,
-            "status": "running",
-            "started": iso(time.time()),
-            "versions": versions(),
-            "host": {"machine": host_platform.machine(), "cpus": os.cpu_count(), "python": sys.version.split()[0]},
-            # Tells report and gate whether a "running" folder is still being written or was left
-            # by a harness that was killed.
-            "conductor": process_identity(),
-        }
+        self.data = new_manifest(
+            campaign=campaign.name,
+            source=str(source),
+            seed=campaign.seed,
+            population=PopulationInfo(size=campaign.population.size, seed=campaign.population.seed),
+            reference_date=campaign.population.reference_date,
+            workers=workers,
+            status="running",
+            started=moment(time.time()),
+            versions=versions(),
+            host=HostInfo(machine=host_platform.machine(), cpus=os.cpu_count(), python=sys.version.split()[0]),
+            conductor=process_identity(),
+        )
 
     def write(self) -> None:
-        atomic_write(self.path, json.dumps(self.data, indent=1))
+        atomic_write(self.path, self.data.json_text())
 
     def finish(self, status: str, problem: str | None) -> None:
-        self.data.update(status=status, ended=iso(time.time()), problem=problem)
+        self.data.status, self.data.ended, self.data.problem = status, moment(time.time()), problem
         self.write()
 
 

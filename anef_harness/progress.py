@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from checks.results import StepSummary
+from checks.summary import StepFigures
 
 FAILURE_STYLE = "bold red"
 
 
-def step_table(
-    steps: Mapping[str, StepSummary] | Mapping[str, Mapping[str, Any]], *, title: str, elapsed: float | None = None
-) -> Table:
+def step_table(rows: Mapping[str, StepFigures], *, title: str, elapsed: float | None = None) -> Table:
     """One row per step: total, ok, each failing outcome seen, failure rate, p50/p95/p99."""
-    rows = {name: s if isinstance(s, StepSummary) else StepSummary.model_validate(s) for name, s in steps.items()}
     failing = sorted({o for s in rows.values() for o, n in s.outcomes.items() if n and o != "ok"})
     caption = f"{elapsed:.0f} s" if elapsed is not None else None
     table = Table(title=title, caption=caption, title_justify="left", header_style="bold")

@@ -12,11 +12,11 @@ from rich.table import Table
 
 from anef_harness.conductor import EXIT_USAGE
 from anef_harness.gate_cli import judge
-from checks.store import conductor_alive
 from core.errors import ConfigError
 from dashboards.history import HistoryRow, database, runs
 from dashboards.i18n import LANGUAGES
 from dashboards.report import write_report_to
+from scenarios.manifest import conductor_alive, read_manifest
 
 
 def report(
@@ -49,11 +49,8 @@ def _left_by_a_killed_harness(results: Path) -> bool:
     manifest that still says running while its harness is gone."""
     if (results / "summary.json").is_file():
         return False
-    try:
-        manifest = json.loads((results / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False  # not a results folder: the report says so
-    return isinstance(manifest, dict) and manifest.get("status") == "running" and not conductor_alive(manifest)
+    manifest = read_manifest(results)  # missing or unreadable: not a results folder, the report says so
+    return manifest.status == "running" and not conductor_alive(manifest)
 
 
 def history_command(

@@ -46,15 +46,15 @@ def generate(folder: Path, events: int, *, seed: int = 1) -> float:
     """Write ``events`` step events (and one journey event per 5 steps) in two worker files, one
     process each; returns seconds taken."""
     from anef_harness.campaign import load_campaign, resolved_yaml
-    from checks.store import RESULTS_FORMAT
     from scenarios.journeys import known_steps
+    from scenarios.manifest import new_manifest
 
     started = time.perf_counter()
     campaign = load_campaign(ROOT / "campaigns" / "smoke.yaml")
     (folder / "events").mkdir(parents=True, exist_ok=True)
     (folder / "campaign.yaml").write_text(resolved_yaml(campaign), encoding="utf-8")
-    manifest = {"format": RESULTS_FORMAT, "campaign": "processing-benchmark", "status": "complete"}
-    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    manifest = new_manifest(campaign="processing-benchmark", status="complete")
+    (folder / "manifest.json").write_text(manifest.json_text(), encoding="utf-8")
     steps = sorted(known_steps())
     jobs = [(folder / "events" / f"worker-{worker}.jsonl", worker, events // 2, steps, seed) for worker in range(2)]
     with ProcessPoolExecutor(len(jobs), mp_context=multiprocessing.get_context("fork")) as pool:

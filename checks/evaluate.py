@@ -7,11 +7,10 @@ One function, ``evaluate``, reads a results folder (``checks.store.Results``) an
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
 from pydantic import ValidationError
 
@@ -19,6 +18,20 @@ from checks.defects import Findings
 from checks.rights import DEFAULT_HORIZON_DAYS, RightsAtRisk, rights_at_risk
 from checks.slo import Objective
 from checks.store import Quantiles, Results
+from checks.summary import (
+    SUMMARY,
+    Accounting,
+    DefectFigures,
+    DefectSample,
+    JourneyFigures,
+    Percentiles,
+    RegressionFigures,
+    SloFigures,
+    StepFigures,
+    SummaryFile,
+    read_summary,
+    write_summary_file,
+)
 from core.errors import ConfigError
 from scenarios.campaign_file import load_scenario
 from scenarios.events import Outcome
@@ -79,19 +92,19 @@ class SloResult:
         sli = self.sli
         return sli is None or sli >= self.objective
 
-    def to_json(self) -> dict[str, Any]:
+    def figures(self) -> SloFigures:
         burn = self.burn_rate
-        return {
-            "name": self.name,
-            "display_name": self.display_name,
-            "objective": self.objective,
-            "sli": None if self.sli is None else round(self.sli, 6),
-            "met": self.met,
-            "good": self.good,
-            "total": self.total,
-            "error_budget_consumed": None if burn is None else round(burn, 4),
-            "burn_rate": None if burn is None else round(burn, 4),
-        }
+        return SloFigures(
+            name=self.name,
+            display_name=self.display_name,
+            objective=self.objective,
+            sli=None if self.sli is None else round(self.sli, 6),
+            met=self.met,
+            good=self.good,
+            total=self.total,
+            error_budget_consumed=None if burn is None else round(burn, 4),
+            burn_rate=None if burn is None else round(burn, 4),
+        )
 
 
 @dataclass(frozen=True)
@@ -101,35 +114,40 @@ class Regression:
     baseline: float
     now: float
 
-    def to_json(self) -> dict[str, Any]:
-        return {"step": self.step, "what": self.what, "baseline": round(self.baseline, 4), "now": round(self.now, 4)}
+    def figures(self) -> RegressionFigures:
+        return RegressionFigures(
+            step=self.step, what=self.what, baseline=round(self.baseline, 4), now=round(self.now, 4)
+        )
 
 
 @dataclass
 class Summary:
+    """The judgement in memory (with every detection and applicant at risk); ``file()`` is what
+    ``summary.json`` keeps of it."""
+
     campaign: str
     status: str
     partial: bool
-    steps: dict[str, dict[str, Any]]
-    journeys: dict[str, dict[str, Any]]
+    steps: dict[str, StepFigures]
+    journeys: dict[str, JourneyFigures]
     slos: list[SloResult]
     findings: Findings
     rights: RightsAtRisk | None
     regressions: list[Regression] = field(default_factory=list)
     first_time: float | None = None
-    consistency: dict[str, dict[str, float]] = field(default_factory=dict)
+    consistency: dict[str, Percentiles] = field(default_factory=dict)
     duplicates: int = 0  # attempts recorded with more than one outcome: must stay 0
 
     @property
-    def accounting(self) -> dict[str, int]:
+    def accounting(self) -> Accounting:
         """Attempts started against outcomes recorded, over all steps: they must be equal."""
-        return {
-            "attempted": sum(int(s.get("attempted", s["total"])) for s in self.steps.values()),
-            "outcomes": sum(int(s["total"]) for s in self.steps.values()),
-            "unfinished": sum(int(s.get("unfinished", 0)) for s in self.steps.values()),
-            "withdrawn": sum(int(s.get("withdrawn", 0)) for s in self.steps.values()),
-            "duplicates": self.duplicates,
-        }
+        return Accounting(
+            attempted=sum(s.total if s.attempted is None else s.attempted for s in self.steps.values()),
+            outcomes=sum(s.total for s in self.steps.values()),
+            unfinished=sum(s.unfinished for s in self.steps.values()),
+            withdrawn=sum(s.withdrawn for s in self.steps.values()),
+            duplicates=self.duplicates,
+        )
 
     @property
     def breached(self) -> list[SloResult]:
@@ -141,34 +159,35 @@ class Summary:
         return sorted(d for d, n in self.findings.counts.items() if n and d in GATING_DEFECTS)
 
     @property
-    def verdict(self) -> str:
+    def verdict(self) -> Literal["pass", "fail"]:
         return "fail" if self.breached or self.defects or self.regressions else "pass"
 
-    def to_json(self) -> dict[str, Any]:
+    def file(self) -> SummaryFile:
+        """What ``summary.json`` keeps."""
         origin = self.first_time or 0.0
-        return {
-            "campaign": self.campaign,
-            "status": self.status,
-            "partial": self.partial,
-            "verdict": self.verdict,
-            "accounting": self.accounting,
-            "steps": self.steps,
-            "journeys": self.journeys,
-            "slos": [s.to_json() for s in self.slos],
-            "defects": {
-                defect: {
-                    "count": self.findings.incidents.get(defect, count),
-                    "symptoms": count,
-                    "gating": defect in GATING_DEFECTS,
-                    "first_seen_s": round(self.findings.first_seen[defect] - origin, 3),
-                    "samples": self.findings.samples.get(defect, []),
-                }
+        return SummaryFile(
+            campaign=self.campaign,
+            status=self.status,
+            partial=self.partial,
+            verdict=self.verdict,
+            accounting=self.accounting,
+            steps=self.steps,
+            journeys=self.journeys,
+            slos=[s.figures() for s in self.slos],
+            defects={
+                defect: DefectFigures(
+                    count=self.findings.incidents.get(defect, count),
+                    symptoms=count,
+                    gating=defect in GATING_DEFECTS,
+                    first_seen_s=round(self.findings.first_seen[defect] - origin, 3),
+                    samples=[DefectSample.model_validate(s) for s in self.findings.samples.get(defect, [])],
+                )
                 for defect, count in self.findings.counts.most_common()
             },
-            "time_to_consistency": self.consistency,
-            "rights_at_risk": self.rights.to_json() if self.rights is not None else None,
-            "regressions": [r.to_json() for r in self.regressions],
-        }
+            time_to_consistency=self.consistency,
+            rights_at_risk=self.rights.figures() if self.rights is not None else None,
+            regressions=[r.figures() for r in self.regressions],
+        )
 
 
 def evaluate(
@@ -184,7 +203,7 @@ def evaluate(
         steps = step_figures(results)
         duplicates = sum(figures[3] for figures in results.attempts().values())
         summary = Summary(
-            campaign=str(results.manifest.get("campaign", folder.name)),
+            campaign=results.manifest.campaign or folder.name,
             status=results.status,
             partial=results.partial,
             steps=steps,
@@ -209,17 +228,17 @@ def slo_results(results: Results, objectives: Sequence[Objective]) -> list[SloRe
     ]
 
 
-def time_to_consistency(results: Results) -> dict[str, dict[str, float]]:
+def time_to_consistency(results: Results) -> dict[str, Percentiles]:
     """How long effects took to show on the other side (watches that succeeded), per step."""
     watches = ", ".join(f"'{step}'" for step in sorted(watch_steps()))
     found = results.step_quantiles(f"outcome = 'ok' AND step IN ({watches})")
     return {
-        step: {"p50_ms": round(q.p50_ms, 3), "p95_ms": round(q.p95_ms, 3), "p99_ms": round(q.p99_ms, 3)}
+        step: Percentiles(p50_ms=round(q.p50_ms, 3), p95_ms=round(q.p95_ms, 3), p99_ms=round(q.p99_ms, 3))
         for step, q in sorted(found.items())
     }
 
 
-def step_figures(results: Results) -> dict[str, dict[str, Any]]:
+def step_figures(results: Results) -> dict[str, StepFigures]:
     """Per step: attempts started, outcome counts (they add up to the attempts: see
     ``checks.store``), failure rate and exact percentiles."""
     counts = results.step_counts()
@@ -231,22 +250,22 @@ def step_figures(results: Results) -> dict[str, dict[str, Any]]:
         total = sum(by_outcome.values())
         attempted, unfinished, withdrawn, _ = attempts.get(step, (total, 0, 0, 0))
         q = quantiles.get(step, Quantiles(0.0, 0.0, 0.0, 0.0))
-        figures[step] = {
-            "attempted": attempted,
-            "unfinished": unfinished,
-            "withdrawn": withdrawn,
-            "total": total,
-            "outcomes": by_outcome,
-            "failure_rate": round((total - by_outcome["ok"]) / total, 6) if total else 0.0,
-            "p50_ms": round(q.p50_ms, 3),
-            "p95_ms": round(q.p95_ms, 3),
-            "p99_ms": round(q.p99_ms, 3),
-            "max_ms": round(q.max_ms, 3),
-        }
+        figures[step] = StepFigures(
+            attempted=attempted,
+            unfinished=unfinished,
+            withdrawn=withdrawn,
+            total=total,
+            outcomes=by_outcome,
+            failure_rate=round((total - by_outcome["ok"]) / total, 6) if total else 0.0,
+            p50_ms=round(q.p50_ms, 3),
+            p95_ms=round(q.p95_ms, 3),
+            p99_ms=round(q.p99_ms, 3),
+            max_ms=round(q.max_ms, 3),
+        )
     return figures
 
 
-def funnel(results: Results) -> dict[str, dict[str, Any]]:
+def funnel(results: Results) -> dict[str, JourneyFigures]:
     """Per journey: how many started, ended each way, reached each step, and where they first failed."""
     declared = {name: definition.step_names for name, definition in load_all().items()}
     outcomes: dict[str, dict[str, int]] = {}
@@ -264,12 +283,12 @@ def funnel(results: Results) -> dict[str, dict[str, Any]]:
     for journey in sorted(set(outcomes) | set(reached)):
         order = [s for s in declared.get(journey, ()) if s in reached.get(journey, {})]
         order += sorted(set(reached.get(journey, {})) - set(order))
-        found[journey] = {
-            "total": sum(outcomes.get(journey, {}).values()),
-            "outcomes": outcomes.get(journey, {}),
-            "reached": {step: reached[journey][step] for step in order},
-            "failed_at": dict(sorted(failed_at.get(journey, {}).items(), key=lambda kv: -kv[1])),
-        }
+        found[journey] = JourneyFigures(
+            total=sum(outcomes.get(journey, {}).values()),
+            outcomes=outcomes.get(journey, {}),
+            reached={step: reached[journey][step] for step in order},
+            failed_at=dict(sorted(failed_at.get(journey, {}).items(), key=lambda kv: -kv[1])),
+        )
     return found
 
 
@@ -284,38 +303,26 @@ def _rights(results: Results, folder: Path, horizon_days: int) -> RightsAtRisk |
     return rights_at_risk(results, spec.population, horizon_days=horizon_days)
 
 
-def baseline_steps(folder: Path) -> dict[str, dict[str, Any]]:
+def baseline_steps(folder: Path) -> dict[str, StepFigures]:
     """The per-step figures of a baseline campaign: from its summary.json, else from its events."""
-    path = folder / "summary.json"
-    if path.is_file():
-        try:
-            steps = json.loads(path.read_text(encoding="utf-8")).get("steps")
-        except ValueError as exc:
-            raise ConfigError(str(path), f"not readable JSON ({exc})") from None
-        if isinstance(steps, dict):
-            return steps
+    if (folder / SUMMARY).is_file():
+        return read_summary(folder).steps
     with Results(folder) as results:
         return step_figures(results)
 
 
-def regressions(
-    now: dict[str, dict[str, Any]], before: dict[str, dict[str, Any]], margins: Margins
-) -> list[Regression]:
+def regressions(now: dict[str, StepFigures], before: dict[str, StepFigures], margins: Margins) -> list[Regression]:
     found = []
     for step, figures in sorted(now.items()):
         old = before.get(step)
-        if not old or not figures["total"]:
+        if not old or not figures.total:
             continue
-        if figures["p95_ms"] > old["p95_ms"] * (1 + margins.p95_increase) + margins.p95_floor_ms:
-            found.append(Regression(step, "p95_ms", float(old["p95_ms"]), float(figures["p95_ms"])))
-        if figures["failure_rate"] > old["failure_rate"] + margins.failure_rate_increase:
-            found.append(Regression(step, "failure_rate", float(old["failure_rate"]), float(figures["failure_rate"])))
+        if figures.p95_ms > old.p95_ms * (1 + margins.p95_increase) + margins.p95_floor_ms:
+            found.append(Regression(step, "p95_ms", old.p95_ms, figures.p95_ms))
+        if figures.failure_rate > old.failure_rate + margins.failure_rate_increase:
+            found.append(Regression(step, "failure_rate", old.failure_rate, figures.failure_rate))
     return found
 
 
 def write_summary(folder: Path, summary: Summary) -> Path:
-    path = folder / "summary.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(summary.to_json(), indent=1, ensure_ascii=False, default=str), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_summary_file(folder, summary.file())

@@ -1,4 +1,5 @@
-"""Reading a campaign's step events and summarising them per step and per journey.
+"""Reading a campaign's step events (typed, ``scenarios.events``) and summarising them per step
+and per journey.
 
 Events are JSON Lines files in ``events/`` (one per load process); a file still being written may
 end with a partial line, which readers skip until it is complete. The per-step summary is what
@@ -7,17 +8,16 @@ the live progress shows and what ``summary.json`` starts from.
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+import msgspec
 import numpy as np
-from pydantic import BaseModel, ConfigDict
 
-from scenarios.events import JourneyOutcome, Outcome
+from checks.summary import JourneyFigures, StepFigures
+from scenarios.events import Event, JourneyEvent, JourneyOutcome, Outcome, StepEvent, decode
 
 OUTCOMES = [outcome.value for outcome in Outcome]
 
@@ -26,16 +26,15 @@ def event_files(results: Path) -> list[Path]:
     return sorted((results / "events").glob("*.jsonl"))
 
 
-def read_events(results: Path) -> Iterator[dict[str, Any]]:
-    """Every complete event of a results folder (a torn last line is skipped)."""
+def read_events(results: Path) -> Iterator[Event]:
+    """Every complete event of a results folder (a torn last line, or one that is not an event, is
+    skipped). One Python object per event: for live progress and small folders; judgement reads
+    the files through DuckDB (``checks.store``)."""
     for path in event_files(results):
         with path.open("rb") as lines:
             for line in lines:
-                if line.endswith(b"\n"):
-                    try:
-                        yield json.loads(line)
-                    except ValueError:
-                        continue
+                if line.endswith(b"\n") and (event := _decoded(line)) is not None:
+                    yield event
 
 
 class EventTail:
@@ -45,8 +44,8 @@ class EventTail:
         self.results = results
         self._offsets: dict[Path, int] = {}
 
-    def new_events(self) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
+    def new_events(self) -> list[Event]:
+        found: list[Event] = []
         for path in event_files(self.results):
             offset = self._offsets.get(path, 0)
             with path.open("rb") as stream:
@@ -54,35 +53,15 @@ class EventTail:
                 chunk = stream.read()
             complete = chunk.rfind(b"\n") + 1
             self._offsets[path] = offset + complete
-            for line in chunk[:complete].splitlines():
-                try:
-                    found.append(json.loads(line))
-                except ValueError:
-                    continue
+            found.extend(event for line in chunk[:complete].splitlines() if (event := _decoded(line)) is not None)
         return found
 
 
-class StepSummary(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    attempted: int | None = None  # attempts started (summary.json); equals total once the run is over
-    unfinished: int = 0  # attempts a killed process left open, closed as error
-    withdrawn: int = 0  # attempts that turned out not to apply, or that the run's end stopped
-    total: int
-    outcomes: dict[str, int]
-    failure_rate: float
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
-    max_ms: float
-
-
-class JourneySummary(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    total: int
-    outcomes: dict[str, int]
-    failed_at: dict[str, int]  # the funnel: where journeys first failed
+def _decoded(line: bytes) -> Event | None:
+    try:
+        return decode(line)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
 
 
 @dataclass
@@ -97,37 +76,34 @@ class Tally:
     last_time: float | None = None
     channels: dict[str, Tally] = field(default_factory=dict)  # beside the API: browser steps alone
 
-    def add(self, event: dict[str, Any]) -> None:
-        time = float(event.get("time", 0.0))
+    def add(self, event: Event) -> None:
+        time = event.time
         self.first_time = time if self.first_time is None else min(self.first_time, time)
         self.last_time = time if self.last_time is None else max(self.last_time, time)
-        channel = str(event.get("channel", "api"))
-        if channel != "api" and event.get("kind") == "step":
-            self.channels.setdefault(channel, Tally()).add({**event, "channel": "api"})
-        if event.get("kind") == "step":
-            step = str(event["step"])
-            self.outcomes[step][str(event["outcome"])] += 1
-            self.durations[step].append(float(event["duration_ms"]))
-        elif event.get("kind") == "journey":
-            journey = str(event["journey"])
-            self.journeys[journey][str(event["outcome"])] += 1
-            if event.get("failed_step"):
-                self.failed_at[journey][str(event["failed_step"])] += 1
+        if isinstance(event, StepEvent):
+            if event.channel != "api":
+                self.channels.setdefault(event.channel, Tally()).add(msgspec.structs.replace(event, channel="api"))
+            self.outcomes[event.step][event.outcome.value] += 1
+            self.durations[event.step].append(event.duration_ms)
+        elif isinstance(event, JourneyEvent):
+            self.journeys[event.journey][event.outcome.value] += 1
+            if event.failed_step:
+                self.failed_at[event.journey][event.failed_step] += 1
 
-    def extend(self, events: Iterable[dict[str, Any]]) -> Tally:
+    def extend(self, events: Iterable[Event]) -> Tally:
         for event in events:
             self.add(event)
         return self
 
-    def steps(self) -> dict[str, StepSummary]:
+    def steps(self) -> dict[str, StepFigures]:
         return {step: self.step(step) for step in sorted(self.outcomes)}
 
-    def step(self, step: str) -> StepSummary:
+    def step(self, step: str) -> StepFigures:
         counts = self.outcomes[step]
         total = sum(counts.values())
         values = np.asarray(self.durations[step], dtype=float)
         p50, p95, p99 = (float(v) for v in np.percentile(values, [50, 95, 99])) if values.size else (0.0, 0.0, 0.0)
-        return StepSummary(
+        return StepFigures(
             total=total,
             outcomes={outcome: counts.get(outcome, 0) for outcome in OUTCOMES},
             failure_rate=(total - counts.get(Outcome.OK.value, 0)) / total if total else 0.0,
@@ -137,9 +113,9 @@ class Tally:
             max_ms=round(float(values.max()), 3) if values.size else 0.0,
         )
 
-    def journey_summaries(self) -> dict[str, JourneySummary]:
+    def journey_summaries(self) -> dict[str, JourneyFigures]:
         return {
-            journey: JourneySummary(
+            journey: JourneyFigures(
                 total=sum(counts.values()),
                 outcomes={o.value: counts.get(o.value, 0) for o in JourneyOutcome},
                 failed_at=dict(self.failed_at[journey].most_common()),

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 from checks.store import Results
+from checks.summary import AtRiskApplicant, RightsFigures
 from synthetic_users.population import Population
 from synthetic_users.spec import PopulationSpec
 
@@ -34,16 +34,16 @@ class AtRisk:
     days_to_expiry: int
     days_left_to_file: int
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "applicant": self.applicant,
-            "failed_step": self.failed_step,
-            "outcome": self.outcome,
-            "message": self.message,
-            "card_expires": self.card_expires.isoformat(),
-            "days_to_expiry": self.days_to_expiry,
-            "days_left_to_file": self.days_left_to_file,
-        }
+    def figures(self) -> AtRiskApplicant:
+        return AtRiskApplicant(
+            applicant=self.applicant,
+            failed_step=self.failed_step,
+            outcome=self.outcome,
+            message=self.message,
+            card_expires=self.card_expires,
+            days_to_expiry=self.days_to_expiry,
+            days_left_to_file=self.days_left_to_file,
+        )
 
 
 @dataclass(frozen=True)
@@ -54,15 +54,16 @@ class RightsAtRisk:
     reference_date: date
     applicants: list[AtRisk]
 
-    def to_json(self, *, limit: int = 200) -> dict[str, Any]:
-        return {
-            "count": self.count,
-            "failed_renewals": self.failed_renewals,
-            "horizon_days": self.horizon_days,
-            "reference_date": self.reference_date.isoformat(),
-            "projection": ("synthetic applicants: had they been real, each would be at risk of losing legal residence"),
-            "applicants": [a.to_json() for a in self.applicants[:limit]],
-        }
+    def figures(self, *, limit: int = 200) -> RightsFigures:
+        """What ``summary.json`` keeps: the counts and the first ``limit`` applicants."""
+        return RightsFigures(
+            count=self.count,
+            failed_renewals=self.failed_renewals,
+            horizon_days=self.horizon_days,
+            reference_date=self.reference_date,
+            projection="synthetic applicants: had they been real, each would be at risk of losing legal residence",
+            applicants=[a.figures() for a in self.applicants[:limit]],
+        )
 
 
 _FAILED_RENEWALS = """

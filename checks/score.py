@@ -37,6 +37,7 @@ from contracts.faults import DOCUMENTED, SECURITY
 from core.errors import ConfigError
 from scenarios.events import Event, JourneyEvent, StepEvent, decode
 from scenarios.journeys import watch_kind
+from scenarios.manifest import ManifestFile, read_manifest
 
 SCORE_FILE = "score.json"
 SLACK_S = 2.0  # clock and scheduling slack around a time window (same host: milliseconds)
@@ -451,7 +452,7 @@ class Configured:
     note: str | None
 
 
-def configured_rates(results: Path, manifest: Mapping[str, Any]) -> dict[str, Configured]:
+def configured_rates(results: Path, manifest: ManifestFile) -> dict[str, Configured]:
     """Per fault id, the probability per eligible event the campaign configured, if it held all along."""
     try:
         campaign = yaml.safe_load((results / "campaign.yaml").read_text(encoding="utf-8")) or {}
@@ -459,11 +460,11 @@ def configured_rates(results: Path, manifest: Mapping[str, Any]) -> dict[str, Co
         return {}
     faults = campaign.get("faults") if isinstance(campaign, dict) else None
     faults = faults if isinstance(faults, dict) else {}
-    base = Path(str(manifest.get("source", results / "campaign.yaml"))).parent
+    base = Path(manifest.source or results / "campaign.yaml").parent
     sets = [_fault_set(faults.get("profile", "none"), None, base)]
-    applied = manifest.get("fault_changes")
+    applied = manifest.fault_changes
     for number, change in enumerate(faults.get("schedule") or []):
-        if isinstance(applied, list) and (number >= len(applied) or applied[number].get("error")):
+        if applied is not None and (number >= len(applied) or applied[number].error):
             continue  # not applied (the run ended first, or the admin API refused it)
         if isinstance(change, dict):
             sets.append(_fault_set(change.get("profile"), change.get("faults"), base))
@@ -556,8 +557,8 @@ def score(results: Path, *, settings: DetectorSettings = DEFAULT_SETTINGS, slack
     """Score one results folder."""
     seen = observe(results, settings)
     firings = read_ledger(results)
-    manifest = _manifest(results)
-    ended = _epoch(manifest.get("load_ended"))
+    manifest = read_manifest(results)
+    ended = manifest.load_ended.timestamp() if manifest.load_ended else None
     counted = [f for f in firings if ended is None or f.time <= ended + slack]
     late = Counter(f.fault for f in firings if ended is not None and f.time > ended + slack)
     ctx = Context(slack, seen.starts, seen.platform_ids)
@@ -572,7 +573,7 @@ def score(results: Path, *, settings: DetectorSettings = DEFAULT_SETTINGS, slack
     defects = {}
     for defect in (*DOCUMENTED, *security, *generic):
         defects[defect] = _score_one(defect, seen, indexes, ctx, rates, late[defect])
-    return Score(results, str(manifest.get("campaign", results.name)), defects)
+    return Score(results, manifest.campaign or results.name, defects)
 
 
 def _distinct(fault: str, firings: list[Firing]) -> list[Firing]:
@@ -662,21 +663,6 @@ def _explains(fault: str, index: Index, found: Detection, ctx: Context) -> bool:
 
 def _firing_json(firing: Firing) -> dict[str, Any]:
     return {"time": firing.time, "applicant": firing.applicant, "object": firing.object, "route": firing.route}
-
-
-def _manifest(results: Path) -> dict[str, Any]:
-    try:
-        data = json.loads((results / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _epoch(value: object) -> float | None:
-    try:
-        return datetime.fromisoformat(str(value)).timestamp() if value else None
-    except ValueError:
-        return None
 
 
 def write_score(results: Path, computed: Score | None = None) -> Path:

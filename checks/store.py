@@ -14,8 +14,6 @@ its duration runs to the last event its process recorded.
 from __future__ import annotations
 
 import json
-import os
-import socket
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,8 +25,8 @@ import orjson
 
 from core.errors import ConfigError
 from scenarios.events import Outcome, StepEvent
+from scenarios.manifest import ManifestFile, conductor_alive, load_manifest
 
-RESULTS_FORMAT = 1  # manifest.json "format": bumped when the folder's layout changes
 # The attempts whose details (message, evidence…) are kept: what the defect detectors look at.
 DETAILED = "kind <> 'step' OR outcome <> 'ok' OR duration_ms >= 1000"
 UNFINISHED_MESSAGE = "interrupted: no outcome was recorded (the load process or the harness stopped during the step)"
@@ -80,7 +78,7 @@ class Results:
 
     def __init__(self, folder: Path, *, memory_limit: str = "600MB", live: bool | None = None) -> None:
         self.folder = folder
-        self.manifest = _manifest(folder)
+        self.manifest = _load_manifest(folder)
         # While the run goes on, attempts in flight are not unfinished: they are only not over yet.
         self.live = self.status == "running" if live is None else live
         self._attempts: dict[str, tuple[int, int, int, int]] | None = None
@@ -144,7 +142,7 @@ class Results:
     def status(self) -> str:
         """The manifest's status; ``aborted`` when it says running but the harness that ran it is
         gone (killed or crashed before it could write the end)."""
-        status = str(self.manifest.get("status", "unknown"))
+        status = self.manifest.status or "unknown"
         if status == "running" and not conductor_alive(self.manifest):
             return "aborted"
         return status
@@ -263,57 +261,8 @@ class Results:
                 )
 
 
-def process_identity(pid: int | None = None) -> dict[str, Any]:
-    """What tells this process from a later one that reuses its pid: host, pid, start time."""
-    pid = os.getpid() if pid is None else pid
-    return {"host": socket.gethostname(), "pid": pid, "start_ticks": _start_ticks(pid)}
-
-
-def conductor_alive(manifest: dict[str, Any]) -> bool:
-    """Whether the harness process a manifest names still runs (True when it cannot be told:
-    another host, or a manifest that does not say)."""
-    conductor = manifest.get("conductor")
-    if not isinstance(conductor, dict) or conductor.get("host") != socket.gethostname():
-        return True
-    pid = conductor.get("pid")
-    if not isinstance(pid, int):
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    ticks = _start_ticks(pid)
-    return ticks is None or conductor.get("start_ticks") in (None, ticks)
-
-
-def _start_ticks(pid: int) -> int | None:
-    """The process's start time in clock ticks since boot (Linux ``/proc``), None elsewhere."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return int(fields[19])  # field 22 of stat(5); fields[0] is field 3
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def _manifest(folder: Path) -> dict[str, Any]:
-    if not folder.is_dir():
-        raise ConfigError(str(folder), "no such results folder")
-    path = folder / "manifest.json"
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(str(folder), "not a results folder: manifest.json is missing") from None
-    except (OSError, ValueError) as exc:
-        raise ConfigError(str(path), f"not readable JSON ({exc})") from None
-    if not isinstance(manifest, dict):
-        raise ConfigError(str(path), "expected a JSON object")
-    version = manifest.get("format")
-    if version != RESULTS_FORMAT:
-        raise ConfigError(
-            str(path), f"results format {version!r}, this harness reads format {RESULTS_FORMAT}: rerun the campaign"
-        )
+def _load_manifest(folder: Path) -> ManifestFile:
+    manifest = load_manifest(folder)
     if not (folder / "events").is_dir():
         raise ConfigError(str(folder), "not a results folder: events/ is missing")
     return manifest

@@ -22,8 +22,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from checks.summary import SummaryFile
 from dashboards.i18n import Lang
-from dashboards.report_data import FAILURES, EventFigures, SummaryFile
+from dashboards.report_data import FAILURES, EventFigures
 
 Format = Callable[[float], str]
 

@@ -17,10 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from checks.summary import SUMMARY, SummaryFile, read_summary
 from core.errors import ConfigError
 from dashboards.charts import Chart, history_trend
 from dashboards.i18n import NBSP, Lang
-from dashboards.report_data import SummaryFile, event_figures, read_manifest, read_summary
+from dashboards.report_data import event_figures
+from scenarios.manifest import read_manifest
 
 DB_NAME = "history.sqlite"
 SCHEMA_VERSION = 1
@@ -128,7 +130,7 @@ def previous(root: Path, results: Path) -> HistoryRow | None:
 
 def record_at(path: Path, results: Path) -> None:
     summary = read_summary(results)  # before opening the database: a bad folder changes nothing
-    text = (results / "summary.json").read_text(encoding="utf-8")
+    text = (results / SUMMARY).read_text(encoding="utf-8")
     manifest = read_manifest(results)
     figures = key_figures(summary, event_figures(results, timeline=False).request_p95_ms)
     row = (

@@ -12,9 +12,8 @@ from __future__ import annotations
 import errno
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import push_to_gateway, start_http_server
@@ -22,6 +21,7 @@ from prometheus_client import push_to_gateway, start_http_server
 from checks.evaluate import evaluate
 from core.errors import ConfigError
 from dashboards.metrics import HarnessMetrics, build_metrics
+from scenarios.events import Event
 
 DEFAULT_METRICS_PORT = 9646
 JOB = "anef-harness"
@@ -67,7 +67,7 @@ class LiveMetrics:
     def campaign(self, name: str, run_id: str) -> None:
         self.metrics.campaign.labels(name, run_id).set(1)
 
-    def observe(self, events: Iterable[Mapping[str, Any]]) -> None:
+    def observe(self, events: Iterable[Event]) -> None:
         with self._lock:
             self.metrics.observe_all(events)
 
@@ -82,7 +82,7 @@ class LiveMetrics:
         self.judge(summary.findings.counts, summary.rights.count if summary.rights is not None else 0)
         self.last_judgement_s = time.monotonic() - started
 
-    def judge_in_background(self, results: Path, *, on_error: Any = None) -> None:
+    def judge_in_background(self, results: Path, *, on_error: Callable[[str], None] | None = None) -> None:
         """Keep judging the folder until ``stop``; a failed judgement is reported once, not fatal."""
 
         def loop() -> None:

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 
+from scenarios.events import Event, JourneyEvent, Outcome, StepEvent
 from scenarios.journeys import watch_kind
 
 DURATION_BUCKETS = (0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0)
@@ -42,24 +42,18 @@ class HarnessMetrics:
     campaign: Gauge
     _defects_seen: dict[str, int] = field(default_factory=dict)
 
-    def observe(self, event: Mapping[str, Any]) -> None:
-        """Count one step or journey event (a dict as written to ``events/*.jsonl``)."""
-        kind = event.get("kind")
-        if kind == "step":
-            step = str(event["step"])
-            journey = str(event.get("journey") or step.split(".", 1)[0])
-            outcome = str(event["outcome"])
-            self.steps.labels(journey, step, outcome).inc()
-            seconds = float(event.get("duration_ms", 0.0)) / 1000.0
-            if outcome == "ok":
-                self.step_duration.labels(journey, step).observe(seconds)
-                if watch_kind(step) is not None:  # a time to consistency
-                    self.reconcile_lag.labels(journey, step).observe(seconds)
-        elif kind == "journey":
-            failed = str(event.get("failed_step") or "")
-            self.journeys.labels(str(event["journey"]), str(event["outcome"]), failed).inc()
+    def observe(self, event: Event) -> None:
+        """Count one step or journey event (attempts announced or withdrawn count nothing)."""
+        if isinstance(event, StepEvent):
+            self.steps.labels(event.journey, event.step, event.outcome.value).inc()
+            if event.outcome is Outcome.OK:
+                self.step_duration.labels(event.journey, event.step).observe(event.seconds)
+                if watch_kind(event.step) is not None:  # a time to consistency
+                    self.reconcile_lag.labels(event.journey, event.step).observe(event.seconds)
+        elif isinstance(event, JourneyEvent):
+            self.journeys.labels(event.journey, event.outcome.value, event.failed_step or "").inc()
 
-    def observe_all(self, events: Iterable[Mapping[str, Any]]) -> None:
+    def observe_all(self, events: Iterable[Event]) -> None:
         for event in events:
             self.observe(event)
 

@@ -11,28 +11,18 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from checks.score import configured_rates
+from checks.summary import DefectSample, SummaryFile, read_summary
 from dashboards.charts import report_charts
 from dashboards.history import compare, key_figures
 from dashboards.i18n import Lang, language
-from dashboards.report_data import (
-    FAILURES,
-    CampaignFile,
-    DefectSample,
-    EventFigures,
-    ManifestFile,
-    SummaryFile,
-    event_figures,
-    read_manifest,
-    read_optional,
-    read_summary,
-    utc,
-)
+from dashboards.report_data import FAILURES, CampaignFile, EventFigures, event_figures, read_campaign, utc
+from scenarios.manifest import ManifestFile, read_manifest
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 Band = Literal["faible", "partiel", "optimal"]
@@ -68,7 +58,7 @@ def read_inputs(results: Path) -> ReportInput:
     summary = read_summary(results)
     notes: list[str] = []
     manifest = read_manifest(results, notes)
-    campaign = read_optional(results / "campaign.yaml", CampaignFile, notes, yaml_file=True)
+    campaign = read_campaign(results, notes)
     return ReportInput(results, summary, manifest, campaign, notes)
 
 
@@ -245,10 +235,9 @@ class FaultRow:
 def _faults(inputs: ReportInput) -> list[FaultRow]:
     """The faults the campaign configured, with their effective rate (as scoring reads them)."""
     manifest = inputs.manifest
-    given: dict[str, Any] = {"fault_changes": [c.model_dump(mode="json") for c in manifest.fault_changes]}
-    if manifest.source:  # profile files named in the campaign are relative to the campaign file
-        given["source"] = manifest.source
-    found = configured_rates(inputs.results, given)
+    if manifest.fault_changes is None:  # the report has read "not recorded" as "none applied"
+        manifest = manifest.model_copy(update={"fault_changes": []})
+    found = configured_rates(inputs.results, manifest)
     return [FaultRow(fault, c.rate, c.note or "") for fault, c in sorted(found.items())]
 
 
@@ -263,7 +252,7 @@ class ChangeRow:
 def _schedule(inputs: ReportInput, words: Lang) -> list[ChangeRow]:
     """The campaign's planned fault changes beside what the conductor applied (same order)."""
     planned = inputs.campaign.faults.schedule
-    applied = inputs.manifest.fault_changes
+    applied = inputs.manifest.fault_changes or []
     rows = []
     for number in range(max(len(planned), len(applied))):
         plan = planned[number] if number < len(planned) else None

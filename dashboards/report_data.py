@@ -1,25 +1,24 @@
-"""What the campaign report and the history read from a results folder, as typed models.
+"""What the campaign report and the history read from a results folder besides ``summary.json``
+(``checks.summary``) and ``manifest.json`` (``scenarios.manifest``): the campaign file and figures
+from the events.
 
-``summary.json`` is required (it holds the verdict; ``anef-harness gate`` writes it); the
-manifest and the campaign file are optional, and one that cannot be read becomes a note in the
-report rather than a failure. Figures over time come from the step events through DuckDB: a
+The campaign file is optional: one that cannot be read becomes a note in the report rather than a
+failure. Figures over time come from the step events through DuckDB: a
 streaming scan of a few narrow columns, never one Python object per event.
 """
 
 from __future__ import annotations
 
-import json
 import tempfile
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal, TypeVar
 
 import duckdb
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from core.errors import ConfigError
+from scenarios.manifest import problem
 
 OUTCOMES = ("ok", "error", "timeout", "blocked", "lost", "corrupt", "missing")
 FAILURES = OUTCOMES[1:]
@@ -30,152 +29,6 @@ MAX_BUCKETS = 40
 class _Model(BaseModel):
     # Readers of files other modules write: tolerate fields added later, never fail on them.
     model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class StepFigures(_Model):
-    total: int
-    outcomes: dict[str, int] = Field(default_factory=dict)
-    failure_rate: float = 0.0
-    p50_ms: float = 0.0
-    p95_ms: float = 0.0
-    p99_ms: float = 0.0
-    max_ms: float = 0.0
-
-    @property
-    def failures(self) -> int:
-        return self.total - self.outcomes.get("ok", 0)
-
-
-class SloFigures(_Model):
-    name: str
-    display_name: str = ""
-    objective: float
-    sli: float | None = None
-    met: bool
-    good: int = 0
-    total: int = 0
-    error_budget_consumed: float | None = None
-    burn_rate: float | None = None
-
-    @property
-    def state(self) -> Literal["breached", "met", "nodata"]:
-        if self.total == 0 or self.sli is None:
-            return "nodata"
-        return "met" if self.met else "breached"
-
-
-class DefectSample(_Model):
-    title: str = ""
-    why: str = ""
-    step: str = ""
-    applicant: int | None = None
-    applicant_id: str | None = None
-    time: float | None = None
-    message: str = ""
-    objects: list[str] = Field(default_factory=list)
-    evidence: dict[str, str | int | float | None] = Field(default_factory=dict)
-
-    @property
-    def dossier(self) -> str | None:
-        found = self.evidence.get("dossier")
-        return str(found) if found else None
-
-
-class DefectFigures(_Model):
-    count: int
-    symptoms: int | None = None
-    gating: bool = False
-    first_seen_s: float | None = None
-    samples: list[DefectSample] = Field(default_factory=list)
-
-
-class AtRiskApplicant(_Model):
-    applicant: int
-    failed_step: str = ""
-    outcome: str = ""
-    message: str = ""
-    card_expires: date | None = None
-    days_left_to_file: int | None = None
-
-
-class RightsFigures(_Model):
-    count: int
-    failed_renewals: int = 0
-    horizon_days: int = 0
-    reference_date: date | None = None
-    projection: str = ""
-    applicants: list[AtRiskApplicant] = Field(default_factory=list)
-
-
-class Percentiles(_Model):
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
-
-
-class RegressionFigures(_Model):
-    step: str
-    what: str
-    baseline: float
-    now: float
-
-
-class SummaryFile(_Model):
-    """``summary.json`` as ``checks.evaluate.Summary.to_json`` writes it."""
-
-    campaign: str
-    status: str = "unknown"
-    partial: bool = False
-    verdict: Literal["pass", "fail"]
-    steps: dict[str, StepFigures] = Field(default_factory=dict)
-    slos: list[SloFigures] = Field(default_factory=list)
-    defects: dict[str, DefectFigures] = Field(default_factory=dict)
-    time_to_consistency: dict[str, Percentiles] = Field(default_factory=dict)
-    rights_at_risk: RightsFigures | None = None
-    regressions: list[RegressionFigures] = Field(default_factory=list)
-
-    @property
-    def attempts(self) -> int:
-        return sum(s.total for s in self.steps.values())
-
-    @property
-    def failures(self) -> int:
-        return sum(s.failures for s in self.steps.values())
-
-    @property
-    def failure_rate(self) -> float:
-        return self.failures / self.attempts if self.attempts else 0.0
-
-    @property
-    def gating_defects(self) -> list[str]:
-        return sorted(d for d, f in self.defects.items() if f.gating and f.count)
-
-
-class FaultChangeRecord(_Model):
-    at_s: float
-    applied: datetime | None = None
-    faults: str = ""
-    error: str | None = None
-
-
-class TargetInfo(_Model):
-    url: str | None = None
-    embedded: bool = False
-
-
-class ManifestFile(_Model):
-    campaign: str | None = None
-    source: str | None = None  # the campaign file the run was started from
-    seed: int | None = None
-    status: str | None = None
-    started: datetime | None = None
-    load_started: datetime | None = None
-    load_ended: datetime | None = None
-    ended: datetime | None = None
-    target: TargetInfo | None = None
-    versions: dict[str, str] = Field(default_factory=dict)
-    fault_changes: list[FaultChangeRecord] = Field(default_factory=list)
-    problem: str | None = None
 
 
 class InlineFault(_Model):
@@ -201,56 +54,17 @@ class CampaignFile(_Model):
     faults: CampaignFaults = Field(default_factory=CampaignFaults)
 
 
-_M = TypeVar("_M", bound=BaseModel)
-
-
-def read_summary(results: Path) -> SummaryFile:
-    """``summary.json``, or a one-line ``ConfigError`` saying how to get one."""
-    if not results.is_dir():
-        raise ConfigError(str(results), "no such results folder")
-    path = results / "summary.json"
-    if not path.is_file():
-        raise ConfigError(str(results), f"no summary.json — run `anef-harness gate {results}` first")
+def read_campaign(results: Path, notes: list[str]) -> CampaignFile:
+    """The resolved ``campaign.yaml``; missing or unreadable gives the defaults (and a note if unreadable)."""
+    path = results / "campaign.yaml"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ConfigError(str(path), f"not readable JSON ({_one_line(exc)})") from None
-    try:
-        return SummaryFile.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(str(path), f"not a campaign summary ({_first_error(exc)})") from None
-
-
-def read_manifest(results: Path, notes: list[str] | None = None) -> ManifestFile:
-    return read_optional(results / "manifest.json", ManifestFile, [] if notes is None else notes, yaml_file=False)
-
-
-def read_optional(path: Path, model: type[_M], notes: list[str], *, yaml_file: bool) -> _M:
-    """The file as ``model``; missing or unreadable gives the defaults (and a note if unreadable)."""
-    try:
-        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return CampaignFile.model_validate(data if isinstance(data, dict) else {})
     except FileNotFoundError:
-        return model.model_validate({})
-    except (OSError, UnicodeDecodeError) as exc:
-        notes.append(f"{path.name}: {_one_line(exc)}")
-        return model.model_validate({})
-    try:
-        data = yaml.safe_load(text) if yaml_file else json.loads(text)
-        return model.model_validate(data if isinstance(data, dict) else {})
-    except (yaml.YAMLError, ValueError) as exc:
-        detail = _first_error(exc) if isinstance(exc, ValidationError) else _one_line(exc)
-        notes.append(f"{path.name}: {detail}")
-        return model.model_validate({})
-
-
-def _first_error(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "top level"
-    return f"{where}: {first['msg']}"
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
+        return CampaignFile()
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:  # ValidationError is a ValueError
+        notes.append(f"{path.name}: {problem(exc)}")
+        return CampaignFile()
 
 
 # --- figures from the step events --------------------------------------------------------------

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from anef_harness.cli import app
 from checks.evaluate import Margins, evaluate
 from checks.slo import load_slos
+from scenarios.events import Event
 from tests.checks.test_store_and_rights import folder, step
 
 SLO_FILE = """\
@@ -49,7 +50,7 @@ def slo_file(tmp_path: Path) -> Path:
     return path
 
 
-def logins(ok: int, failed: int, duration: float = 10.0) -> list[dict[str, Any]]:
+def logins(ok: int, failed: int, duration: float = 10.0) -> list[Event]:
     events = [step("login.submit", duration=duration) for _ in range(ok)]
     return events + [step("login.submit", "error", duration, status=500, message="500") for _ in range(failed)]
 

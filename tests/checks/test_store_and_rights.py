@@ -12,9 +12,10 @@ import pytest
 
 from checks.evaluate import funnel, step_figures
 from checks.rights import FILING_CLOSES_DAYS, rights_at_risk
-from checks.store import RESULTS_FORMAT, Results
+from checks.store import Results
 from core.errors import ConfigError
-from scenarios.events import Event, encode
+from scenarios.events import Event, JourneyEvent, JourneyOutcome, Outcome, StepEvent, encode
+from scenarios.manifest import RESULTS_FORMAT, new_manifest
 from synthetic_users.population import Population
 from synthetic_users.spec import build_spec
 
@@ -23,51 +24,37 @@ SPEC = build_spec("test", {"size": 400, "seed": 5, "reference_date": TODAY.isofo
 POPULATION = Population(SPEC)
 
 
-def step(name: str, outcome: str = "ok", duration: float = 10.0, **extra: Any) -> dict[str, Any]:
-    return {
-        "kind": "step",
-        "time": 1.0,
-        "journey": name.split(".")[0],
-        "step": name,
-        "outcome": outcome,
-        "duration_ms": duration,
-        "journey_id": extra.pop("journey_id", "j"),
-        "worker": "worker-0",
-        "channel": "api",
-        "applicant": extra.pop("applicant", 0),
-        "attempt": 1,
-        **extra,
-    }
+def step(name: str, outcome: str = "ok", duration: float = 10.0, **fields: Any) -> StepEvent:
+    """A step event; ``fields`` override the defaults (time, journey_id, applicant…)."""
+    defaults: dict[str, Any] = {"time": 1.0, "journey_id": "j", "worker": "worker-0", "applicant": 0}
+    return StepEvent(
+        journey=name.split(".")[0], step=name, outcome=Outcome(outcome), duration_ms=duration, **(defaults | fields)
+    )
 
 
 def journey(
     name: str, journey_id: str, applicant: int, outcome: str, time: float, failed: str | None = None
-) -> dict[str, Any]:
-    return {
-        "kind": "journey",
-        "time": time,
-        "journey": name,
-        "journey_id": journey_id,
-        "outcome": outcome,
-        "duration_ms": 100.0,
-        "worker": "worker-0",
-        "channel": "api",
-        "applicant": applicant,
-        "failed_step": failed,
-        "lag_ms": 0.0,
-    }
+) -> JourneyEvent:
+    return JourneyEvent(
+        time=time,
+        journey=name,
+        journey_id=journey_id,
+        outcome=JourneyOutcome(outcome),
+        duration_ms=100.0,
+        worker="worker-0",
+        applicant=applicant,
+        failed_step=failed,
+    )
 
 
-def folder(
-    tmp_path: Path, events: Sequence[dict[str, Any] | Event], *, status: str = "complete", torn: bool = False
-) -> Path:
+def folder(tmp_path: Path, events: Sequence[Event], *, status: str = "complete", torn: bool = False) -> Path:
     (tmp_path / "events").mkdir(parents=True)
-    manifest = {"format": RESULTS_FORMAT, "campaign": "test", "status": status}
-    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
-    text = "".join(json.dumps(e) + "\n" if isinstance(e, dict) else encode(e).decode() for e in events)
+    manifest = new_manifest(campaign="test", status=status)
+    (tmp_path / "manifest.json").write_text(manifest.json_text())
+    text = b"".join(encode(e) for e in events)
     if torn:
-        text += '{"kind": "step", "time": 2.0, "step": "login.su'  # a process killed mid-write
-    (tmp_path / "events" / "worker-0.jsonl").write_text(text)
+        text += b'{"kind": "step", "time": 2.0, "step": "login.su'  # a process killed mid-write
+    (tmp_path / "events" / "worker-0.jsonl").write_bytes(text)
     return tmp_path
 
 
@@ -77,13 +64,13 @@ def test_step_figures_have_exact_percentiles_and_outcome_counts(tmp_path: Path) 
     with Results(folder(tmp_path, events, torn=True)) as results:
         figures = step_figures(results)
     login = figures["login.submit"]
-    assert login["total"] == 101
-    assert login["outcomes"]["ok"] == 100
-    assert login["outcomes"]["blocked"] == 1
-    assert login["failure_rate"] == pytest.approx(1 / 101, rel=1e-4)
-    assert login["p50_ms"] == pytest.approx(50.0)  # 1..100 and 5: the median is 50
-    assert login["max_ms"] == 100.0
-    assert figures["login.dashboard"]["total"] == 1
+    assert login.total == 101
+    assert login.outcomes["ok"] == 100
+    assert login.outcomes["blocked"] == 1
+    assert login.failure_rate == pytest.approx(1 / 101, rel=1e-4)
+    assert login.p50_ms == pytest.approx(50.0)  # 1..100 and 5: the median is 50
+    assert login.max_ms == 100.0
+    assert figures["login.dashboard"].total == 1
 
 
 def test_funnel_shows_where_journeys_first_failed(tmp_path: Path) -> None:
@@ -97,11 +84,11 @@ def test_funnel_shows_where_journeys_first_failed(tmp_path: Path) -> None:
     ]
     with Results(folder(tmp_path, events)) as results:
         found = funnel(results)["renewal"]
-    assert found["total"] == 2
-    assert found["outcomes"] == {"failed": 1, "abandoned": 1}
-    assert list(found["reached"]) == ["renewal.login", "renewal.choose_procedure", "renewal.create"]
-    assert found["reached"]["renewal.login"] == 2
-    assert found["failed_at"] == {"renewal.create": 1}
+    assert found.total == 2
+    assert found.outcomes == {"failed": 1, "abandoned": 1}
+    assert list(found.reached) == ["renewal.login", "renewal.choose_procedure", "renewal.create"]
+    assert found.reached["renewal.login"] == 2
+    assert found.failed_at == {"renewal.create": 1}
 
 
 def applicant_where(test: Callable[[int], bool]) -> int:
@@ -135,7 +122,7 @@ def test_rights_at_risk_counts_failed_renewals_that_cannot_be_filed_again_in_tim
     assert at_risk.outcome == "blocked"
     assert "déjà en cours" in at_risk.message
     assert at_risk.days_left_to_file == days_left(soon)
-    assert found.to_json()["projection"].startswith("synthetic applicants")
+    assert found.figures().projection.startswith("synthetic applicants")
 
 
 @pytest.mark.parametrize(
@@ -167,4 +154,4 @@ def test_a_bad_results_folder_is_one_line_naming_it(
 def test_a_partial_run_is_still_read_and_says_so(tmp_path: Path) -> None:
     with Results(folder(tmp_path, [step("login.submit")], status="interrupted")) as results:
         assert results.partial
-        assert step_figures(results)["login.submit"]["total"] == 1
+        assert step_figures(results)["login.submit"].total == 1

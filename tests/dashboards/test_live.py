@@ -17,7 +17,7 @@ from anef_harness.cli import app
 from anef_harness.processes import free_port
 from dashboards.live import LiveMetrics
 from tests.checks.test_defects import CASES
-from tests.checks.test_store_and_rights import folder, step
+from tests.checks.test_store_and_rights import folder, journey, step
 from tests.support import wait_until
 
 PUSHGATEWAY = shutil.which("prometheus-pushgateway")
@@ -50,7 +50,7 @@ def test_the_endpoint_counts_steps_by_outcome_and_times_only_ok_attempts(live: L
             step("renewal.upload", duration=900.0),
             step("renewal.upload", "timeout", duration=30_000.0),
             step("renewal.reconcile", duration=2_500.0),
-            {"kind": "journey", "journey": "renewal", "outcome": "failed", "failed_step": "renewal.upload"},
+            journey("renewal", "j", 0, "failed", 1.0, "renewal.upload"),
         ]
     )
     found = scrape(live)

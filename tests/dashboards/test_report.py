@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from html import unescape
 from pathlib import Path
-from typing import Any
 
+import msgspec
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -22,6 +23,8 @@ from dashboards import history
 from dashboards.i18n import NBSP, language
 from dashboards.report import availability_band, page_load_band, render_report, write_report
 from dashboards.report_data import event_figures
+from scenarios.events import Event
+from scenarios.manifest import FaultChangeRecord, ManifestFile, TargetInfo, read_manifest
 from tests.checks.test_gate import SLO_FILE, logins, slo_file
 from tests.checks.test_store_and_rights import applicant_where, days_left, folder, journey, step
 
@@ -40,12 +43,12 @@ DOSSIER = "d0551e55" * 4
 AT_RISK = applicant_where(lambda i: 0 <= days_left(i) < 20)
 
 
-def spread(events: list[dict[str, Any]], every_s: float = 1.0) -> list[dict[str, Any]]:
+def spread(events: list[Event], every_s: float = 1.0) -> list[Event]:
     """The events, one every ``every_s`` seconds from T0, so the latency chart has a timeline."""
-    return [{**event, "time": T0 + n * every_s} for n, event in enumerate(events)]
+    return [msgspec.structs.replace(event, time=T0 + n * every_s) for n, event in enumerate(events)]
 
 
-def defects_and_rights() -> list[dict[str, Any]]:
+def defects_and_rights() -> list[Event]:
     """A document lost at the prefecture, a renewal refused for an applicant who cannot refile, and
     a document that did reach the prefecture (a time to consistency)."""
     return [
@@ -72,7 +75,7 @@ def defects_and_rights() -> list[dict[str, Any]]:
 
 def judged(
     path: Path,
-    events: list[dict[str, Any]],
+    events: list[Event],
     *,
     campaign: str = "test",
     status: str = "complete",
@@ -80,16 +83,18 @@ def judged(
 ) -> Path:
     """A results folder as a run leaves it: events, manifest, campaign.yaml, and the gate's summary."""
     results = folder(path, events, status=status)
-    manifest = json.loads((results / "manifest.json").read_text())
-    manifest.update(
-        campaign=campaign,
-        seed=2024,
-        started=started,
-        ended=started.replace("20:45:21", "20:46:33"),
-        target={"url": "http://127.0.0.1:8000", "embedded": True},
-        fault_changes=[{"at_s": 30.0, "applied": started, "faults": "none", "error": None}],
+    manifest = ManifestFile.model_validate(
+        read_manifest(results).model_dump()
+        | {
+            "campaign": campaign,
+            "seed": 2024,
+            "started": started,
+            "ended": started.replace("20:45:21", "20:46:33"),
+            "target": TargetInfo(url="http://127.0.0.1:8000", embedded=True),
+            "fault_changes": [FaultChangeRecord(at_s=30.0, applied=datetime.fromisoformat(started), faults="none")],
+        }
     )
-    (results / "manifest.json").write_text(json.dumps(manifest))
+    (results / "manifest.json").write_text(manifest.json_text())
     (results / "campaign.yaml").write_text(CAMPAIGN_YAML.format(name=campaign))
     write_summary(results, evaluate(results, load_slos(slo_file(path.parent))))
     return results
@@ -210,8 +215,8 @@ def test_the_report_loads_nothing_from_elsewhere(failing: Path) -> None:
 
 def test_a_partial_run_says_its_results_are_partial(tmp_path: Path) -> None:
     results = judged(tmp_path / "p", spread(logins(20, 0)), status="interrupted")
-    manifest = json.loads((results / "manifest.json").read_text())
-    (results / "manifest.json").write_text(json.dumps({**manifest, "problem": "interrupted: the results are partial"}))
+    manifest = read_manifest(results).model_copy(update={"problem": "interrupted: the results are partial"})
+    (results / "manifest.json").write_text(manifest.json_text())
     partial = text_of(render_report(results))
     assert "Résultats partiels" in partial
     assert "interrompue" in partial

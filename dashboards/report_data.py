@@ -18,6 +18,7 @@ import duckdb
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from scenarios.journeys import watch_steps
 from scenarios.manifest import problem
 
 OUTCOMES = ("ok", "error", "timeout", "blocked", "lost", "corrupt", "missing")
@@ -94,10 +95,9 @@ def bucket_seconds(span_s: float) -> int:
     return next((b for b in NICE_BUCKETS_S if span_s / b <= MAX_BUCKETS), NICE_BUCKETS_S[-1])
 
 
-# Watches (*.reconcile, *.visible, *.email) measure a time to consistency, not a response time: they
-# are left out of the latency figures.
-_NARROW = """CREATE TABLE s AS SELECT time, duration_ms,
-        (ends_with(step, '.reconcile') OR ends_with(step, '.visible') OR ends_with(step, '.email')) AS watch,
+# Watches (the steps journeys declare as such) measure a time to consistency, not a response time:
+# they are left out of the latency figures. The list is the declared watches, quoted for SQL.
+_NARROW = """CREATE TABLE s AS SELECT time, duration_ms, list_contains(?, step) AS watch,
         TRY_CAST(json_extract_string(evidence, '$.page_load_ms') AS DOUBLE) AS page_load_ms
     FROM read_json(?, format = 'newline_delimited', ignore_errors = true, maximum_object_size = 10485760,
         columns = {kind: 'VARCHAR', time: 'DOUBLE', step: 'VARCHAR', duration_ms: 'DOUBLE', evidence: 'JSON'})
@@ -115,7 +115,7 @@ def event_figures(results: Path, *, timeline: bool = True) -> EventFigures:
             db.execute("SET enable_progress_bar = false")
             # Narrow columns only (a few bytes an event), so ten million events stay small; a torn
             # last line (a process killed mid-write) is skipped as the judgement does.
-            db.execute(_NARROW, [[str(path) for path in files]])
+            db.execute(_NARROW, [sorted(watch_steps()), [str(path) for path in files]])
             return _figures(db, timeline=timeline)
         finally:
             db.close()

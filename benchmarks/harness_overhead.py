@@ -45,7 +45,8 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from anef_harness.embedded import EmbeddedTarget, set_clock
+from anef_harness.embedded import EmbeddedTarget
+from drills.admin import set_clock
 from scenarios.campaign_file import load_scenario
 from synthetic_users.population import Population
 from synthetic_users.seeding import seed

@@ -32,7 +32,6 @@ from rich.console import Console
 from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 FAILURES = (
@@ -184,7 +183,10 @@ def run(events: int, *, baseline_events: int = 0, keep: Path | None = None) -> P
         generated = generate(folder, events)
         size = sum(p.stat().st_size for p in (folder / "events").glob("*.jsonl"))
         child = subprocess.run(
-            [sys.executable, __file__, "--measure", str(folder)], capture_output=True, text=True, check=False
+            [sys.executable, "-m", "benchmarks.processing", "--measure", str(folder)],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if child.returncode != 0:
             raise RuntimeError(f"the judging process exited with {child.returncode}: {child.stderr.strip()[-500:]}")

@@ -1,16 +1,13 @@
 """``anef-harness bench``: the project's benchmarks in one run, one table of figures and ratios.
 
-The benchmarks are scripts of the checkout (``benchmarks/``, beside this package; not part of the
-installed distribution): they start platforms, Locust, wrk and campaigns, and use the test
-support code. This command finds them next to the package, runs ``benchmarks/suite.py``'s parts
-and prints the table (``anef_harness.bench``). Progress goes to stderr, the table to stdout.
+The benchmarks are the ``benchmarks`` package (they start platforms, Locust, wrk and campaigns);
+this command runs ``benchmarks.suite``'s parts and prints the table (``benchmarks.table``).
+Progress goes to stderr, the table to stdout.
 """
 
 from __future__ import annotations
 
 import contextlib
-import difflib
-import importlib
 import os
 import sys
 import time
@@ -21,11 +18,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from anef_harness.bench import Part, Report, markdown, run_parts, table
-
-EXIT_FAILED = 3
-EXIT_USAGE = 2
-CHECKOUT = Path(__file__).resolve().parents[1]
+from anef_harness.exits import ExitCode, fail_usage
+from benchmarks.suite import PARTS
+from benchmarks.table import Part, Report, markdown, run_parts, table
+from core.registry import suggest
 
 
 class UsageError(Exception):
@@ -47,13 +43,11 @@ def bench_command(
 ) -> None:
     """Run the benchmarks side by side and print one table of figures, references and ratios."""
     try:
-        parts = load_parts(CHECKOUT)
-        names = chosen(only, parts)
+        names = chosen(only, PARTS)
         if json_file is not None and not json_file.parent.is_dir():
             raise UsageError(f"--json: folder {json_file.parent} does not exist")
     except UsageError as error:
-        typer.echo(f"anef-harness bench: {error}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
+        fail_usage(error, program="anef-harness bench")
 
     began = time.monotonic()
 
@@ -62,27 +56,14 @@ def bench_command(
         print(f"bench {elapsed // 60:02d}:{elapsed % 60:02d} {line}", file=sys.stderr, flush=True)
 
     with stdout_to_stderr():  # stray prints of the parts (and their children) stay off the table
-        report = run_parts(parts, names, quick=quick, progress=progress)
+        report = run_parts(PARTS, names, quick=quick, progress=progress)
     show(report, as_markdown=as_markdown)
     if json_file is not None:
         json_file.write_text(report.to_json() + "\n", encoding="utf-8")
         progress(f"figures written to {json_file}")
     if report.failed:
         progress(f"failed: {', '.join(report.failed)}")
-        raise typer.Exit(EXIT_FAILED)
-
-
-def load_parts(checkout: Path) -> Mapping[str, Part]:
-    """``benchmarks/suite.py``'s parts, from the checkout this package was installed from."""
-    if not (checkout / "benchmarks" / "suite.py").is_file():
-        raise UsageError(
-            f"the benchmarks are scripts of the project's checkout; no benchmarks/suite.py in {checkout} "
-            "(install the project in editable mode from a clone)"
-        )
-    if str(checkout) not in sys.path:
-        sys.path.insert(0, str(checkout))
-    parts: Mapping[str, Part] = importlib.import_module("benchmarks.suite").PARTS
-    return parts
+        raise typer.Exit(ExitCode.INFRA)
 
 
 def chosen(only: str | None, parts: Mapping[str, Part]) -> list[str]:
@@ -94,8 +75,8 @@ def chosen(only: str | None, parts: Mapping[str, Part]) -> list[str]:
         raise UsageError(f"--only: expected one or more of {', '.join(parts)}")
     for name in wanted:
         if name not in parts:
-            close = difflib.get_close_matches(name, list(parts), n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
+            close = suggest(name, parts, listed=0).removeprefix("; ")  # "did you mean 'x'?" or nothing
+            hint = f"{close} " if close else ""
             raise UsageError(f"--only: unknown benchmark '{name}'; {hint}expected one of {', '.join(parts)}")
     return [name for name in parts if name in wanted]
 

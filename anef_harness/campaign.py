@@ -19,9 +19,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from anef_harness.drills import DEPENDENCIES, DRILLS, Dependency, unknown_drill
 from contracts.fault_set import PROFILES_DIR, FaultSet, FaultSpec, load_profile
 from core.errors import ConfigError
+from drills.catalogue import DRILLS, unknown_drill
+from drills.world import DEPENDENCIES, Dependency
 from scenarios.campaign_file import read_yaml, with_defaults
 from scenarios.spec import ScenarioSpec, Seconds
 from synthetic_users.spec import describe
@@ -33,7 +34,7 @@ NO_FAULTS = "none"
 class FaultChange(BaseModel):
     """What happens at a moment of the campaign: faults set (a profile, by name or file, or an
     inline list), or a drill (``action``: the platform killed, a worker killed… see
-    ``anef_harness.drills``)."""
+    ``drills.catalogue``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from anef_harness.bench_cli import register as register_bench
 from anef_harness.dashboards_cli import register as register_dashboards
+from anef_harness.exits import fail_usage
 from anef_harness.gate_cli import register as register_gate
 from anef_harness.population_cli import app as population_app
 from anef_harness.report_cli import register as register_report
@@ -30,13 +31,6 @@ register_rules(app)
 register_dashboards(app)
 register_report(app)
 register_bench(app)
-
-EXIT_USAGE = 2
-
-
-def fail_usage(message: str) -> None:
-    typer.echo(f"anef-harness: {message}", err=True)
-    raise typer.Exit(EXIT_USAGE)
 
 
 @platform_app.command("serve")

@@ -12,12 +12,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import signal
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from urllib.parse import urlsplit
@@ -26,27 +24,30 @@ from rich.console import Console
 from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from anef_harness.admin import Action, AdminClient, FaultSchedule
 from anef_harness.campaign import Campaign, FaultChange, change_set, fault_set, resolved_yaml
-from anef_harness.dependencies import Dependencies
-from anef_harness.drills import DRILLS, DrillArgs, DrillWorld
-from anef_harness.embedded import EmbeddedTarget, set_clock
-from anef_harness.gate_cli import judge
+from anef_harness.embedded import EmbeddedTarget
+from anef_harness.exits import ExitCode
 from anef_harness.manifest import Manifest, atomic_write
 from anef_harness.outputs import write_outputs
 from anef_harness.processes import Child, LoadPlan, free_port, start_browser, start_locust
 from anef_harness.progress import step_table
+from anef_harness.results_folder import results_dir
 from checks.evaluate import Summary
 from checks.gate import exit_code
+from checks.judge import judge
 from checks.results import EventTail, Tally
 from contracts.admin import Ledger
 from core.errors import ConfigError, HarnessError, TargetError
 from dashboards.live import LiveMetrics
+from drills.admin import AdminClient, set_clock
+from drills.catalogue import DRILLS
+from drills.dependencies import Dependencies
+from drills.schedule import Action, FaultSchedule
+from drills.world import DrillArgs, DrillWorld
 from scenarios.manifest import FaultChangeRecord, TargetInfo, moment
 from synthetic_users.population import Population
 from synthetic_users.seeding import seed
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INFRA = 0, 1, 2, 3
 # Seconds a load process may take after the end to finish the journeys in flight (their watches
 # included) before it is stopped.
 GRACE = 5.0
@@ -76,42 +77,6 @@ class Interrupted(Exception):
     """Ctrl-C (SIGINT) or SIGTERM reached the conductor."""
 
 
-# Space a campaign's results take, per virtual user and second of load (events, logs, the
-# embedded platform's data): measured on the shipped campaigns, with a margin.
-BYTES_PER_USER_SECOND = 4096
-MIN_FREE_BYTES = 64 * 2**20
-
-
-def needed_bytes(campaign: Campaign) -> int:
-    users = campaign.load.users + campaign.agents.users + campaign.browser.users
-    return MIN_FREE_BYTES + int(BYTES_PER_USER_SECOND * users * campaign.duration)
-
-
-def results_dir(campaign: Campaign, out: Path | None) -> Path:
-    """Create the results folder, or refuse (before any load) one that cannot be written or
-    whose disk has not the room the campaign needs."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    folder = out or campaign.outputs.root / f"{campaign.name}-{stamp}"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / ".writable"
-        with probe.open("wb") as handle:
-            handle.write(b"\0" * 65536)  # a full disk fails here, not on the first event
-            handle.flush()
-            os.fsync(handle.fileno())
-        probe.unlink()
-        free = shutil.disk_usage(folder).free
-    except OSError as exc:
-        raise HarnessError(f"{folder}: cannot write the results folder ({exc.strerror or exc})") from None
-    needed = needed_bytes(campaign)
-    if free < needed:
-        raise HarnessError(
-            f"{folder}: {free / 2**20:.0f} MiB free on its disk, the campaign needs about {needed / 2**20:.0f} MiB "
-            "(events, logs, platform data); free some space or choose another --out"
-        )
-    return folder
-
-
 def run_campaign(campaign: Campaign, options: RunOptions, console: Console, results: Path | None = None) -> RunResult:
     """Run one campaign to its end (or to Ctrl-C) and write its results folder (``results``:
     already created by ``results_dir``, so a refusal comes before anything starts)."""
@@ -125,7 +90,8 @@ def run_campaign(campaign: Campaign, options: RunOptions, console: Console, resu
         console.print(f"live metrics: {live.url}")
     manifest.write()
     tally = Tally()
-    status, problem, code = "complete", None, EXIT_OK
+    status, problem = "complete", None
+    code: int = ExitCode.OK
     dependencies = Dependencies(
         pushgateway=options.pushgateway,
         prometheus=campaign.outputs.prometheus,
@@ -171,7 +137,7 @@ def run_campaign(campaign: Campaign, options: RunOptions, console: Console, resu
     except Interrupted:
         status = "interrupted"
     except (TargetError, HarnessError) as exc:
-        status, problem, code = "failed", str(exc), EXIT_INFRA
+        status, problem, code = "failed", str(exc), ExitCode.INFRA
     finally:
         dependencies.stop()
         if live is not None:
@@ -181,7 +147,7 @@ def run_campaign(campaign: Campaign, options: RunOptions, console: Console, resu
     try:
         summary = judge(results, slo=_resolve(campaign.slo, options.source.parent))
     except ConfigError as exc:  # the SLO file was checked before the run; this is a harness fault
-        code, problem = EXIT_INFRA, problem or str(exc)
+        code, problem = ExitCode.INFRA, problem or str(exc)
     if live is not None:
         _final_metrics(live, summary, dependencies, manifest, console)
     if summary is not None:
@@ -196,8 +162,8 @@ def run_campaign(campaign: Campaign, options: RunOptions, console: Console, resu
         manifest.write()
     if status == "interrupted":
         # No verdict from a campaign cut short: CI must not read it as a pass.
-        code, problem = EXIT_INFRA, problem or "interrupted: the results are partial"
-    elif code == EXIT_OK and summary is not None:
+        code, problem = ExitCode.INFRA, problem or "interrupted: the results are partial"
+    elif code == ExitCode.OK and summary is not None:
         code = exit_code(summary)
     return RunResult(results, code, status, summary, problem)
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 from urllib.parse import urlsplit
 
 import typer
 
-from anef_harness.conductor import EXIT_INFRA, EXIT_USAGE
+from anef_harness.exits import ExitCode, fail, fail_usage
 from checks.slo import default_slo_path, load_slos
 from core.errors import ConfigError, HarnessError
 from dashboards.grafana import FOLDER, FOLDER_UID, write_dashboards
@@ -29,13 +29,13 @@ def build(
 ) -> None:
     """Write the SLO overview and campaign dashboards (JSON) and Grafana provisioning YAML."""
     if out is None:
-        _usage("--out: expected the folder to write the dashboards to, e.g. --out results/grafana")
+        fail_usage("--out: expected the folder to write the dashboards to, e.g. --out results/grafana")
     try:
         written = write_dashboards(
             load_slos(slo_file or default_slo_path()), out, datasource_uid=datasource_uid, folder=folder
         )
     except ConfigError as exc:
-        _usage(str(exc))
+        fail_usage(str(exc))
     for path in written:
         typer.echo(f"wrote {path}")
 
@@ -60,7 +60,7 @@ def publish_command(
 ) -> None:
     """Publish the dashboards through Grafana's HTTP API; the token comes from GRAFANA_TOKEN."""
     if not grafana_url:
-        _usage("--grafana-url: expected Grafana's URL (or set GRAFANA_URL), e.g. http://127.0.0.1:3000")
+        fail_usage("--grafana-url: expected Grafana's URL (or set GRAFANA_URL), e.g. http://127.0.0.1:3000")
     host = (urlsplit(grafana_url).hostname or "").lower()
     allowed = {name.lower().strip("[]") for name in allow_target or []}
     try:
@@ -74,20 +74,14 @@ def publish_command(
             allow_remote=host in allowed,
         )
     except ConfigError as exc:
-        _usage(str(exc))
+        fail_usage(str(exc))
     except HarnessError as exc:
-        typer.echo(f"anef-harness: {exc}", err=True)
-        raise typer.Exit(EXIT_INFRA) from None
+        fail(exc, ExitCode.INFRA)
     state = "created" if report.folder_created else "already there"
     typer.echo(f"Grafana {report.grafana_version} at {report.grafana_url}: folder {report.folder!r} ({state})")
     for dashboard in report.dashboards:
         state = f"version {dashboard.version}" if dashboard.changed else f"unchanged, version {dashboard.version}"
         typer.echo(f"{dashboard.file}: {dashboard.title} ({state}) {dashboard.url}")
-
-
-def _usage(message: str) -> NoReturn:
-    typer.echo(f"anef-harness: {message}", err=True)
-    raise typer.Exit(EXIT_USAGE)
 
 
 def register(main: typer.Typer) -> None:

@@ -15,7 +15,6 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from types import TracebackType
 
@@ -166,18 +165,3 @@ class EmbeddedTarget:
         self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
     ) -> None:
         self.stop()
-
-
-def set_clock(target: str, admin_token: str, today: date) -> None:
-    """Fix the platform's business date (``PUT /_admin/clock``)."""
-    try:
-        response = httpx.put(
-            f"{target}/_admin/clock",
-            json={"today": today.isoformat()},
-            headers={"Authorization": f"Bearer {admin_token}"},
-            timeout=10.0,
-        )
-    except httpx.TransportError as exc:
-        raise TargetError(f"{target}: cannot set the clock ({exc})") from None
-    if response.status_code != 200:
-        raise TargetError(f"{target}/_admin/clock answered {response.status_code}: {response.text[:200]}")

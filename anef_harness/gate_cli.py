@@ -7,58 +7,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from checks.evaluate import Margins, Summary, evaluate, write_summary
-from checks.gate import exit_code, write_junit
+from anef_harness.exits import fail_usage
+from anef_harness.verdict import show_verdict
+from checks.evaluate import Margins
+from checks.gate import exit_code
+from checks.judge import judge
 from checks.rights import DEFAULT_HORIZON_DAYS
-from checks.slo import default_slo_path, load_slos
 from core.errors import ConfigError
-
-EXIT_USAGE = 2
-
-
-def judge(
-    folder: Path,
-    *,
-    slo: Path | None = None,
-    baseline: Path | None = None,
-    junit: Path | None = None,
-    margins: Margins | None = None,
-    horizon_days: int = DEFAULT_HORIZON_DAYS,
-) -> Summary:
-    """Evaluate a results folder and write its summary.json and JUnit file (default junit.xml)."""
-    objectives = load_slos(slo or default_slo_path())
-    summary = evaluate(folder, objectives, baseline=baseline, margins=margins, horizon_days=horizon_days)
-    write_summary(folder, summary)
-    write_junit(summary, junit or folder / "junit.xml")
-    return summary
-
-
-def show(summary: Summary, console: Console) -> None:
-    """What CI's log shows: breached SLOs, defects, rights at risk, regressions, the verdict."""
-    if summary.rights is not None:
-        console.print(
-            f"[bold]Rights at risk (projection):[/] {summary.rights.count} synthetic applicant(s) whose renewal "
-            f"failed could not file again on time (of {summary.rights.failed_renewals} failed renewals; "
-            f"next attempt assumed in {summary.rights.horizon_days} days)"
-        )
-    breached = summary.breached
-    if breached:
-        table = Table(title="SLOs breached", title_justify="left", header_style="bold")
-        for column in ("SLO", "SLI", "objective", "good/total", "burn rate"):
-            table.add_column(column, justify="left" if column == "SLO" else "right")
-        for slo in breached:
-            table.add_row(
-                slo.name, f"{slo.sli:.3%}", f"{slo.objective:.3%}", f"{slo.good}/{slo.total}", f"{slo.burn_rate:.1f}"
-            )
-        console.print(table)
-    met = sum(1 for s in summary.slos if s.met and s.sli is not None)
-    console.print(f"SLOs: {met} met, {len(breached)} breached, {sum(1 for s in summary.slos if s.sli is None)} no data")
-    for regression in summary.regressions:
-        console.print(f"regression: {regression.step} {regression.what} {regression.baseline:g} → {regression.now:g}")
-    partial = " (partial results: the run did not end normally)" if summary.partial else ""
-    console.print(f"verdict: {summary.verdict}{partial}")
 
 
 def gate(
@@ -79,9 +35,8 @@ def gate(
     try:
         summary = judge(results, slo=slo, baseline=baseline, junit=junit, margins=margins, horizon_days=horizon_days)
     except ConfigError as exc:
-        typer.echo(f"anef-harness: {exc}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
-    show(summary, Console(highlight=False))
+        fail_usage(exc)
+    show_verdict(summary, Console(highlight=False))
     raise typer.Exit(exit_code(summary))
 
 

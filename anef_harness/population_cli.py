@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from anef_harness.exits import fail_usage
 from core.errors import ConfigError, HarnessError
 from synthetic_users.population import Population
 from synthetic_users.seeding import agents_of, seed, write_jsonl
@@ -69,11 +70,6 @@ def _progress(label: str) -> Progress:
     )
 
 
-def _fail(exc: HarnessError) -> None:
-    typer.echo(f"anef-harness: {exc}", err=True)
-    raise typer.Exit(2)
-
-
 @app.command("generate")
 def generate(
     out: Annotated[Path, typer.Option("--out", help="JSON Lines file to write ('-' for standard output).")],
@@ -94,9 +90,9 @@ def generate(
             write_jsonl(population, handle, on_progress=lambda n: progress.advance(task, n))
         tmp.replace(out)
     except HarnessError as exc:
-        _fail(exc)
+        fail_usage(exc)
     except OSError as exc:
-        _fail(ConfigError("--out", f"cannot write {out} ({exc.strerror})"))
+        fail_usage(ConfigError("--out", f"cannot write {out} ({exc.strerror})"))
 
 
 @app.command("seed")
@@ -119,7 +115,7 @@ def seed_command(
             task = progress.add_task("seed", total=len(population) + len(agents_of(population)))
             counts = seed(population, url, admin_token, on_progress=lambda n: progress.advance(task, n))
     except HarnessError as exc:
-        _fail(exc)
+        fail_usage(exc)
     typer.echo(
         f"seeded {url}: {counts.applicants} applicants and {counts.agents} agents added, {counts.skipped} already there"
     )

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from anef_harness.conductor import EXIT_USAGE
-from anef_harness.gate_cli import judge
+from anef_harness.exits import fail_usage
+from checks.judge import judge
 from core.errors import ConfigError
 from dashboards.history import HistoryRow, database, runs
 from dashboards.i18n import LANGUAGES
@@ -29,7 +29,7 @@ def report(
 ) -> None:
     """Write the campaign's self-contained HTML report and print its path."""
     if lang not in LANGUAGES:  # checked here so the refusal names the option
-        _usage(f"--lang: expected one of {', '.join(LANGUAGES)}, got {lang!r}")
+        fail_usage(f"--lang: expected one of {', '.join(LANGUAGES)}, got {lang!r}")
     try:
         if _left_by_a_killed_harness(results):
             typer.echo(
@@ -38,9 +38,9 @@ def report(
             judge(results)
         path = write_report_to(out or results / "report.html", results, lang=lang, history=history)
     except ConfigError as exc:
-        _usage(str(exc))
+        fail_usage(str(exc))
     except OSError as exc:
-        _usage(f"{exc.filename or out}: cannot write the report ({exc.strerror})")
+        fail_usage(f"{exc.filename or out}: cannot write the report ({exc.strerror})")
     typer.echo(str(path))
 
 
@@ -65,7 +65,7 @@ def history_command(
     try:
         found = runs(root, campaign, limit)
     except ConfigError as exc:
-        _usage(str(exc))
+        fail_usage(str(exc))
     if as_json:
         typer.echo(json.dumps([row.to_json() for row in found], indent=1, ensure_ascii=False))
         return
@@ -102,11 +102,6 @@ def history_table(rows: list[HistoryRow]) -> Table:
             "—" if f.rights_at_risk is None else str(f.rights_at_risk),
         )
     return table
-
-
-def _usage(message: str) -> NoReturn:
-    typer.echo(f"anef-harness: {message}", err=True)
-    raise typer.Exit(EXIT_USAGE)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,11 +7,10 @@ from typing import Annotated
 
 import typer
 
+from anef_harness.exits import fail_usage
 from checks.slo import default_slo_path, load_slos
 from core.errors import ConfigError
 from dashboards.rules import render_rules, write_rules
-
-EXIT_USAGE = 2
 
 
 def rules(
@@ -27,15 +26,10 @@ def rules(
             return
         written = write_rules(objectives, out, str(source))
     except ConfigError as exc:
-        _usage(str(exc))
+        fail_usage(str(exc))
     except OSError as exc:
-        _usage(f"{out}: cannot write the rules ({exc.strerror})")
+        fail_usage(f"{out}: cannot write the rules ({exc.strerror})")
     typer.echo(f"{len(objectives)} SLO(s) → {written} (check with: promtool check rules {written})")
-
-
-def _usage(message: str) -> None:
-    typer.echo(f"anef-harness: {message}", err=True)
-    raise typer.Exit(EXIT_USAGE)
 
 
 def register(app: typer.Typer) -> None:

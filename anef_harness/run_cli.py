@@ -9,10 +9,11 @@ import typer
 from rich.console import Console
 
 from anef_harness.campaign import check_workers, load_campaign, url_problem
-from anef_harness.conductor import EXIT_INFRA, EXIT_USAGE, RunOptions, RunResult, run_campaign
-from anef_harness.gate_cli import show
+from anef_harness.conductor import RunOptions, RunResult, run_campaign
+from anef_harness.exits import ExitCode, fail, fail_usage
 from anef_harness.progress import console as make_console
 from anef_harness.progress import step_table
+from anef_harness.verdict import show_verdict
 from checks.evaluate import GATING_DEFECTS
 from core.errors import ConfigError, HarnessError
 from dashboards.live import LiveMetrics
@@ -54,7 +55,7 @@ def run(
 ) -> None:
     """Run a campaign: start the target if embedded, seed, load, faults, results folder."""
     if not 0 <= workers <= MAX_WORKERS:  # checked here, not by Click, so the refusal is one line like the others
-        _usage(f"--workers: expected a number from 0 to {MAX_WORKERS}, got {workers}")
+        fail_usage(f"--workers: expected a number from 0 to {MAX_WORKERS}, got {workers}")
     source = campaign_path(campaign)
     overrides: dict[str, Any] = {}
     if target is not None:
@@ -63,25 +64,25 @@ def run(
         try:
             overrides["duration"] = parse_seconds(duration)
         except ValueError as exc:
-            _usage(f"--duration: {exc}")
+            fail_usage(f"--duration: {exc}")
     if allow_target:
         overrides["allow_targets"] = list(allow_target)
     try:
         loaded = load_campaign(source, overrides, faults_profile=faults)
     except ConfigError as exc:
-        _usage(str(exc))
+        fail_usage(str(exc))
     if problem := check_workers(loaded, workers):
-        _usage(f"{source}: {problem}")
+        fail_usage(f"{source}: {problem}")
     gateway = pushgateway or loaded.outputs.pushgateway
     if gateway is not None and (problem := url_problem(gateway, loaded.allow_targets)):
-        _usage(f"--pushgateway: {problem}")
+        fail_usage(f"--pushgateway: {problem}")
     port = None if no_metrics else (metrics_port if metrics_port is not None else loaded.outputs.metrics_port)
     if port is not None and not 0 <= port <= 65535:
-        _usage(f"--metrics-port: expected a port from 0 to 65535, got {port}")
+        fail_usage(f"--metrics-port: expected a port from 0 to 65535, got {port}")
     try:
         live = LiveMetrics(port) if port is not None else None  # bound now: a taken port stops us before any load
     except ConfigError as exc:
-        _usage(str(exc))
+        fail_usage(str(exc))
     console = make_console(quiet=quiet)
     options = RunOptions(source=source, workers=workers, web=web, out=out, live=live, pushgateway=gateway)
     try:
@@ -89,8 +90,7 @@ def run(
     except HarnessError as exc:  # the results folder refused, before anything started
         if live is not None:
             live.stop()
-        typer.echo(f"anef-harness: {exc}", err=True)
-        raise typer.Exit(EXIT_INFRA) from None
+        fail(exc, ExitCode.INFRA)
     report(result, make_console(stderr=False))
     raise typer.Exit(result.exit_code)
 
@@ -115,7 +115,7 @@ def report(result: RunResult, console: Console) -> None:
                 console.print(f"  {defect}{kind}: {count} — {sample['why']} (e.g. applicant {sample['applicant']})")
         else:
             console.print("[bold]Defects seen:[/] none")
-        show(summary, console)
+        show_verdict(summary, console)
     if result.problem:
         console.print(f"[red]anef-harness: {result.problem}[/]")
     meaning = {0: "pass", 1: "fail", 3: "harness or infrastructure failure, or interrupted"}
@@ -124,11 +124,6 @@ def report(result: RunResult, console: Console) -> None:
     if report_file.is_file():
         console.print(f"report: {report_file}")
     console.print(f"results: {result.results}")
-
-
-def _usage(message: str) -> None:
-    typer.echo(f"anef-harness: {message}", err=True)
-    raise typer.Exit(EXIT_USAGE)
 
 
 def register(app: typer.Typer) -> None:

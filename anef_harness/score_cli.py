@@ -9,10 +9,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from anef_harness.exits import fail_usage
 from checks.score import DefectScore, Score, score, write_score
 from core.errors import ConfigError
-
-EXIT_USAGE = 2
 
 
 def score_command(
@@ -23,8 +22,7 @@ def score_command(
         computed = score(results)
         path = write_score(results, computed)
     except ConfigError as exc:
-        typer.echo(f"anef-harness: {exc}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
+        fail_usage(exc)
     console = Console()
     console.print(score_table(computed))
     console.print(f"score: {path}")

@@ -39,8 +39,6 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from checks.score import DefectScore, score
 from contracts.faults import DOCUMENTED
 

@@ -27,9 +27,7 @@ from typing import Any
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from tests.support import Api, PlatformProcess, agent_seed, applicant_seed, pdf_bytes, smtp_sink
+from benchmarks.support import Api, PlatformProcess, agent_seed, applicant_seed, pdf_bytes, smtp_sink
 
 START_TIMEOUT = 90.0  # seconds; a busy shared machine can take a while to import the platform
 
@@ -81,7 +79,9 @@ def lua_string(value: str) -> str:
 
 def script(requests: list[Request], once: bool, folder: Path) -> str:
     """A wrk script cycling through the requests; bodies go through files (they may be binary)."""
-    rows, bodies, files = [], {}, []
+    rows: list[str] = []
+    bodies: dict[str, int] = {}
+    files: list[str] = []
     for r in requests:
         headers = "{" + ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in r.headers.items()) + "}"
         body = "nil"

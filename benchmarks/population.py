@@ -24,13 +24,11 @@ from pathlib import Path
 
 from faker import Faker
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
+from benchmarks.support import ADMIN_TOKEN, PlatformProcess, smtp_sink
 from synthetic_users.population import Population
 from synthetic_users.reference import NATIONALITIES
 from synthetic_users.seeding import seed
 from synthetic_users.spec import PopulationSpec
-from tests.support import ADMIN_TOKEN, PlatformProcess, smtp_sink
 
 START_TIMEOUT = 90.0  # seconds; a busy shared machine can take a while to import the platform
 

@@ -32,7 +32,6 @@ from rich.console import Console
 from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 FAILURES = (
@@ -115,7 +114,7 @@ def measure(folder: Path) -> dict[str, float]:
         "evaluate_s": evaluated - started,
         "gate_s": gated - evaluated,
         "slos": float(len(summary.slos)),
-        "steps": float(sum(s["total"] for s in summary.steps.values())),
+        "steps": float(sum(s.total for s in summary.steps.values())),
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
@@ -184,7 +183,10 @@ def run(events: int, *, baseline_events: int = 0, keep: Path | None = None) -> P
         generated = generate(folder, events)
         size = sum(p.stat().st_size for p in (folder / "events").glob("*.jsonl"))
         child = subprocess.run(
-            [sys.executable, __file__, "--measure", str(folder)], capture_output=True, text=True, check=False
+            [sys.executable, "-m", "benchmarks.processing", "--measure", str(folder)],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if child.returncode != 0:
             raise RuntimeError(f"the judging process exited with {child.returncode}: {child.stderr.strip()[-500:]}")

@@ -1,7 +1,7 @@
 """The benchmarks of ``anef-harness bench``: each script's measure, sized to fit one run, as table rows.
 
 Every part calls one script's ``measure`` function and turns its typed figures into
-``anef_harness.bench.Figure`` rows, each beside a reference measured in the same run (the trivial
+``benchmarks.table.Figure`` rows, each beside a reference measured in the same run (the trivial
 endpoint of the same server, the naive way, bare Locust, wrk, the fault ledger, a plain-Python
 pass). ``DEFAULT`` sizes the whole suite to end within 15 minutes on a 2-core machine; ``QUICK``
 is for a look and for the tests. The scripts themselves keep their full-length defaults.
@@ -10,17 +10,12 @@ is for a look and for the tests. The scripts themselves keep their full-length d
 from __future__ import annotations
 
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run from anywhere: the scripts import tests.support and each other
-    sys.path.insert(0, str(ROOT))
-
-from anef_harness.bench import Figure, Part, Progress  # noqa: E402 (after the path is set)
+from benchmarks.table import Figure, Part, Progress
 
 if TYPE_CHECKING:
     from benchmarks.platform_steps import StepFigures
@@ -165,6 +160,8 @@ def population(quick: bool, progress: Progress) -> list[Figure]:
 def overhead(quick: bool, progress: Progress) -> list[Figure]:
     """The harness's login journey against bare Locust; bare Locust against wrk."""
     from benchmarks import harness_overhead as script
+    from benchmarks.overhead.measures import BenchmarkError
+    from benchmarks.overhead.report import Row, rows_of
 
     size = sizes(quick)
     folder = Path(tempfile.mkdtemp(prefix="anef-harness-overhead-"))
@@ -177,14 +174,14 @@ def overhead(quick: bool, progress: Progress) -> list[Figure]:
             folder=folder,
             progress=progress,
         )
-    except script.BenchmarkError as error:
+    except BenchmarkError as error:
         raise RuntimeError(f"{error} (runs kept in {folder})") from None
     shutil.rmtree(folder, ignore_errors=True)
-    rows = script.rows_of(results)
+    rows = rows_of(results)
     harness, bare, locust, wrk = rows["harness"], rows["bare"], rows["locust_healthz"], rows["wrk_healthz"]
     context = f"{results.users} users, {results.seconds} s × {results.rounds} rounds"
 
-    def limit(*sides: script.Row) -> str:
+    def limit(*sides: Row) -> str:
         return "saturated: " + " / ".join(side.saturated() for side in sides)
 
     return [

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from scenarios.browser.runner import main
+from scenarios.browser.process import main
 
 raise SystemExit(main())

@@ -14,11 +14,12 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from anef_harness import conductor
+from anef_harness import results_folder
 from anef_harness.cli import app
-from anef_harness.dependencies import Dependencies
-from anef_harness.relay import Relay
+from anef_harness.embedded import EmbeddedTarget
 from dashboards.live import LiveMetrics
+from drills.dependencies import Dependencies
+from drills.relay import Relay
 from tests.anef_harness.campaigns import campaign
 from tests.support import free_port, wait_until
 
@@ -151,9 +152,9 @@ def test_a_disk_without_room_for_the_campaign_is_refused_before_anything_starts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     started: list[str] = []
-    monkeypatch.setattr(conductor.EmbeddedTarget, "start", lambda self: started.append("platform"))
+    monkeypatch.setattr(EmbeddedTarget, "start", lambda self: started.append("platform"))
     monkeypatch.setattr(
-        conductor.shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**9, 10**9 - 2**20, 2**20)
+        results_folder.shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**9, 10**9 - 2**20, 2**20)
     )  # type: ignore[attr-defined]
     out = tmp_path / "results"
     done = CliRunner().invoke(app, ["run", str(campaign(tmp_path)), "--out", str(out), "--no-metrics"])

@@ -22,7 +22,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
-from anef_harness.embedded import EmbeddedTarget, set_clock
+from anef_harness.embedded import EmbeddedTarget
+from drills.admin import set_clock
 from scenarios.browser.journeys import BROWSER_JOURNEYS
 from scenarios.browser.runner import (
     CHROMIUM,

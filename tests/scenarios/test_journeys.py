@@ -12,8 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from anef_harness.embedded import EmbeddedTarget, set_clock
+from anef_harness.embedded import EmbeddedTarget
 from checks.defects import Findings
+from drills.admin import set_clock
 from scenarios.client import ApplicantClient
 from scenarios.events import Event, JourneyEvent, StepEvent
 from scenarios.journeys import JourneyContext, JourneySettings, get_journey, load_all, run_journey

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from anef_harness.embedded import EmbeddedTarget, set_clock
+from anef_harness.embedded import EmbeddedTarget
 from checks.defects import Findings
 from contracts.faults import SECURITY
+from drills.admin import set_clock
 from scenarios.client import ApplicantClient
 from scenarios.journeys import get_journey
 from scenarios.journeys.runner import AgentDesk

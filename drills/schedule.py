@@ -1,4 +1,8 @@
-"""The conductor's calls to the platform's admin API: faults, ledger, health."""
+"""The fault schedule: the campaign's changes (faults set, drills run) applied at their moments.
+
+A change that fails (the platform down, a drill that cannot act) is recorded with its error and
+the campaign goes on; the conductor writes what was applied, and when, into the manifest.
+"""
 
 from __future__ import annotations
 
@@ -6,37 +10,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-import httpx
-
-from contracts.admin import Ledger, LedgerEntry
-from contracts.fault_set import FaultSet
 from core.errors import HarnessError, TargetError
-
-
-class AdminClient:
-    def __init__(self, target: str, token: str) -> None:
-        self.target = target
-        self._http = httpx.Client(base_url=target, headers={"Authorization": f"Bearer {token}"}, timeout=15.0)
-
-    def close(self) -> None:
-        self._http.close()
-
-    def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        try:
-            response = self._http.request(method, path, **kwargs)
-        except httpx.TransportError as exc:
-            raise TargetError(f"{self.target}{path}: unreachable ({exc.__class__.__name__})") from None
-        if response.status_code != 200:
-            raise TargetError(f"{self.target}{path} answered {response.status_code}: {response.text[:200]}")
-        return response
-
-    def set_faults(self, faults: FaultSet) -> None:
-        self._call("PUT", "/_admin/faults", json=faults.model_dump(mode="json", exclude_none=True))
-
-    def ledger(self) -> list[LedgerEntry]:
-        return Ledger.model_validate_json(self._call("GET", "/_admin/ledger").content).entries
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The benchmark table: typed figures, the machine they ran on, running the parts, rendering.
 
-The measurements themselves live in the checkout's ``benchmarks/`` scripts (they start
+The measurements themselves live in the benchmark scripts beside this module (they start
 platforms, Locust, wrk and campaigns); ``benchmarks/suite.py`` turns each script's results into
 ``Figure`` rows. Every row pairs a figure with a reference measured in the same run, so the ratio
 holds on any machine even when the absolute numbers do not.

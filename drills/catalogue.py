@@ -1,6 +1,6 @@
 """Drills: actions of a campaign's fault schedule that break the harness's own world on purpose.
 
-A fault (``reference_platform``'s catalogue) is the platform misbehaving while it runs; a drill
+A fault (``contracts.faults``' catalogue) is the platform misbehaving while it runs; a drill
 is a part of the run going away: the embedded platform killed (SIGKILL) and restarted on the
 same port and data, a Locust worker killed, the mailbox stopped and started, the Pushgateway or
 Prometheus cut off from the harness. Each is a plain function registered with ``@drill``; its
@@ -10,40 +10,16 @@ goes on through every drill, and the results say what each broke.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date
-from typing import Literal
+from dataclasses import dataclass
 
-from anef_harness.admin import AdminClient
-from anef_harness.embedded import EmbeddedTarget, set_clock
-from anef_harness.processes import Child
-from anef_harness.relay import Relay
-from contracts.fault_set import FaultSet
 from core.errors import HarnessError
+from core.registry import Registry, suggest
+from drills.admin import set_clock
+from drills.relay import Relay
+from drills.world import DrillArgs, DrillWorld, Embedded
 
-Dependency = Literal["pushgateway", "prometheus"]
-DEPENDENCIES: tuple[Dependency, ...] = ("pushgateway", "prometheus")
-
-
-@dataclass
-class DrillWorld:
-    """What drills act on: the embedded target, the load processes, the harness's dependencies."""
-
-    admin: AdminClient
-    reference_date: date
-    embedded: EmbeddedTarget | None = None
-    children: list[Child] = field(default_factory=list)
-    faults: FaultSet = field(default_factory=FaultSet)  # the fault set last applied, set again after a restart
-    relays: dict[str, Relay] = field(default_factory=dict)
-    killed: list[str] = field(default_factory=list)  # load processes a drill killed
-
-
-@dataclass(frozen=True)
-class DrillArgs:
-    worker: int | None = None
-    dependency: Dependency | None = None
+Drill = Callable[[DrillWorld, DrillArgs], str]
 
 
 @dataclass(frozen=True)
@@ -51,31 +27,22 @@ class DrillKind:
     name: str
     summary: str
     embedded_only: bool
-    run: Callable[[DrillWorld, DrillArgs], str]
+    run: Drill
 
 
-DRILLS: dict[str, DrillKind] = {}
+DRILLS: Registry[DrillKind] = Registry("action")
 
 
-def drill(
-    *, summary: str, embedded_only: bool = False
-) -> Callable[[Callable[[DrillWorld, DrillArgs], str]], Callable[[DrillWorld, DrillArgs], str]]:
+def drill(*, summary: str, embedded_only: bool = False) -> Callable[[Drill], Drill]:
     """Register a drill under its function's name; the function returns what it did, in words."""
-
-    def register(function: Callable[[DrillWorld, DrillArgs], str]) -> Callable[[DrillWorld, DrillArgs], str]:
-        DRILLS[function.__name__] = DrillKind(function.__name__, summary, embedded_only, function)
-        return function
-
-    return register
+    return DRILLS.register(lambda function: DrillKind(function.__name__, summary, embedded_only, function))
 
 
 def unknown_drill(name: str) -> str:
-    close = difflib.get_close_matches(name, DRILLS, n=1)
-    hint = f"did you mean {close[0]!r}?" if close else f"expected one of {', '.join(DRILLS)}"
-    return f"unknown action {name!r}; {hint}"
+    return f"unknown action {name!r}{suggest(name, DRILLS)}"
 
 
-def _embedded(world: DrillWorld) -> EmbeddedTarget:
+def _embedded(world: DrillWorld) -> Embedded:
     if world.embedded is None or world.embedded.platform is None:
         raise HarnessError("this drill needs the embedded target")
     return world.embedded

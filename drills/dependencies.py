@@ -2,7 +2,7 @@
 
 None of them is needed to keep results: the step events are on disk. So a dependency that is
 down is a warning, once per outage (and a note when it is back), and the campaign goes on. The
-Pushgateway and Prometheus are reached through relays (``anef_harness.relay``) that the ``cut``
+Pushgateway and Prometheus are reached through relays (``drills.relay``) that the ``cut``
 and ``restore`` drills act on; the figures are pushed as the run goes, so an outage of the
 Pushgateway in the middle of a run is seen, and again at the end.
 """
@@ -15,8 +15,8 @@ from collections.abc import Callable
 
 import httpx
 
-from anef_harness.relay import Relay
 from dashboards.live import LiveMetrics
+from drills.relay import Relay
 
 CHECK_INTERVAL = 2.0  # seconds between two looks at the mailbox and Prometheus
 PUSH_INTERVAL = 10.0  # seconds between two pushes to the Pushgateway

@@ -1,0 +1,33 @@
+"""The process's exit codes and its one-line usage error, in one place for every command.
+
+CI reads the exit code: 0 the campaign passed, 1 it failed its gate, 2 the input was wrong (said
+in one line on stderr), 3 the harness or its infrastructure failed (or the run was interrupted).
+Only the command modules call these; the rest of the project raises ``HarnessError``.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import NoReturn
+
+import typer
+
+PROGRAM = "anef-harness"
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FAILED = 1
+    USAGE = 2
+    INFRA = 3
+
+
+def fail(message: object, code: ExitCode, *, program: str = PROGRAM) -> NoReturn:
+    """Say ``PROGRAM: message`` on stderr, in one line, and exit with ``code``."""
+    typer.echo(f"{program}: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def fail_usage(message: object, *, program: str = PROGRAM) -> NoReturn:
+    """A mistake in the user's input (an option, a file): one line, exit 2."""
+    fail(message, ExitCode.USAGE, program=program)

@@ -1,0 +1,34 @@
+"""The verdict as CI's log shows it, after ``anef-harness gate`` and at the end of ``run``."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from checks.evaluate import Summary
+
+
+def show_verdict(summary: Summary, console: Console) -> None:
+    """What CI's log shows: breached SLOs, defects, rights at risk, regressions, the verdict."""
+    if summary.rights is not None:
+        console.print(
+            f"[bold]Rights at risk (projection):[/] {summary.rights.count} synthetic applicant(s) whose renewal "
+            f"failed could not file again on time (of {summary.rights.failed_renewals} failed renewals; "
+            f"next attempt assumed in {summary.rights.horizon_days} days)"
+        )
+    breached = summary.breached
+    if breached:
+        table = Table(title="SLOs breached", title_justify="left", header_style="bold")
+        for column in ("SLO", "SLI", "objective", "good/total", "burn rate"):
+            table.add_column(column, justify="left" if column == "SLO" else "right")
+        for slo in breached:
+            table.add_row(
+                slo.name, f"{slo.sli:.3%}", f"{slo.objective:.3%}", f"{slo.good}/{slo.total}", f"{slo.burn_rate:.1f}"
+            )
+        console.print(table)
+    met = sum(1 for s in summary.slos if s.met and s.sli is not None)
+    console.print(f"SLOs: {met} met, {len(breached)} breached, {sum(1 for s in summary.slos if s.sli is None)} no data")
+    for regression in summary.regressions:
+        console.print(f"regression: {regression.step} {regression.what} {regression.baseline:g} → {regression.now:g}")
+    partial = " (partial results: the run did not end normally)" if summary.partial else ""
+    console.print(f"verdict: {summary.verdict}{partial}")

@@ -1,0 +1,32 @@
+"""Judging a results folder: the SLOs, the defects and the regressions, written down.
+
+One function shared by ``anef-harness gate``, the end of ``anef-harness run`` and ``report``
+(for a folder whose harness was killed before its end), so that all three write the same
+``summary.json`` and JUnit file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from checks.evaluate import Margins, Summary, evaluate, write_summary
+from checks.gate import write_junit
+from checks.rights import DEFAULT_HORIZON_DAYS
+from checks.slo import default_slo_path, load_slos
+
+
+def judge(
+    folder: Path,
+    *,
+    slo: Path | None = None,
+    baseline: Path | None = None,
+    junit: Path | None = None,
+    margins: Margins | None = None,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
+) -> Summary:
+    """Evaluate a results folder and write its summary.json and JUnit file (default junit.xml)."""
+    objectives = load_slos(slo or default_slo_path())
+    summary = evaluate(folder, objectives, baseline=baseline, margins=margins, horizon_days=horizon_days)
+    write_summary(folder, summary)
+    write_junit(summary, junit or folder / "junit.xml")
+    return summary

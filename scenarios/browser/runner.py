@@ -33,6 +33,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_
 from playwright.sync_api import Error as PlaywrightError
 from pydantic import ValidationError
 
+from core.describe import describe
 from core.errors import ConfigError, HarnessError, TargetError, UnknownName
 from scenarios.browser.journeys import BROWSER_JOURNEYS
 from scenarios.client import ApplicantClient
@@ -52,7 +53,7 @@ from synthetic_users.oracle import Oracle
 from synthetic_users.partition import Lease, LeaseTable, Partition
 from synthetic_users.personas import get_persona
 from synthetic_users.population import Population
-from synthetic_users.spec import PopulationSpec, build_spec, describe
+from synthetic_users.spec import PopulationSpec, build_spec
 from synthetic_users.targets import check_target
 
 log = logging.getLogger(__name__)

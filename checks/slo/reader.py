@@ -16,24 +16,11 @@ from typing import Any, NoReturn
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from checks.slo import openslo
 from checks.slo.fields import API_VERSION, HARNESS_SOURCE
 from checks.slo.objective import DEFAULT_TIME_WINDOW, BurnRateAlert, Objective, SloFile
-from checks.slo.openslo import (
-    KINDS,
-    MODELS,
-    AlertConditionSpec,
-    AlertPolicySpec,
-    ConditionRef,
-    HarnessSource,
-    MetricSpec,
-    OpenSloObject,
-    PolicyRef,
-    SliSpec,
-    SloSpec,
-    TargetRef,
-)
-from checks.slo.selector import Selector, from_spec
-from checks.slo.selector import outside as outside_of
+from checks.slo.openslo import KINDS, MODELS
+from checks.slo.selector import Selector, from_spec, not_within
 from core import describe, yamlfile
 from core.errors import ConfigError
 from core.registry import suggest
@@ -83,7 +70,7 @@ class _Item:
 @dataclass(frozen=True)
 class _Parsed:
     item: _Item
-    model: OpenSloObject
+    model: openslo.OpenSloObject
 
 
 class _Reader:
@@ -189,12 +176,12 @@ class _Reader:
     def _check_references(self) -> None:
         for parsed in self.by_kind["SLO"].values():
             spec = parsed.model.spec
-            assert isinstance(spec, SloSpec)
+            assert isinstance(spec, openslo.SloSpec)
             if spec.indicator_ref is not None:
                 self._resolve(parsed.item, ("spec", "indicatorRef"), "SLI", spec.indicator_ref)
             for number, policy in enumerate(spec.alert_policies):
                 loc: Loc = ("spec", "alertPolicies", number)
-                if isinstance(policy, PolicyRef):
+                if isinstance(policy, openslo.PolicyRef):
                     self._resolve(parsed.item, (*loc, "alertPolicyRef"), "AlertPolicy", policy.alert_policy_ref)
                 else:
                     self._check_policy(parsed.item, (*loc, "spec"), policy.spec)
@@ -202,20 +189,20 @@ class _Reader:
             if services and spec.service not in services:
                 self._fail(parsed.item, ("spec", "service"), _missing("Service", spec.service, services))
         for parsed in self.by_kind["AlertPolicy"].values():
-            assert isinstance(parsed.model.spec, AlertPolicySpec)
+            assert isinstance(parsed.model.spec, openslo.AlertPolicySpec)
             self._check_policy(parsed.item, ("spec",), parsed.model.spec)
 
-    def _check_policy(self, item: _Item, loc: Loc, spec: AlertPolicySpec) -> None:
+    def _check_policy(self, item: _Item, loc: Loc, spec: openslo.AlertPolicySpec) -> None:
         for number, condition in enumerate(spec.conditions):
-            if isinstance(condition, ConditionRef):
+            if isinstance(condition, openslo.ConditionRef):
                 where: Loc = (*loc, "conditions", number, "conditionRef")
                 self._resolve(item, where, "AlertCondition", condition.condition_ref)
         for number, target in enumerate(spec.notification_targets):
-            if isinstance(target, TargetRef):
+            if isinstance(target, openslo.TargetRef):
                 where = (*loc, "notificationTargets", number, "targetRef")
                 self._resolve(item, where, "AlertNotificationTarget", target.target_ref)
 
-    def _resolve(self, item: _Item, loc: Loc, kind: str, name: str) -> OpenSloObject:
+    def _resolve(self, item: _Item, loc: Loc, kind: str, name: str) -> openslo.OpenSloObject:
         found = self.by_kind[kind].get(name)
         if found is None:
             self._fail(item, loc, _missing(kind, name, self.by_kind[kind]))
@@ -225,7 +212,7 @@ class _Reader:
 
     def _objectives(self, parsed: _Parsed) -> list[Objective]:
         item, slo = parsed.item, parsed.model
-        assert isinstance(slo.spec, SloSpec)
+        assert isinstance(slo.spec, openslo.SloSpec)
         spec = slo.spec
         origin: Loc
         prefix: Loc
@@ -234,7 +221,7 @@ class _Reader:
         else:
             assert spec.indicator_ref is not None
             referenced = self._resolve(item, ("spec", "indicatorRef"), "SLI", spec.indicator_ref)
-            assert isinstance(referenced.spec, SliSpec)
+            assert isinstance(referenced.spec, openslo.SliSpec)
             indicator, origin, prefix = referenced.spec, ("spec", "indicatorRef"), ("spec", "indicatorRef")
         good, total = self._ratio(item, indicator, origin, prefix, spec.indicator_ref)
         alerts = tuple(self._alerts(spec))
@@ -257,7 +244,9 @@ class _Reader:
             for number, objective in enumerate(spec.objectives)
         ]
 
-    def _ratio(self, item: _Item, sli: SliSpec, origin: Loc, prefix: Loc, ref: str | None) -> tuple[Selector, Selector]:
+    def _ratio(
+        self, item: _Item, sli: openslo.SliSpec, origin: Loc, prefix: Loc, ref: str | None
+    ) -> tuple[Selector, Selector]:
         """(good, total) of an SLI, or the reason the harness cannot count it (at the SLO's field
         ``origin``; ``prefix`` is where the SLI's fields are when it is inline)."""
         source = f"SLI {ref!r}: " if ref is not None else ""
@@ -267,11 +256,11 @@ class _Reader:
         ratio = sli.ratio_metric
         selectors: dict[str, Selector] = {}
         for part in ("good", "bad", "total"):
-            metric: MetricSpec | None = getattr(ratio, part)
+            metric: openslo.MetricSpec | None = getattr(ratio, part)
             if metric is None:
                 continue
             found = metric.metric_source
-            if not isinstance(found, HarnessSource):
+            if not isinstance(found, openslo.HarnessSource):
                 inside: Loc = ("ratioMetric", part, "metricSource", "type")
                 self._fail(
                     item,
@@ -285,23 +274,23 @@ class _Reader:
         if "bad" in selectors:
             return replace(total, negated=selectors["bad"]), total
         good = selectors["good"]
-        outside = outside_of(good, total)
+        outside = not_within(good, total)
         if outside:
             self._fail(item, at, f"{source}good must count only events that total counts, but {outside}")
         return good, total
 
-    def _alerts(self, spec: SloSpec) -> Iterator[BurnRateAlert]:
+    def _alerts(self, spec: openslo.SloSpec) -> Iterator[BurnRateAlert]:
         for entry in spec.alert_policies:
-            if isinstance(entry, PolicyRef):
+            if isinstance(entry, openslo.PolicyRef):
                 policy = self.by_kind["AlertPolicy"][entry.alert_policy_ref].model.spec
             else:
                 policy = entry.spec
-            assert isinstance(policy, AlertPolicySpec)
+            assert isinstance(policy, openslo.AlertPolicySpec)
             for condition in policy.conditions:
-                if isinstance(condition, ConditionRef):
+                if isinstance(condition, openslo.ConditionRef):
                     model = self.by_kind["AlertCondition"][condition.condition_ref].model
                     name = model.metadata.name
-                    assert isinstance(model.spec, AlertConditionSpec)
+                    assert isinstance(model.spec, openslo.AlertConditionSpec)
                     alert = model.spec
                 else:
                     name, alert = condition.metadata.name, condition.spec

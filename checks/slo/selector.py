@@ -58,7 +58,7 @@ def from_spec(spec: SelectorSpec) -> Selector:
     return Selector(frozenset(steps), outcomes, spec.max_duration_ms, spec.channel)
 
 
-def outside(good: Selector, total: Selector) -> str:
+def not_within(good: Selector, total: Selector) -> str:
     """Why ``good`` may count an event that ``total`` does not ("" when it cannot)."""
     if good.steps - total.steps:
         return f"it counts steps total does not: {', '.join(sorted(good.steps - total.steps))}"

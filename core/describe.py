@@ -28,11 +28,10 @@ def describe(
     model: type[BaseModel] | None = None,
     *,
     known_at: Callable[[Sequence[str | int]], list[str]] | None = None,
-    quote: bool = False,
 ) -> str:
     """``field.path: what is wrong`` for the first error of ``exc``."""
     first = exc.errors()[0]
-    return f"{dotted(clean(first['loc'])) or '(top level)'}: {explain(first, model, known_at=known_at, quote=quote)}"
+    return f"{dotted(clean(first['loc'])) or '(top level)'}: {explain(first, model, known_at=known_at)}"
 
 
 def explain(

@@ -8,11 +8,9 @@ where the YAML says it, the line.
 
 from __future__ import annotations
 
-import difflib
-import types
 from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
@@ -20,12 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from contracts.fault_set import PROFILES_DIR, FaultSet, FaultSpec, load_profile
+from core import yamlfile
+from core.describe import describe, dotted
 from core.errors import ConfigError
 from drills.catalogue import DRILLS, unknown_drill
 from drills.world import DEPENDENCIES, Dependency
 from scenarios.campaign_file import read_yaml, with_defaults
 from scenarios.spec import ScenarioSpec, Seconds
-from synthetic_users.spec import describe
 from synthetic_users.targets import is_loopback
 
 NO_FAULTS = "none"
@@ -209,11 +208,11 @@ def load_campaign(
     try:
         campaign = Campaign.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_where(path, exc.errors()[0]["loc"], options), _describe(exc)) from None
+        raise ConfigError(_where(path, exc.errors()[0]["loc"], options), describe(exc, Campaign)) from None
     base = path.parent
     for loc, profile in _profiles(campaign):
         if profile != NO_FAULTS:
-            fault_set(profile, base, where=f"{_where(path, loc, options)}: {_dotted(loc)}")
+            fault_set(profile, base, where=f"{_where(path, loc, options)}: {dotted(loc)}")
     if campaign.slo is not None and not _resolve(campaign.slo, base).is_file():
         raise ConfigError(_where(path, ("slo",), options), f"slo: file {campaign.slo} not found")
     return campaign
@@ -227,49 +226,10 @@ def _profiles(campaign: Campaign) -> list[tuple[tuple[str | int, ...], str]]:
     return found
 
 
-def _dotted(loc: Sequence[str | int]) -> str:
-    return ".".join(str(part) for part in loc)
-
-
-def _describe(exc: ValidationError) -> str:
-    """One line naming the field; an unknown key gets "did you mean" (or the keys expected there)."""
-    first = exc.errors()[0]
-    if first["type"] == "extra_forbidden":
-        *parent, key = first["loc"]
-        known = _fields_at(Campaign, parent)
-        if known:
-            close = difflib.get_close_matches(str(key), known, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"expected one of {', '.join(known)}"
-            return f"{_dotted(first['loc'])}: unknown field; {hint}"
-    return describe(exc)
-
-
-def _fields_at(model: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
-    """The field names of the model found at ``loc`` inside ``model`` (none if it is not a model)."""
-    current: Any = model
-    for part in loc:
-        current = _without_none(current)
-        if isinstance(part, int) and get_origin(current) is list:
-            current = get_args(current)[0]
-        elif isinstance(current, type) and issubclass(current, BaseModel) and part in current.model_fields:
-            current = current.model_fields[str(part)].annotation
-        else:
-            return []
-    current = _without_none(current)
-    return list(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else []
-
-
-def _without_none(annotation: Any) -> Any:
-    if get_origin(annotation) in (Union, types.UnionType):
-        args = [arg for arg in get_args(annotation) if arg is not type(None)]
-        return args[0] if len(args) == 1 else annotation
-    return annotation
-
-
 def _where(path: Path, loc: Sequence[str | int], options: Collection[str]) -> str:
     """``FILE:LINE`` of a field, or ``FILE`` when the line is unknown or the value came from an option."""
-    dotted = _dotted(loc)
-    if any(dotted == option or dotted.startswith(f"{option}.") for option in options):
+    field = dotted(loc)
+    if any(field == option or field.startswith(f"{option}.") for option in options):
         return str(path)
     return f"{path}{_line_of(path, loc)}"
 
@@ -304,22 +264,10 @@ def _resolve(path: Path, base: Path) -> Path:
 def _line_of(path: Path, loc: Sequence[str | int]) -> str:
     """``:LINE`` of the field at ``loc`` in the YAML file (or of its nearest parent found there)."""
     try:
-        node: Any = yaml.compose(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        line = yamlfile.line_of(yamlfile.compose(path.read_text(encoding="utf-8")), loc)
+    except OSError:
         return ""
-    best = None  # a field missing from the file has no line (its parent's, if that is there)
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            found = next((v for k, v in node.value if k.value == str(part)), None)
-            key = next((k for k, v in node.value if k.value == str(part)), None)
-            if found is None:
-                break
-            best, node = key, found
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            best = node = node.value[part]
-        else:
-            break
-    return f":{best.start_mark.line + 1}" if best is not None else ""
+    return f":{line}" if line is not None else ""
 
 
 def resolved_yaml(campaign: Campaign) -> str:

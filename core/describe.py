@@ -20,7 +20,7 @@ from core.registry import suggest
 
 Loc = tuple[str | int, ...]
 # Error types whose message is already a whole sentence (a validator's own words).
-VERBATIM = frozenset({"value_error", "missing", "slo"})
+VERBATIM = frozenset({"value_error", "missing"})
 
 
 def describe(
@@ -40,27 +40,29 @@ def explain(
     *,
     known_at: Callable[[Sequence[str | int]], list[str]] | None = None,
     no_fields: str = "",
+    quote: bool = False,
 ) -> str:
     """What is wrong with one field, without its path. With ``model`` (or ``known_at``, the keys
-    accepted at a path), an unknown key gets "did you mean" or the keys expected there."""
+    accepted at a path), an unknown key gets "did you mean" or the keys expected there; with
+    ``quote``, a scalar given where a mapping was expected is shown as written (``got 'all'``)."""
     kind, message = error["type"], error["msg"].removeprefix("Value error, ")
     given = error.get("input")
     if kind == "extra_forbidden" and (model is not None or known_at is not None):
-        *parent, _key = clean(error["loc"])
+        *parent, _key = error["loc"]  # with pydantic's union tags: they say which member of a union
         key = str(_key)
         known = known_at(parent) if known_at is not None else fields_at(model, parent) if model else []
         if not known:
             return "unknown field" + (f"; {no_fields}" if no_fields else "")
         return "unknown field" + suggest(key, known, listed=1000)
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return f"expected a mapping (key: value), got {yaml_type(given)}"
+        return f"expected a mapping (key: value), got {yaml_type(given, quote=quote)}"
     if kind == "list_type":
         return f"expected a list, got {yaml_type(given)}"
     if kind == "literal_error" and isinstance(given, str):
         choices = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
         hint = suggest(given, choices, listed=0)
         return f"{message}, got {given!r}{hint}"
-    if isinstance(given, date):  # YAML read it as a date or a time
+    if isinstance(given, date) and ", got " not in message:  # YAML read it as a date or a time
         return f"{message}, got {given.isoformat()}"
     if kind in VERBATIM or kind == "extra_forbidden" or ", got " in message:
         return message
@@ -70,8 +72,9 @@ def explain(
 
 
 def yaml_type(value: Any, *, quote: bool = False) -> str:
-    """How a YAML reader would name what was given: a mapping, a list, a string, a number…"""
-    if quote and isinstance(value, str | int | float) and not isinstance(value, bool):
+    """How a YAML reader would name what was given: a mapping, a list, a string, a number… (with
+    ``quote``, a scalar itself: ``'all'``, ``3``, ``True``)."""
+    if quote and isinstance(value, str | int | float):
         return repr(value)
     names = {dict: "a mapping", list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
     return names.get(type(value), "nothing" if value is None else "a value")

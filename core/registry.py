@@ -49,6 +49,10 @@ class Registry(Mapping[str, T], Generic[T]):
 
         return decorate
 
+    def remove(self, name: str) -> None:
+        """Forget ``name`` if held: for a test's throwaway entry, or a module re-registering its own."""
+        self._entries.pop(name, None)
+
     def get_or_fail(self, name: str) -> T:
         """The entry named ``name``; ``UnknownName`` (with "did you mean") when there is none."""
         try:

@@ -181,6 +181,11 @@ def compose(text: str) -> yaml.Node | None:
         return None
 
 
+def compose_all(text: str) -> list[yaml.Node]:
+    """The node tree of every document of a stream (for line numbers); the text must be valid YAML."""
+    return list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+
+
 def line_of(node: yaml.Node | None, loc: Sequence[str | int]) -> int | None:
     """The line (from 1) of the deepest key or item of ``loc`` found under ``node`` (a field
     missing from the file: its parent's line; ``None`` when not even the first part is there)."""

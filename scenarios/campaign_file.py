@@ -10,9 +10,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from core import yamlfile
+from core.describe import describe
 from core.errors import ConfigError
 from scenarios.spec import SCENARIO_KEYS, ScenarioSpec
-from synthetic_users.spec import describe
 
 
 def read_yaml(path: Path) -> dict[str, Any]:

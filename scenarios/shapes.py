@@ -22,17 +22,18 @@ shape returns to ``[0, peak]``, so a shape need not guard its own bounds.
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import math
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
-from core.errors import HarnessError
+from core.errors import HarnessError, UnknownName
+from core.registry import Registry, suggest
 
 __all__ = [
     "SHAPES",
     "ShapeError",
+    "UnknownShape",
     "check_shape",
     "constant",
     "end_of_month_peak",
@@ -46,7 +47,7 @@ __all__ = [
 
 ShapeFn = TypeVar("ShapeFn", bound=Callable[..., float])
 
-SHAPES: dict[str, Callable[..., float]] = {}
+SHAPES: Registry[Callable[..., float]] = Registry("shape")
 """Every registered shape, by the name campaign files use."""
 
 _FIXED = ("duration", "peak")
@@ -56,13 +57,18 @@ class ShapeError(HarnessError, ValueError):
     """A shape name, a shape's parameters or a shape's definition is wrong (one-line message)."""
 
 
+class UnknownShape(ShapeError, UnknownName):
+    """A shape name that no shape is registered under ("did you mean", else the names held)."""
+
+
 def shape(fn: ShapeFn) -> ShapeFn:
     """Register ``fn`` under its own name; its signature is checked now so a typo fails at import."""
     _check_signature(fn)
     existing = SHAPES.get(fn.__name__)
     if existing is not None and _origin(existing) != _origin(fn):
         raise ShapeError(f"shape {fn.__name__!r} is already registered by {_origin(existing)}")
-    SHAPES[fn.__name__] = fn
+    SHAPES.remove(fn.__name__)  # the same function registered again (its module reloaded): the new one wins
+    SHAPES.add(fn.__name__, fn)
     return fn
 
 
@@ -95,13 +101,9 @@ def level_at(name: str, params: Mapping[str, float], t: float, *, duration: floa
 def _lookup(name: str) -> Callable[..., float]:
     fn = SHAPES.get(name)
     if fn is None:
-        raise ShapeError(f"unknown shape {name!r}{_did_you_mean(name, SHAPES)}")
+        names = sorted(SHAPES)
+        raise UnknownShape("shape", name, suggest(name, names, listed=0) or f"; expected one of: {', '.join(names)}")
     return fn
-
-
-def _did_you_mean(word: str, choices: Collection[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f"; did you mean {close[0]!r}?" if close else f"; expected one of: {', '.join(sorted(choices))}"
 
 
 def _accepted(fn: Callable[..., float]) -> list[str]:
@@ -116,8 +118,8 @@ def _unknown_param_message(name: str, fn: Callable[..., float], params: Mapping[
     unknown = [key for key in params if key not in accepted]
     if not unknown:
         return f"shape {name!r} refused params {dict(params)}; accepted: {listed}"
-    close = difflib.get_close_matches(unknown[0], accepted, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    close = suggest(unknown[0], accepted, listed=0)
+    hint = f" ({close.removeprefix('; ')})" if close else ""
     return f"shape {name!r} has no parameter {unknown[0]!r}{hint}; accepted: {listed}"
 
 

@@ -8,13 +8,13 @@ the conductor's parts.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Collection
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
+from core.registry import suggest
 from scenarios.journeys import load_all
 from scenarios.journeys.runner import JourneySettings
 from scenarios.shapes import SHAPES, ShapeError, check_shape
@@ -110,8 +110,7 @@ class BrowserSpec(_Section):
 def check_weights(value: dict[str, float], known: Collection[str], what: str) -> dict[str, float]:
     for name, weight in value.items():
         if name not in known:
-            close = difflib.get_close_matches(name, list(known), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; expected one of {', '.join(sorted(known))}"
+            hint = suggest(name, sorted(known), listed=len(known))
             raise ValueError(f"unknown {what} {name!r}{hint}")
         if weight < 0:
             raise ValueError(f"{name}: weight must be >= 0, got {weight}")

@@ -6,11 +6,12 @@ tiny function like Locust's ``between`` so journeys can draw from it with their 
 
 from __future__ import annotations
 
-import difflib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
+
+from core.registry import Registry
 
 Channel = Literal["api", "browser"]
 
@@ -29,7 +30,8 @@ class Persona:
         return rng.uniform(low, high)
 
 
-PERSONAS: dict[str, Persona] = {}
+PERSONAS: Registry[Persona] = Registry("persona")
+"""Every persona, by the name population specs use."""
 
 
 def persona(factory: Callable[[], Persona]) -> Callable[[], Persona]:
@@ -37,17 +39,13 @@ def persona(factory: Callable[[], Persona]) -> Callable[[], Persona]:
     built = factory()
     if built.name != factory.__name__:
         raise ValueError(f"persona {built.name!r} must be built by a function of the same name")
-    PERSONAS[built.name] = built
+    PERSONAS.add(built.name, built)
     return factory
 
 
 def get_persona(name: str) -> Persona:
-    try:
-        return PERSONAS[name]
-    except KeyError:
-        close = difflib.get_close_matches(name, PERSONAS, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise KeyError(f"unknown persona {name!r}{hint}") from None
+    """The persona named ``name``; ``UnknownName`` (a ``KeyError``) with "did you mean" if none."""
+    return PERSONAS.get_or_fail(name)
 
 
 @persona

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import difflib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
-from pydantic_core import ErrorDetails
 
 from core import yamlfile
+from core.describe import describe, explain, yaml_type
 from core.errors import ConfigError
+from core.registry import suggest
 from synthetic_users.personas import DEFAULT_PERSONA_MIX, PERSONAS
 from synthetic_users.reference import (
     DEFAULT_CARD_KIND_MIX,
@@ -32,13 +32,10 @@ def _check_mix(value: Mapping[str, float], known: Mapping[str, Any], what: str) 
         raise ValueError(f"expected at least one {what}")
     for key, weight in value.items():
         if key not in known:
-            close = difflib.get_close_matches(key, list(known), n=1)
-            if close:
-                hint = f"; did you mean {close[0]!r}?"
-            elif len(known) <= 25:
-                hint = f"; expected one of {', '.join(sorted(known))}"
-            else:
-                hint = f"; expected one of the {len(known)} codes of synthetic_users/reference.py"
+            hint = (
+                suggest(key, sorted(known))
+                or f"; expected one of the {len(known)} codes of synthetic_users/reference.py"
+            )
             raise ValueError(f"unknown {what} {key!r}{hint}")
         if weight < 0:
             raise ValueError(f"{what} {key!r}: expected a share >= 0, got {weight}")
@@ -106,52 +103,6 @@ class PopulationSpec(BaseModel):
         return _check_mix(value, PERSONAS, "persona")
 
 
-def describe(exc: ValidationError, model: type[BaseModel] | None = None) -> str:
-    """One line: the first problem with its field path, what was expected and what was given;
-    with ``model``, an unknown key gets "did you mean" (or the keys expected there)."""
-    first = exc.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "(top level)"
-    return f"{where}: {explain(first, model)}"
-
-
-def explain(error: ErrorDetails, model: type[BaseModel] | None = None) -> str:
-    """What is wrong with one field, without its path."""
-    kind, message = error["type"], error["msg"].removeprefix("Value error, ")
-    if kind == "extra_forbidden" and model is not None:
-        *parent, key = error["loc"]
-        known = fields_at(model, parent)
-        if known:
-            close = difflib.get_close_matches(str(key), known, n=1)
-            return "unknown field; " + (
-                f"did you mean {close[0]!r}?" if close else f"expected one of {', '.join(known)}"
-            )
-    shown = error.get("input")
-    if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return f"expected a mapping (key: value), got {_yaml_type(shown)}"
-    if kind == "list_type":
-        return f"expected a list, got {_yaml_type(shown)}"
-    if kind in ("value_error", "missing", "extra_forbidden") or ", got " in message:
-        return message
-    if shown is None:
-        return f"{message}, got nothing (an empty value)"
-    return f"{message}, got {shown!r}" if isinstance(shown, str | int | float | bool) else message
-
-
-def _yaml_type(value: Any) -> str:
-    names = {dict: "a mapping", list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
-    return names.get(type(value), "nothing" if value is None else "a value")
-
-
-def fields_at(model: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
-    """The field names of the model at ``loc`` inside ``model`` (none where there is no model)."""
-    current: Any = model
-    for part in loc:
-        if not (isinstance(current, type) and issubclass(current, BaseModel)) or part not in current.model_fields:
-            return []
-        current = current.model_fields[str(part)].annotation
-    return list(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else []
-
-
 def build_spec(source: str, data: Mapping[str, Any]) -> PopulationSpec:
     """Validate a spec, naming the source (a file or the options) in the error."""
     try:
@@ -174,7 +125,7 @@ def load_spec(path: Path, overrides: Mapping[str, Any] | None = None) -> Populat
     if not isinstance(data, dict):
         raise ConfigError(
             str(path),
-            f"expected a mapping of the population spec's fields (size, seed, mix, …), got {_yaml_type(data)}",
+            f"expected a mapping of the population spec's fields (size, seed, mix, …), got {yaml_type(data)}",
         )
     prefix: tuple[str, ...] = ()
     section = data
@@ -184,7 +135,7 @@ def load_spec(path: Path, overrides: Mapping[str, Any] | None = None) -> Populat
             line = yamlfile.line_of(yamlfile.compose(text), prefix)
             raise ConfigError(
                 f"{path}:{line}" if line else str(path),
-                f"population: expected a mapping of the spec's fields (size, seed, …), got {_yaml_type(section)}",
+                f"population: expected a mapping of the spec's fields (size, seed, …), got {yaml_type(section)}",
             )
         if "seed" in data:
             section = {"seed": data["seed"], **section}

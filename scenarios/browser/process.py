@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from core.describe import describe
 from core.errors import ConfigError, TargetError
 from scenarios.browser.runner import (
     CHROMIUM,
@@ -38,7 +39,7 @@ from synthetic_users.agents import agent_identities
 from synthetic_users.oracle import Oracle
 from synthetic_users.partition import LeaseTable, Partition
 from synthetic_users.population import Population
-from synthetic_users.spec import PopulationSpec, build_spec, describe
+from synthetic_users.spec import PopulationSpec, build_spec
 from synthetic_users.targets import check_target
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ def registered() -> Iterator[list[str]]:
     names: list[str] = []
     yield names
     for name in names:
-        SHAPES.pop(name, None)
+        SHAPES.remove(name)
 
 
 def test_builtin_shapes_are_registered_under_their_function_names() -> None:

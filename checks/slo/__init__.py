@@ -1,0 +1,160 @@
+"""SLO files: OpenSLO v1 objects read into typed models, then into the objectives the harness evaluates.
+
+Owns the SLO file format and the objectives (``Objective``, ``Selector``) that the gate, the rules
+and the dashboards read. Must not evaluate anything (``checks.evaluate`` does) nor know how the
+objectives are shown. One module per idea: ``fields`` (field types), ``openslo`` (the models),
+``reader`` (a file → objectives), ``selector`` (which events count, as SQL), ``objective``.
+
+An SLO file is a YAML stream of OpenSLO v1 objects (``apiVersion: openslo/v1``; several documents
+separated by ``---``, or a top-level list). The harness evaluates SLOs whose indicator is a ratio of
+step events, selected by its own metric source type ``anef-harness``::
+
+    metricSource:
+      type: anef-harness
+      spec: {steps: [renewal.upload], outcomes: [ok], max_duration_ms: 800, channel: api}
+
+Other metric source types (``Prometheus``…) are kept when they carry ``spec.query``, for the live
+rules, but an SLO the harness must evaluate can only count its own step events.
+
+What the reader accepts beyond the letter of OpenSLO, and what it refuses, on purpose:
+- ``budgetingMethod`` must be ``Occurrences`` (good events / all events): the only method that is
+  meaningful on a campaign's events; ``Timeslices`` needs a steady stream of time slices.
+- ``timeWindow`` must be rolling (it becomes the Prometheus rules' window); absent, it is 30 days.
+- An ``AlertPolicy`` has exactly one condition, as OpenSLO v1 says ("max of one condition"): a
+  multi-window, multi-burn-rate set is one policy per window, all listed under the SLO.
+- A burn-rate ``AlertCondition`` carries the long window in ``lookbackWindow`` and the short window
+  of the SRE Workbook's multi-window alerts in ``alertAfter`` (OpenSLO v1 has no field for it).
+- ``notificationTargets`` may be absent: the harness notifies no one.
+- ``Service``, ``DataSource`` and ``AlertNotificationTarget`` objects are checked and kept (services
+  for display); when the file defines Services, an SLO's ``spec.service`` must name one of them.
+- A selector's ``channel`` is one of the event channels of ``scenarios.events.Channel``.
+- When an SLI gives ``bad`` and ``total``, the objective's good events are ``total AND NOT bad``
+  (``Selector.negated``); when it gives ``good``, good must select a subset of total.
+
+Every mistake is one ``SloError`` line: ``FILE:LINE: KIND NAME: field.path: what was expected``,
+where the field path starts under ``spec`` (``indicator.spec.ratioMetric.good…``).
+"""
+
+from __future__ import annotations
+
+from checks.slo.fields import (
+    API_VERSION,
+    HARNESS_SOURCE,
+    OUTCOMES,
+    Description,
+    Duration,
+    Finite,
+    Name,
+    Window,
+    duration_seconds,
+)
+from checks.slo.objective import (
+    DEFAULT_TIME_WINDOW,
+    BurnRateAlert,
+    Objective,
+    SloFile,
+)
+from checks.slo.openslo import (
+    KINDS,
+    MODELS,
+    AlertConditionObject,
+    AlertConditionSpec,
+    AlertNotificationTargetObject,
+    AlertPolicyObject,
+    AlertPolicySpec,
+    BurnRateCondition,
+    ConditionRef,
+    DataSourceObject,
+    DataSourceSpec,
+    ExternalSource,
+    ExternalSpec,
+    HarnessSource,
+    InlineCondition,
+    InlineIndicator,
+    InlinePolicy,
+    InlineTarget,
+    Metadata,
+    MetricSource,
+    MetricSpec,
+    NotificationTargetSpec,
+    ObjectiveSpec,
+    OpenSloObject,
+    PolicyRef,
+    RatioMetric,
+    SelectorSpec,
+    ServiceObject,
+    ServiceSpec,
+    SliObject,
+    SliSpec,
+    SloObject,
+    SloSpec,
+    TargetRef,
+    TimeWindow,
+)
+from checks.slo.reader import (
+    Loc,
+    SloError,
+    default_slo_path,
+    load_slo_file,
+    load_slos,
+)
+from checks.slo.selector import (
+    Selector,
+)
+
+__all__ = [
+    "API_VERSION",
+    "DEFAULT_TIME_WINDOW",
+    "HARNESS_SOURCE",
+    "KINDS",
+    "MODELS",
+    "OUTCOMES",
+    "AlertConditionObject",
+    "AlertConditionSpec",
+    "AlertNotificationTargetObject",
+    "AlertPolicyObject",
+    "AlertPolicySpec",
+    "BurnRateAlert",
+    "BurnRateCondition",
+    "ConditionRef",
+    "DataSourceObject",
+    "DataSourceSpec",
+    "Description",
+    "Duration",
+    "ExternalSource",
+    "ExternalSpec",
+    "Finite",
+    "HarnessSource",
+    "InlineCondition",
+    "InlineIndicator",
+    "InlinePolicy",
+    "InlineTarget",
+    "Loc",
+    "Metadata",
+    "MetricSource",
+    "MetricSpec",
+    "Name",
+    "NotificationTargetSpec",
+    "Objective",
+    "ObjectiveSpec",
+    "OpenSloObject",
+    "PolicyRef",
+    "RatioMetric",
+    "Selector",
+    "SelectorSpec",
+    "ServiceObject",
+    "ServiceSpec",
+    "SliObject",
+    "SliSpec",
+    "SloError",
+    "SloFile",
+    "SloObject",
+    "SloSpec",
+    "TargetRef",
+    "TimeWindow",
+    "Window",
+    "default_slo_path",
+    "duration_seconds",
+    "load_slo_file",
+    "load_slos",
+]

@@ -11,12 +11,13 @@ wording, the generated SLOs and the drill's plans are all derived from ``DETECTO
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from checks.defects.detection import DEFAULT_SETTINGS, Detection, DetectorSettings, Symptom, evidence_of
 from checks.defects.rule import Rule
+from contracts.faults import CATALOGUE
 from core.errors import ConfigError
 from core.registry import Registry
 from scenarios.events import StepEvent
@@ -198,4 +199,18 @@ def missing(declared: Defect | None) -> list[str]:
         gaps += [f"the {what} in {code}" for code in ("fr", "en") if not getattr(words, code).strip()]
     if declared.slo is None or not (declared.slo.objectives or declared.slo.counted_by):
         gaps.append("an SLO hook")
+    return gaps
+
+
+def catalogue_gaps(declarations: Mapping[str, Defect] = DETECTORS) -> dict[str, list[str]]:
+    """Per fault of the catalogue marked documented or security, what its declaration lacks (only
+    the incomplete ones): forget one and the defect would silently stop failing the gate."""
+    gaps = {}
+    for kind in CATALOGUE.values():
+        if kind.documented or kind.security:
+            lacking = missing(declarations.get(kind.id))
+            if kind.documented and (kind.id not in declarations or declarations[kind.id].drill is None):
+                lacking.append("a drill plan")
+            if lacking:
+                gaps[kind.id] = lacking
     return gaps

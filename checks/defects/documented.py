@@ -17,6 +17,26 @@ from scenarios.journeys import watch_kind
 # The watches that carry documents, and those that carry procedures, to the prefecture.
 DOCUMENT_STEPS = ("renewal.reconcile", "upload.reconcile", "address_change.reconcile")
 PROCEDURE_STEPS = ("renewal.reconcile", "address_change.reconcile")
+
+
+def watched(
+    step: str, display_name: str, description: str, what: str, comment: str, *, place: int, name: str = ""
+) -> SloHook:
+    """An objective on a watch step: the same indicator as the step's availability, held to 99.9 %
+    (our assumption), because each lost watch there is a documented defect."""
+    slug = step.replace("_", "-").replace(".", "-")
+    target = f"99.9% of {what} visible"
+    own = Objective(name or slug, display_name, description, f"{slug}-ok", (step,), target, 0.999, comment, place)
+    return SloHook((own,))
+
+
+def lost_at(event: StepEvent, step: str, key: str) -> str | None:
+    """The id a watch of ``step`` names when it ended lost ("" when it names none); None otherwise."""
+    if event.outcome != "lost" or event.step != step:
+        return None
+    return text(event.evidence.get(key)) or ""
+
+
 # Eligible events per second measured on two cores (two campaigns at once), for the drill's plans:
 # card handovers 9, create attempts 12, reset e-mails 11, agent requests 1.5, watched documents 15,
 # watched filings 8, procedure listings and creations 19.
@@ -46,31 +66,24 @@ PROCEDURE_STEPS = ("renewal.reconcile", "address_change.reconcile")
         en="The prefecture handed the card over, but the applicant's account never learns it; at the next renewal "
         "the application is refused because the previous card was “not handed over”.",
     ),
-    slo=SloHook(
-        (
-            Objective(
-                "card-handover-visible",
-                "Card handover reaches the applicant's side",
-                "Share of card handovers recorded by the prefecture that the front office learns in time.",
-                "card-handover-visible-ok",
-                ("card_handover.visible",),
-                "99.9% of handovers visible",
-                0.999,
-                "Defect 1: the card is handed over, the front office never learns it, and the next renewal is\n"
-                'refused ("previous card not handed over"). Same indicator as card-handover-visible-availability,\n'
-                "held to 99.9 % (our assumption).",
-                place=4,
-            ),
-        )
+    slo=watched(
+        "card_handover.visible",
+        "Card handover reaches the applicant's side",
+        "Share of card handovers recorded by the prefecture that the front office learns in time.",
+        "handovers",
+        "Defect 1: the card is handed over, the front office never learns it, and the next renewal is\n"
+        'refused ("previous card not handed over"). Same indicator as card-handover-visible-availability,\n'
+        "held to 99.9 % (our assumption).",
+        place=4,
     ),
     drill=DrillPlan({"card_handover": 4, "renewal": 1, "login": 1}, 150),
 )
 def title_not_marked_delivered(event: StepEvent, settings: DetectorSettings) -> Symptom | None:
-    if event.outcome == "lost" and event.step == "card_handover.visible":
-        card = text(event.evidence.get("card"))
+    card = lost_at(event, "card_handover.visible", "card")
+    if card is not None:
         return Symptom(
             f"card {card or '?'} handed over at the prefecture, still not handed over on the applicant's dashboard",
-            (card,) if card else (),
+            objects(card),
         )
     if refused(event, "card_not_handed_over", "n'a pas été remis"):
         return Symptom("renewal refused: previous card 'not handed over', though the prefecture handed it over")
@@ -174,31 +187,24 @@ def reset_email_lost(event: StepEvent, settings: DetectorSettings) -> Symptom | 
         en="The prefecture's agent asks for further documents, but the request never appears on the applicant's "
         "dashboard, so they cannot answer it and the application stalls.",
     ),
-    slo=SloHook(
-        (
-            Objective(
-                "agent-requests-visible",
-                "Agents' requests reach the applicant",
-                "Share of prefecture requests for complements that show on the applicant's dashboard in time.",
-                "agent-request-visible-ok",
-                ("agent_request.visible",),
-                "99.9% of requests visible",
-                0.999,
-                "Defect 4: requests sent by the instructing agent cannot be consulted by the applicant.\n"
-                "Same indicator as agent-request-visible-availability, held to 99.9 % (our assumption):\n"
-                "a request the applicant never sees makes them miss its deadline.",
-                place=3,
-            ),
-        )
+    slo=watched(
+        "agent_request.visible",
+        "Agents' requests reach the applicant",
+        "Share of prefecture requests for complements that show on the applicant's dashboard in time.",
+        "requests",
+        "Defect 4: requests sent by the instructing agent cannot be consulted by the applicant.\n"
+        "Same indicator as agent-request-visible-availability, held to 99.9 % (our assumption):\n"
+        "a request the applicant never sees makes them miss its deadline.",
+        place=3,
+        name="agent-requests-visible",
     ),
     drill=DrillPlan({"address_change": 2, "agent_request": 3, "login": 1}, 600),
 )
 def agent_request_hidden(event: StepEvent, settings: DetectorSettings) -> Symptom | None:
-    if event.outcome == "lost" and event.step == "agent_request.visible":
-        request = text(event.evidence.get("request"))
+    request = lost_at(event, "agent_request.visible", "request")
+    if request is not None:
         return Symptom(
-            f"request {request or '?'} for complements never shows on the applicant's dashboard",
-            (request,) if request else (),
+            f"request {request or '?'} for complements never shows on the applicant's dashboard", objects(request)
         )
     return None
 

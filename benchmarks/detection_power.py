@@ -39,6 +39,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from checks.defects import DETECTORS, DrillPlan
 from checks.score import DefectScore, score
 from contracts.faults import DOCUMENTED
 
@@ -48,27 +49,11 @@ ALL = "all together"
 OVERRUN = 300.0  # seconds past its load after which a campaign is taken as stuck
 
 
-@dataclass(frozen=True)
-class Plan:
-    """Where a defect lives: the journeys that reach it, its parameters, how long to run."""
-
-    journeys: dict[str, int]
-    seconds: float  # enough for ~120 firings at rate 0.1 on two cores (measured)
-    params: dict[str, Any] | None = None
-
-
-# Eligible events per second measured on two cores (two campaigns at once): card handovers 9,
-# create attempts 12, reset e-mails 11, agent requests 1.5, watched documents 15, watched filings
-# 8, procedure listings and creations 19; in the seven-together mix, as few as 1.3 (handovers).
-PLANS: dict[str, Plan] = {
-    "title_not_marked_delivered": Plan({"card_handover": 4, "renewal": 1, "login": 1}, 150),
-    "phantom_pending_request": Plan({"renewal": 2, "address_change": 2, "login": 1}, 120),
-    "reset_email_lost": Plan({"password_reset": 4, "login": 1}, 130),
-    "agent_request_hidden": Plan({"address_change": 2, "agent_request": 3, "login": 1}, 600),
-    "document_lost": Plan({"renewal": 3, "upload": 1, "address_change": 1, "login": 1}, 90),
-    "procedure_not_forwarded": Plan({"renewal": 2, "address_change": 2, "login": 1}, 170),
-    "procedure_not_selectable": Plan({"renewal": 4, "login": 1}, 80, {"procedure": "renewal"}),
-}
+# Where each documented defect lives (its journeys, its parameters, how long to run): declared with
+# the defect (``checks.defects``). In the seven-together mix, eligible events are as few as 1.3 per
+# second (handovers).
+Plan = DrillPlan
+PLANS: dict[str, Plan] = {name: declared.drill for name, declared in DETECTORS.items() if declared.drill is not None}
 ALL_JOURNEYS = {
     "login": 2,
     "password_reset": 2,

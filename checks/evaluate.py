@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import ValidationError
 
-from checks.defects import Findings
+from checks.defects import Findings, gating_defects
 from checks.rights import DEFAULT_HORIZON_DAYS, RightsAtRisk, rights_at_risk
 from checks.slo import Objective
 from checks.store import Quantiles, Results
@@ -42,22 +42,8 @@ OUTCOMES = [o.value for o in Outcome]
 DETECTOR_PREFILTER = "outcome <> 'ok' OR duration_ms >= 1000"
 # The documented ANEF defects (DESIGN.md's catalogue) and the security weaknesses: one detection
 # fails the gate. Generic faults (errors, timeouts, latency…) are reported, and judged through the
-# SLOs and their error budgets.
-GATING_DEFECTS = frozenset(
-    {
-        "title_not_marked_delivered",
-        "phantom_pending_request",
-        "reset_email_lost",
-        "agent_request_hidden",
-        "document_lost",
-        "procedure_not_forwarded",
-        "procedure_not_selectable",
-        "idor_leak",
-        "reset_token_reusable",
-        "user_enumeration",
-        "upload_unchecked",
-    }
-)
+# SLOs and their error budgets. Derived from the defect declarations (``gating=True``).
+GATING_DEFECTS = gating_defects()
 
 
 @dataclass(frozen=True)

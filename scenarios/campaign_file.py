@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from core import yamlfile
-from core.describe import describe
+from core.describe import describe, yaml_type
 from core.errors import ConfigError
 from scenarios.spec import SCENARIO_KEYS, ScenarioSpec
 
@@ -22,13 +22,9 @@ def read_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError(str(path), "the file is empty; expected a mapping of campaign fields (name, duration, …)")
     if not isinstance(data, dict):
         raise ConfigError(
-            str(path), f"expected a mapping of campaign fields (name, duration, …), got a YAML {_yaml_type(data)}"
+            str(path), f"expected a mapping of campaign fields (name, duration, …), got {yaml_type(data)}"
         )
     return data
-
-
-def _yaml_type(value: Any) -> str:
-    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(type(value), "value")
 
 
 def with_defaults(data: dict[str, Any]) -> dict[str, Any]:

@@ -204,10 +204,15 @@ def _connection(path: Path) -> Iterator[sqlite3.Connection]:
 
 
 def _version(db: sqlite3.Connection, path: Path) -> int:
-    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    # One statement, so one snapshot: read apart, another writer's first commit could fall between
+    # the version (still 0) and the tables (already there), and a new history would look foreign.
+    version, tables = db.execute(
+        "SELECT (SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM sqlite_master)"
+    ).fetchone()
+    version = int(version)
     if version > SCHEMA_VERSION:
         raise ConfigError(str(path), f"history schema {version}, this harness reads up to {SCHEMA_VERSION}")
-    if version == 0 and db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+    if version == 0 and tables:
         raise ConfigError(str(path), "an SQLite database, but not a campaign history (no schema version)")
     return version
 

@@ -46,6 +46,7 @@ from synthetic_users.partition import LeaseTable, Partition
 from synthetic_users.population import Population
 from synthetic_users.seeding import seed
 from synthetic_users.spec import build_spec
+from tests.support import wait_until
 
 pytestmark = [
     pytest.mark.browser,
@@ -283,12 +284,18 @@ def test_runner_loop_writes_events(cast: Cast, tmp_path: Path) -> None:
     options = BrowserOptions(pause=0.0, timeout_ms=15_000)
 
     def loop() -> None:  # in a thread: Playwright's sync API is one per thread
-        results.append(run_browser_journeys(cast, weights, log, stop=stop, duration=2.0, options=options))
+        results.append(run_browser_journeys(cast, weights, log, stop=stop, duration=60.0, options=options))
 
     thread = threading.Thread(target=loop)
     thread.start()
-    thread.join(60)
-    log.close()
+    # Stop once a journey has ended (Chromium's start alone can take seconds on a busy machine).
+    path = tmp_path / "events.jsonl"
+    try:
+        wait_until(lambda: path.exists() and b'"kind":"journey"' in path.read_bytes(), timeout=60, interval=0.1)
+    finally:
+        stop.set()
+        thread.join(60)
+        log.close()
 
     assert not thread.is_alive()
     [stats] = results
@@ -315,7 +322,7 @@ def test_entry_point(target: EmbeddedTarget, tmp_path: Path) -> None:
         "--events",
         str(events),
         "--duration",
-        "2",
+        "8",  # Chromium's start counts in the duration, and takes seconds on a busy machine
         "--journeys",
         "login=1",
         "--partition",

@@ -14,6 +14,8 @@ import json
 import os
 import sys
 
+from pydantic import ValidationError
+
 from reference_platform.server import serve
 from reference_platform.settings import Settings
 
@@ -26,7 +28,14 @@ def main(argv: list[str] | None = None) -> None:
     for field, variable in (("admin_token", "ANEF_ADMIN_TOKEN"), ("secret_key", "ANEF_SECRET_KEY")):
         if variable in os.environ:
             data[field] = os.environ[variable]
-    serve(Settings.model_validate(data))
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"])
+        print(f"reference_platform: {field}: {error['msg']}", file=sys.stderr)
+        sys.exit(2)
+    serve(settings)
 
 
 if __name__ == "__main__":

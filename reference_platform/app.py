@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contracts.fault_set import FaultSet, load_profile
 from reference_platform.api.edge import EdgeMiddleware
+from reference_platform.api.guard import GuardMiddleware
 from reference_platform.api.routes import admin, agent, applicant, ops, pages
 from reference_platform.clock import PlatformClock
 from reference_platform.context import PlatformContext
@@ -121,4 +122,5 @@ def create_app(settings: Settings, *, context: PlatformContext | None = None) ->
 
     templates = [route for router in routers for route in router.routes]
     app.add_middleware(EdgeMiddleware, context=ctx, routes=templates)
+    app.add_middleware(GuardMiddleware, settings=settings)  # added last: the outermost layer
     return app

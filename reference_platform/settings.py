@@ -40,7 +40,8 @@ class Settings(BaseModel):
     data_dir: Path = Path("var/platform")
     database_url: str | None = None
     faults_file: Path | None = None
-    admin_token: str = Field(default_factory=lambda: secrets.token_urlsafe(24))
+    # At least 16 characters: an empty or trivial token must not open the admin API.
+    admin_token: str = Field(default_factory=lambda: secrets.token_urlsafe(24), min_length=16)
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(1025, ge=1, le=65535)
     mail_from: str = "ne-pas-repondre@anef.invalid"
@@ -49,6 +50,11 @@ class Settings(BaseModel):
     password_cost: PasswordCost = REAL_ACCOUNT_COST
     synthetic_password_cost: PasswordCost = SYNTHETIC_ACCOUNT_COST
     upload_max_bytes: int = Field(10 * 1024 * 1024, ge=1)
+    # Every other body (JSON, forms) and the streamed bulk seed: enforced before any route code.
+    body_max_bytes: int = Field(1024 * 1024, ge=1024)
+    seed_max_bytes: int = Field(256 * 1024 * 1024, ge=1024)
+    # Host names the platform answers to besides loopback, its address and its public URL's host.
+    allowed_hosts: tuple[str, ...] = ()
     session_ttl_seconds: int = Field(8 * 3600, ge=60)
     reset_token_ttl_seconds: int = Field(30 * 60, ge=60)
     login_max_failures: int = Field(5, ge=1)

@@ -61,5 +61,8 @@ CurrentAgent = Annotated[Agent, Depends(current_agent)]
 def require_admin(request: Request, ctx: Context) -> None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), ctx.settings.admin_token.encode()):
+    token = token.strip()
+    expected = ctx.settings.admin_token
+    valid = bool(token) and bool(expected) and hmac.compare_digest(token.encode(), expected.encode())
+    if scheme.lower() != "bearer" or not valid:
         raise Forbidden("admin_token_required", "Authorization: Bearer <admin token> required.")

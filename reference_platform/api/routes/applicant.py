@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
+from fastapi import APIRouter, Request, Response, status
 
 from reference_platform.api import schemas, views
 from reference_platform.api.deps import SESSION_COOKIE, Context, CurrentApplicant, ObjectId, bearer_or_cookie, route_of
 from reference_platform.api.routes import ERRORS
+from reference_platform.api.uploads import UPLOAD_FORM, read_upload_form
 from reference_platform.domain import accounts, front_office
 from reference_platform.domain.procedures import Procedure
 
@@ -111,24 +110,22 @@ def cancel_dossier(dossier_id: ObjectId, applicant: CurrentApplicant, ctx: Conte
 
 
 @router.post(
-    "/me/dossiers/{dossier_id}/documents", status_code=status.HTTP_201_CREATED, response_model=schemas.DocumentOut
+    "/me/dossiers/{dossier_id}/documents",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.DocumentOut,
+    openapi_extra=UPLOAD_FORM,
 )
-def upload(
-    dossier_id: ObjectId,
-    kind: Annotated[str, Form(max_length=40)],
-    file: Annotated[UploadFile, File()],
-    applicant: CurrentApplicant,
-    request: Request,
-    ctx: Context,
-) -> schemas.DocumentOut:
-    content = file.file.read(ctx.settings.upload_max_bytes + 1)
+def upload(dossier_id: ObjectId, applicant: CurrentApplicant, request: Request, ctx: Context) -> schemas.DocumentOut:
+    with ctx.stores.front.read() as db:  # not the caller's dossier: 404 before a byte of the file is read
+        front_office.get_dossier(db, applicant, dossier_id)
+    form = read_upload_form(request, ctx.settings.upload_max_bytes)
     stored = front_office.store_upload(
-        ctx, content, applicant=applicant.id, dossier=dossier_id, route=route_of(request)
+        ctx, form.content, applicant=applicant.id, dossier=dossier_id, route=route_of(request)
     )
     with ctx.stores.front.write() as db:
         found = front_office.get_dossier(db, applicant, dossier_id)
         document = front_office.add_document(
-            ctx, db, applicant, found, kind=kind, filename=file.filename or "piece", content=stored
+            ctx, db, applicant, found, kind=form.kind, filename=form.filename, content=stored
         )
     return views.document_out(document)
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from reference_platform.api import views
 from reference_platform.api.deps import SESSION_COOKIE, Context, ObjectId, bearer_or_cookie, route_of
 from reference_platform.api.routes.applicant import RESET_ANSWER, set_session_cookie
+from reference_platform.api.uploads import read_upload_form
 from reference_platform.domain import accounts, front_office
 from reference_platform.domain.procedures import DOCUMENT_KINDS, LABELS, Procedure
 from reference_platform.domain.security import csrf_token, csrf_valid, new_token
@@ -291,27 +292,25 @@ def dossier_page(dossier_id: ObjectId, request: Request, ctx: Context) -> Respon
 
 
 @router.post("/dossiers/{dossier_id}/pieces", response_class=HTMLResponse)
-def upload_submit(
-    dossier_id: ObjectId,
-    request: Request,
-    ctx: Context,
-    csrf: Csrf,
-    kind: Annotated[str, Form(max_length=40, pattern=NO_NUL)],
-    file: Annotated[UploadFile, File()],
-) -> Response:
-    check_csrf(request, ctx, csrf)
+def upload_submit(dossier_id: ObjectId, request: Request, ctx: Context) -> Response:
+    """The form is read only once the dossier is known to be the caller's (``api.uploads``), so its
+    CSRF token is checked after that, before anything is stored."""
     applicant: Applicant | None = None
     try:
         applicant = signed_in(request, ctx)
-        content = file.file.read(ctx.settings.upload_max_bytes + 1)
+        with ctx.stores.front.read() as db:
+            front_office.get_dossier(db, applicant, dossier_id)
+    except DomainError as error:
+        return refusal_page(request, ctx, error, applicant)
+    form = read_upload_form(request, ctx.settings.upload_max_bytes)
+    check_csrf(request, ctx, form.csrf)
+    try:
         stored = front_office.store_upload(
-            ctx, content, applicant=applicant.id, dossier=dossier_id, route=route_of(request)
+            ctx, form.content, applicant=applicant.id, dossier=dossier_id, route=route_of(request)
         )
         with ctx.stores.front.write() as db:
             found = front_office.get_dossier(db, applicant, dossier_id)
-            front_office.add_document(
-                ctx, db, applicant, found, kind=kind, filename=file.filename or "piece", content=stored
-            )
+            front_office.add_document(ctx, db, applicant, found, kind=form.kind, filename=form.filename, content=stored)
     except DomainError as error:
         return refusal_page(request, ctx, error, applicant)
     return RedirectResponse(f"/dossiers/{dossier_id}", status_code=303)

@@ -1,0 +1,168 @@
+"""The platform against hostile input: what a trusted service refuses before any route code runs.
+
+Each test fails when its protection is removed: the body-size limit (enforced while streaming, so
+a 1 GB body costs neither memory nor disk), the Host allowlist, the security headers, uploads
+checked for ownership before anything is written, the admin token's minimum length.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from reference_platform.settings import Settings
+from tests.support import Api, PlatformProcess, applicant_seed, pdf_bytes
+
+GIB = 1024**3
+ROUTES = [
+    ("POST", "/api/auth/login"),
+    ("POST", "/api/auth/password-reset"),
+    ("POST", "/api/me/dossiers/0123456789abcdef0123456789abcdef/documents"),
+    ("POST", "/connexion"),
+    ("POST", "/_admin/seed"),
+    ("PUT", "/_admin/faults"),
+    ("GET", "/healthz"),
+]
+
+
+def proc_status(pid: int) -> dict[str, int]:
+    """VmRSS and VmHWM (kB) and the bytes the process passed to write(2) (wchar)."""
+    figures: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            figures[name] = int(value.split()[0])
+    for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name == "wchar":
+            figures[name] = int(value)
+    return figures
+
+
+def raw_request(port: int, head: str, body_chunks: int = 0, chunk: bytes = b"", prefix: bytes = b"") -> tuple[int, int]:
+    """Send a request head, then up to ``body_chunks`` chunks while the server listens; returns the
+    response's status and the bytes of body sent before the server answered or closed."""
+    sent = 0
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(head.encode() + (f"{len(prefix):x}\r\n".encode() + prefix + b"\r\n" if prefix else b""))
+        sock.setblocking(False)
+        for _ in range(body_chunks):
+            try:
+                if sock.recv(1, socket.MSG_PEEK):
+                    break  # the server has answered
+            except BlockingIOError:
+                pass
+            try:
+                sock.setblocking(True)
+                sock.sendall(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+                sent += len(chunk)
+                sock.setblocking(False)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+        sock.setblocking(True)
+        answer = b""
+        while b"\r\n" not in answer:
+            part = sock.recv(4096)
+            if not part:
+                break
+            answer += part
+    return int(answer.split(b" ", 2)[1]), sent
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+def test_a_declared_gigabyte_is_refused_before_it_is_read(platform: PlatformProcess, method: str, path: str) -> None:
+    assert platform.process is not None
+    before = proc_status(platform.process.pid)
+    head = (
+        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{platform.port}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {GIB}\r\n\r\n"
+    )
+    status, _ = raw_request(platform.port, head)
+    after = proc_status(platform.process.pid)
+    assert status == 413
+    assert after["VmRSS"] - before["VmRSS"] < 50 * 1024, (before, after)
+    assert after["wchar"] - before["wchar"] < 64 * 1024, (before, after)  # the answer only, no spooled body
+
+
+@pytest.mark.parametrize("path", ["/api/auth/login", "/api/me/dossiers/0123456789abcdef0123456789abcdef/documents"])
+def test_a_streamed_body_is_cut_at_the_limit(platform: PlatformProcess, api: Api, path: str) -> None:
+    """Without a Content-Length, the body is counted as it arrives and refused once past the limit:
+    a gigabyte's worth of chunks is never read, buffered or spooled."""
+    assert platform.process is not None
+    applicant = applicant_seed()
+    api.seed(applicant)
+    token = api.login(applicant)["Authorization"]
+    if "documents" in path:
+        draft = api.http.post("/api/me/dossiers", headers={"Authorization": token}, json={"procedure": "renewal"})
+        path = path.replace("0123456789abcdef0123456789abcdef", draft.json()["id"])
+    before = proc_status(platform.process.pid)
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{platform.port}\r\nAuthorization: {token}\r\n"
+        "Content-Type: multipart/form-data; boundary=x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    chunk = b"x" * (1024 * 1024)
+    part = b'--x\r\nContent-Disposition: form-data; name="file"; filename="p.pdf"\r\n\r\n%PDF-1.4\n'
+    status, sent = raw_request(platform.port, head, body_chunks=1024, chunk=chunk, prefix=part)
+    after = proc_status(platform.process.pid)
+    assert status == 413
+    assert sent < 200 * len(chunk), f"{sent} bytes were read before the refusal"
+    assert after["VmHWM"] - before["VmHWM"] < 50 * 1024, (before, after)
+    assert after["wchar"] - before["wchar"] < 64 * 1024, (before, after)
+
+
+def test_an_upload_to_another_applicants_dossier_writes_nothing(platform: PlatformProcess, api: Api) -> None:
+    owner, intruder = applicant_seed(), applicant_seed()
+    api.seed(owner, intruder)
+    draft = api.http.post("/api/me/dossiers", headers=api.login(owner), json={"procedure": "renewal"}).json()
+    blobs = platform.data_dir / "blobs"
+    stored = sorted(blobs.rglob("*")) if blobs.exists() else []
+    document = pdf_bytes(3 * 1024 * 1024)  # past Starlette's 1 MiB in-memory spool
+    refused = api.upload(api.login(intruder), draft["id"], "passport", document)
+    assert refused.status_code == 404, refused.text
+    assert (sorted(blobs.rglob("*")) if blobs.exists() else []) == stored
+
+
+def test_a_host_the_platform_does_not_serve_is_refused(platform: PlatformProcess, api: Api) -> None:
+    """DNS rebinding: a page of evil.example resolved to 127.0.0.1 sends ``Host: evil.example``."""
+    rebound = api.http.get("/healthz", headers={"Host": "evil.example"})
+    assert rebound.status_code == 400
+    assert rebound.json()["error"]["code"] == "host_not_allowed"
+    assert api.http.get("/healthz", headers={"Host": f"localhost:{platform.port}"}).status_code == 200
+    assert api.http.get("/healthz").status_code == 200
+
+
+def test_pages_carry_the_security_headers(api: Api) -> None:
+    page = api.http.get("/connexion")
+    assert page.status_code == 200
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert page.headers["referrer-policy"] == "no-referrer"
+
+
+@pytest.mark.parametrize("token", ["", "court", "x" * 15])
+def test_a_short_admin_token_is_refused(token: str) -> None:
+    with pytest.raises(ValidationError, match="admin_token"):
+        Settings(admin_token=token)
+
+
+def test_the_embedded_entry_point_refuses_an_empty_admin_token(tmp_path: Path) -> None:
+    started = subprocess.run(
+        [sys.executable, "-m", "reference_platform", f'{{"port": 0, "data_dir": "{tmp_path}"}}'],
+        env={**os.environ, "ANEF_ADMIN_TOKEN": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert started.returncode == 2
+    lines = started.stderr.strip().splitlines()
+    assert len(lines) == 1, started.stderr
+    assert "admin_token" in lines[0]

@@ -57,7 +57,12 @@ class Settings(BaseModel):
     allowed_hosts: tuple[str, ...] = ()
     session_ttl_seconds: int = Field(8 * 3600, ge=60)
     reset_token_ttl_seconds: int = Field(30 * 60, ge=60)
+    # Failed logins per window (domain.throttle): an account from one client, an account from
+    # anywhere, one client on any account. The harness's load comes from one address: the
+    # per-client limit is high enough for a campaign's security probes.
     login_max_failures: int = Field(5, ge=1)
+    login_account_max_failures: int = Field(50, ge=1)
+    login_client_max_failures: int = Field(1000, ge=1)
     login_lockout_seconds: int = Field(15 * 60, ge=1)
     sync_interval_seconds: float = Field(0.05, gt=0)
     mail_interval_seconds: float = Field(0.05, gt=0)

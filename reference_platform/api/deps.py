@@ -39,6 +39,11 @@ def bearer_or_cookie(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE)
 
 
+def client_of(request: Request) -> str:
+    """The peer's address, one of the login throttle's keys (the platform trusts no forwarding header)."""
+    return request.client.host if request.client else "unknown"
+
+
 def route_of(request: Request) -> str:
     route = request.scope.get("route")
     return str(getattr(route, "path", request.url.path))

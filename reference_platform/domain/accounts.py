@@ -46,25 +46,24 @@ SESSION_EXPIRED = "Votre session a expiré. Veuillez vous reconnecter."
 
 
 def login(
-    ctx: PlatformContext, identifier: str, password: str, route: str = "/api/auth/login"
+    ctx: PlatformContext, identifier: str, password: str, route: str = "/api/auth/login", client: str = "unknown"
 ) -> tuple[Applicant, str]:
-    """Check the credentials (throttled per account) and open a session; returns its token.
+    """Check the credentials (throttled: ``domain.throttle``) and open a session; returns its token.
 
-    The password is verified outside any write transaction (it is the slow part); a failure is
-    committed before the refusal is raised, so throttling counts it.
+    The attempt is counted before the password is verified, and the password is verified outside
+    any write transaction (it is the slow part).
     """
     asked = key = identifier.strip().lower()
     with ctx.stores.front.read() as db:
         applicant = db.scalar(
             select(Applicant).where((Applicant.email == key) if "@" in key else (Applicant.foreign_number == key))
         )
-        if applicant is not None:
-            key = throttle_key(applicant)  # one count per account, whichever identifier is typed
-        throttle.check(db, LoginThrottle, key, ctx.settings)
+    if applicant is not None:
+        key = throttle_key(applicant)  # one count per account, whichever identifier is typed
+    keys = throttle.counters(key, client, ctx.settings)
+    throttle.reserve(ctx.stores.front, LoginThrottle, keys, ctx.settings)
     try:
-        throttle.verify(
-            ctx, ctx.stores.front, LoginThrottle, key, applicant.password_hash if applicant else None, password
-        )
+        throttle.verify(ctx, applicant.password_hash if applicant else None, password)
     except Unauthorized:
         disclose(disclosure(ctx, asked, applicant, route), unknown_identifier)
         raise
@@ -72,7 +71,7 @@ def login(
     token = new_token()
     expires = utcnow() + timedelta(seconds=ctx.settings.session_ttl_seconds)
     with ctx.stores.front.write() as db:
-        throttle.clear(db, LoginThrottle, key)
+        throttle.release(db, LoginThrottle, keys)
         db.add(LoginSession(token_hash=token_hash(token), applicant_id=applicant.id, expires_at=expires))
     return applicant, token
 

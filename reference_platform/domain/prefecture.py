@@ -53,22 +53,20 @@ def add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def login(ctx: PlatformContext, login_name: str, password: str) -> tuple[Agent, str]:
-    """Check an agent's credentials (throttled like applicants') and open a session.
-
-    The password is verified outside any write transaction; a failure is committed before the
-    refusal is raised, so throttling counts it.
-    """
-    key = f"agent:{login_name.strip().lower()}"
+def login(ctx: PlatformContext, login_name: str, password: str, client: str = "unknown") -> tuple[Agent, str]:
+    """Check an agent's credentials (throttled like applicants': ``domain.throttle``) and open a
+    session; the password is verified outside any write transaction."""
+    name = login_name.strip().lower()
     with ctx.stores.back.read() as db:
-        agent = db.scalar(select(Agent).where(Agent.login == login_name.strip().lower()))
-        throttle.check(db, LoginThrottle, key, ctx.settings)
-    throttle.verify(ctx, ctx.stores.back, LoginThrottle, key, agent.password_hash if agent else None, password)
+        agent = db.scalar(select(Agent).where(Agent.login == name))
+    keys = throttle.counters(f"agent:{name}", client, ctx.settings)
+    throttle.reserve(ctx.stores.back, LoginThrottle, keys, ctx.settings)
+    throttle.verify(ctx, agent.password_hash if agent else None, password)
     assert agent is not None
     token = new_token()
     expires = utcnow() + timedelta(seconds=ctx.settings.session_ttl_seconds)
     with ctx.stores.back.write() as db:
-        throttle.clear(db, LoginThrottle, key)
+        throttle.release(db, LoginThrottle, keys)
         db.add(AgentSession(token_hash=token_hash(token), agent_id=agent.id, expires_at=expires))
     return agent, token
 

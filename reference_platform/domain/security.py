@@ -18,7 +18,9 @@ class Passwords:
     def __init__(self, real: PasswordCost, synthetic: PasswordCost) -> None:
         self._real = _hasher(real)
         self._synthetic = _hasher(synthetic)
-        self._dummy = self._synthetic.hash("dummy-password")
+        # At the real accounts' cost, the highest an account can have: an unknown identifier must take
+        # as long as any account whose password is wrong.
+        self._dummy = self._real.hash("dummy-password")
 
     def hash(self, password: str, *, synthetic: bool) -> str:
         return (self._synthetic if synthetic else self._real).hash(password)

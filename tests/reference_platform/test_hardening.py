@@ -11,12 +11,16 @@ import os
 import socket
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import pytest
+from argon2 import extract_parameters
 from pydantic import ValidationError
 
-from reference_platform.settings import Settings
+from reference_platform.domain.security import Passwords
+from reference_platform.settings import REAL_ACCOUNT_COST, SYNTHETIC_ACCOUNT_COST, Settings
 from tests.support import Api, PlatformProcess, applicant_seed, pdf_bytes
 
 GIB = 1024**3
@@ -166,3 +170,36 @@ def test_the_embedded_entry_point_refuses_an_empty_admin_token(tmp_path: Path) -
     lines = started.stderr.strip().splitlines()
     assert len(lines) == 1, started.stderr
     assert "admin_token" in lines[0]
+
+
+# --- login throttling --------------------------------------------------------------------------
+
+
+def guess(url: str, identifier: str, password: str, source: str = "127.0.0.1") -> int:
+    transport = httpx.HTTPTransport(local_address=source)
+    with httpx.Client(base_url=url, transport=transport, timeout=30) as client:
+        return client.post("/api/auth/login", json={"identifier": identifier, "password": password}).status_code
+
+
+def test_parallel_guesses_cannot_pass_the_limit(platform: PlatformProcess, api: Api) -> None:
+    """Twenty wrong passwords at once for one account: at most five are checked (401), the rest
+    are refused by the limit (429); the owner, from another client, still signs in."""
+    victim = applicant_seed()
+    api.seed(victim)
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(lambda _: guess(platform.url, victim["email"], "Mauvais-mot-de-passe-1"), range(20)))
+    assert answers.count(401) <= 5, answers
+    assert answers.count(429) >= 15, answers
+    assert guess(platform.url, victim["email"], victim["password"]) == 429  # the attacker's client is locked out
+    assert guess(platform.url, victim["email"], victim["password"], source="127.0.0.2") == 200
+
+
+def test_an_unknown_account_costs_what_a_real_account_costs() -> None:
+    """The dummy check behind an unknown identifier uses the real accounts' argon2 parameters, the
+    highest an account can have: a cheaper one would tell accounts from non-accounts by timing."""
+    passwords = Passwords(REAL_ACCOUNT_COST, SYNTHETIC_ACCOUNT_COST)
+    parameters = extract_parameters(passwords._dummy)
+    assert (parameters.time_cost, parameters.memory_cost) == (
+        REAL_ACCOUNT_COST.time_cost,
+        REAL_ACCOUNT_COST.memory_cost_kib,
+    )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy.orm import Session
 
 from reference_platform.api import schemas, views
-from reference_platform.api.deps import Context, CurrentAgent, ObjectId
+from reference_platform.api.deps import Context, CurrentAgent, ObjectId, client_of
 from reference_platform.api.routes import ERRORS
 from reference_platform.domain import prefecture
 from reference_platform.domain.procedures import STATE_LABELS, DossierState, Procedure
@@ -19,8 +19,8 @@ router = APIRouter(prefix="/api/agent", tags=["préfecture"], responses=ERRORS)
 
 
 @router.post("/login", response_model=schemas.LoginResult)
-def login(body: schemas.AgentCredentials, ctx: Context) -> schemas.LoginResult:
-    agent, token = prefecture.login(ctx, body.login, body.password)
+def login(body: schemas.AgentCredentials, request: Request, ctx: Context) -> schemas.LoginResult:
+    agent, token = prefecture.login(ctx, body.login, body.password, client_of(request))
     return schemas.LoginResult(token=token, agent_id=agent.id)
 
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 
 from reference_platform.api import schemas, views
-from reference_platform.api.deps import SESSION_COOKIE, Context, CurrentApplicant, ObjectId, bearer_or_cookie, route_of
+from reference_platform.api.deps import (
+    SESSION_COOKIE,
+    Context,
+    CurrentApplicant,
+    ObjectId,
+    bearer_or_cookie,
+    client_of,
+    route_of,
+)
 from reference_platform.api.routes import ERRORS
 from reference_platform.api.uploads import UPLOAD_FORM, read_upload_form
 from reference_platform.domain import accounts, front_office
@@ -33,7 +41,7 @@ def set_session_cookie(response: Response, ctx: Context, token: str) -> None:
 
 @router.post("/auth/login", response_model=schemas.LoginResult)
 def login(body: schemas.Credentials, request: Request, response: Response, ctx: Context) -> schemas.LoginResult:
-    applicant, token = accounts.login(ctx, body.identifier, body.password, route_of(request))
+    applicant, token = accounts.login(ctx, body.identifier, body.password, route_of(request), client_of(request))
     set_session_cookie(response, ctx, token)
     return schemas.LoginResult(token=token, applicant_id=applicant.id)
 

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from reference_platform.api import views
-from reference_platform.api.deps import SESSION_COOKIE, Context, ObjectId, bearer_or_cookie, route_of
+from reference_platform.api.deps import SESSION_COOKIE, Context, ObjectId, bearer_or_cookie, client_of, route_of
 from reference_platform.api.routes.applicant import RESET_ANSWER, set_session_cookie
 from reference_platform.api.uploads import read_upload_form
 from reference_platform.domain import accounts, front_office
@@ -113,7 +113,7 @@ def login_submit(
 ) -> Response:
     check_csrf(request, ctx, csrf)
     try:
-        _, token = accounts.login(ctx, identifiant, mot_de_passe, route_of(request))
+        _, token = accounts.login(ctx, identifiant, mot_de_passe, route_of(request), client_of(request))
     except DomainError as error:
         return render(
             request,

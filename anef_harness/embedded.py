@@ -28,6 +28,9 @@ from synthetic_users.mailbox.server import MailboxServer, MailboxSettings
 START_TIMEOUT = 30.0
 
 
+CAMPAIGN_CLIENT_LIMIT = 10_000_000
+
+
 @dataclass
 class PlatformChild:
     """``anef-harness platform serve`` as a child process; its log goes to ``log_path``."""
@@ -88,6 +91,10 @@ class PlatformChild:
             "smtp_port": port,
             "public_url": self.url,
             "database_url": self.database_url,
+            # Every synthetic applicant's requests come from this one address: the per-client limits,
+            # made for one person's browser, would throttle the whole population.
+            "login_client_max_failures": CAMPAIGN_CLIENT_LIMIT,
+            "reset_client_max_requests": CAMPAIGN_CLIENT_LIMIT,
         }
         command = [sys.executable, "-m", "reference_platform", json.dumps(settings)]
         env = {**os.environ, "ANEF_ADMIN_TOKEN": self.admin_token, "ANEF_SECRET_KEY": self.secret_key}

@@ -64,9 +64,10 @@ class MailWorker(PollingWorker):
         # At least once: a crash before this commit sends those e-mails again after restart.
         with store.write() as session:
             if sent:
-                session.execute(update(Email).where(Email.seq.in_(sent)).values(sent_at=utcnow()))
+                # Handed over: the body (reset links, their tokens) is not kept in the platform.
+                session.execute(update(Email).where(Email.seq.in_(sent)).values(sent_at=utcnow(), body=""))
             if bounced:
-                session.execute(update(Email).where(Email.seq.in_(bounced)).values(bounced=True))
+                session.execute(update(Email).where(Email.seq.in_(bounced)).values(bounced=True, body=""))
             for email in (e for e in due if e.seq not in done):
                 row = session.get(Email, email.seq)
                 if row is not None:

@@ -64,6 +64,10 @@ class Settings(BaseModel):
     login_account_max_failures: int = Field(50, ge=1)
     login_client_max_failures: int = Field(1000, ge=1)
     login_lockout_seconds: int = Field(15 * 60, ge=1)
+    # Reset requests per window: per address asked about (mail bombing), per client.
+    reset_max_requests: int = Field(20, ge=1)
+    reset_client_max_requests: int = Field(1000, ge=1)
+    reset_window_seconds: int = Field(15 * 60, ge=1)
     sync_interval_seconds: float = Field(0.05, gt=0)
     mail_interval_seconds: float = Field(0.05, gt=0)
     fault_seed: int | None = None

@@ -22,6 +22,7 @@ from reference_platform.errors import (
     DomainError,
     InvalidInput,
     NotFound,
+    Throttled,
     Unauthorized,
 )
 from reference_platform.faults.injector import answer_late
@@ -151,10 +152,23 @@ def disclose(found: Disclosure | None, refusal: Callable[[], DomainError]) -> No
 # --- password reset --------------------------------------------------------------------------
 
 
-def request_password_reset(ctx: PlatformContext, db: Session, email: str, route: str) -> Disclosure | None:
+def request_password_reset(
+    ctx: PlatformContext, db: Session, email: str, route: str, client: str = "unknown"
+) -> Disclosure | None:
     """Send a reset link if the account exists; the caller answers the same either way, unless
-    ``user_enumeration`` fires: the caller then applies the returned ``Disclosure`` (``disclose``)."""
+    ``user_enumeration`` fires: the caller then applies the returned ``Disclosure`` (``disclose``).
+
+    Requests are limited per address asked about (whether or not it has an account, so the
+    refusal tells nothing) and per client: no mail bombing of an address.
+    """
     asked = email.strip().lower()
+    settings = ctx.settings
+    limits = [
+        (f"reset:{asked}", settings.reset_max_requests),
+        (f"reset-client:{client}", settings.reset_client_max_requests),
+    ]
+    if not throttle.count(db, LoginThrottle, limits, settings.reset_window_seconds):
+        raise Throttled("too_many_resets", "Trop de demandes de réinitialisation. Réessayez dans quelques minutes.")
     applicant = db.scalar(select(Applicant).where(Applicant.email == asked))
     if applicant is None:
         return disclosure(ctx, asked, None, route)
@@ -185,6 +199,7 @@ def request_password_reset(ctx: PlatformContext, db: Session, email: str, route:
         assert isinstance(lost.params, ResetEmailLost)
         if lost.params.late_seconds is None:
             message.dropped = True
+            message.body = ""  # never sent: the link it held is not kept either
         else:
             message.send_after = now + timedelta(seconds=lost.params.late_seconds)
     return disclosure(ctx, asked, applicant, route)

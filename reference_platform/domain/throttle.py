@@ -39,12 +39,19 @@ def counters(account: str, client: str, settings: Settings) -> list[tuple[str, i
 
 def reserve(store: Store, table: type[ThrottleColumns], keys: Sequence[tuple[str, int]], settings: Settings) -> None:
     """Count one attempt against every key, atomically; refuse (429) if any is past its limit."""
-    now = utcnow()
-    stale = now - timedelta(seconds=settings.login_lockout_seconds)
     with store.write() as db:
-        counts = [(_count(db, table, key, now, stale), limit) for key, limit in keys]
-    if any(count > limit for count, limit in counts):
+        allowed = count(db, table, keys, settings.login_lockout_seconds)
+    if not allowed:
         raise Throttled("too_many_attempts", TOO_MANY)
+
+
+def count(db: Session, table: type[ThrottleColumns], keys: Sequence[tuple[str, int]], window_seconds: int) -> bool:
+    """Count one event against every key (in the caller's write transaction); False if any key is
+    now past its limit within its window."""
+    now = utcnow()
+    stale = now - timedelta(seconds=window_seconds)
+    counts = [(_count(db, table, key, now, stale), limit) for key, limit in keys]
+    return all(seen <= limit for seen, limit in counts)
 
 
 def _count(db: Session, table: type[ThrottleColumns], key: str, now: object, stale: object) -> int:

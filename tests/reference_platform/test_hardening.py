@@ -17,11 +17,15 @@ from pathlib import Path
 import httpx
 import pytest
 from argon2 import extract_parameters
+from fastapi.testclient import TestClient
 from pydantic import ValidationError
+from sqlalchemy import select
 
+from reference_platform.app import create_app
 from reference_platform.domain.security import Passwords
 from reference_platform.settings import REAL_ACCOUNT_COST, SYNTHETIC_ACCOUNT_COST, Settings
-from tests.support import Api, PlatformProcess, applicant_seed, pdf_bytes
+from reference_platform.storage.front import Email
+from tests.support import Api, PlatformProcess, SmtpSink, applicant_seed, pdf_bytes, wait_until
 
 GIB = 1024**3
 ROUTES = [
@@ -203,3 +207,36 @@ def test_an_unknown_account_costs_what_a_real_account_costs() -> None:
         REAL_ACCOUNT_COST.time_cost,
         REAL_ACCOUNT_COST.memory_cost_kib,
     )
+
+
+# --- password reset ----------------------------------------------------------------------------
+
+
+def test_reset_requests_are_limited_per_address(app_settings: Settings, smtp: SmtpSink) -> None:
+    """Mail bombing: past the limit, the answer is 429 for an address with or without an account
+    (the refusal tells nothing), and no further e-mail goes out."""
+    settings = app_settings.model_copy(update={"reset_max_requests": 3})
+    with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
+        api = Api(client)
+        victim = applicant_seed()
+        api.seed(victim)
+        for address in (victim["email"], "personne@example.org"):
+            answers = [client.post("/api/auth/password-reset", json={"email": address}).status_code for _ in range(5)]
+            assert answers == [202, 202, 202, 429, 429], (address, answers)
+        smtp.wait_for(victim["email"], timeout=10, count=3)
+        assert len(smtp.to(victim["email"])) == 3
+
+
+def test_sent_mail_keeps_no_reset_link(app_api: Api, smtp: SmtpSink) -> None:
+    applicant = applicant_seed()
+    app_api.seed(applicant)
+    assert app_api.http.post("/api/auth/password-reset", json={"email": applicant["email"]}).status_code == 202
+    smtp.wait_for(applicant["email"], timeout=10)
+    context = app_api.http.app.state.context  # type: ignore[attr-defined]
+
+    def kept() -> list[str]:
+        with context.stores.front.read() as db:
+            return [e.body for e in db.scalars(select(Email).where(Email.recipient == applicant["email"]))]
+
+    wait_until(lambda: kept() and all(body == "" for body in kept()), 10)
+    assert not any("jeton=" in body for body in kept())

@@ -58,7 +58,7 @@ def logout(request: Request, response: Response, ctx: Context) -> None:
 @router.post("/auth/password-reset", status_code=status.HTTP_202_ACCEPTED, response_model=schemas.Message)
 def request_reset(body: schemas.ResetRequest, request: Request, ctx: Context) -> schemas.Message:
     with ctx.stores.front.write() as db:
-        disclosure = accounts.request_password_reset(ctx, db, body.email, route_of(request))
+        disclosure = accounts.request_password_reset(ctx, db, body.email, route_of(request), client_of(request))
     accounts.disclose(disclosure, accounts.unknown_email)
     return schemas.Message(message=RESET_ANSWER)
 

@@ -152,9 +152,9 @@ def reset_submit(
 ) -> Response:
     check_csrf(request, ctx, csrf)
     title = "Mot de passe oublié"
-    with ctx.stores.front.write() as db:
-        disclosure = accounts.request_password_reset(ctx, db, courriel, route_of(request))
     try:
+        with ctx.stores.front.write() as db:
+            disclosure = accounts.request_password_reset(ctx, db, courriel, route_of(request), client_of(request))
         accounts.disclose(disclosure, accounts.unknown_email)
     except DomainError as error:
         return render(

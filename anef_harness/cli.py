@@ -35,7 +35,11 @@ register_bench(app)
 
 @platform_app.command("serve")
 def platform_serve(
-    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback unless --allow-remote).")] = "127.0.0.1",
+    allow_remote: Annotated[bool, typer.Option(help="Allow a --host that is not loopback.")] = False,
+    allowed_host: Annotated[
+        list[str] | None, typer.Option(help="A host name the platform answers to besides loopback (repeatable).")
+    ] = None,
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     database_url: Annotated[
         str | None, typer.Option(help="sqlite:///… or postgresql+psycopg://… (default: SQLite files in --data-dir).")
@@ -63,6 +67,8 @@ def platform_serve(
     try:
         smtp_host, smtp_port = parse_smtp(smtp)
         options: dict[str, object] = {
+            "allow_remote": allow_remote,
+            "allowed_hosts": tuple(allowed_host or ()),
             "host": host,
             "port": port,
             "database_url": database_url,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -35,6 +36,9 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    # Listening beyond loopback needs explicit consent (the platform is a test target with an
+    # admin API, not a public service).
+    allow_remote: bool = False
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     data_dir: Path = Path("var/platform")
@@ -56,6 +60,8 @@ class Settings(BaseModel):
     # Host names the platform answers to besides loopback, its address and its public URL's host.
     allowed_hosts: tuple[str, ...] = ()
     session_ttl_seconds: int = Field(8 * 3600, ge=60)
+    # A session unused this long ends (applicants and agents alike), whatever its remaining lifetime.
+    session_idle_seconds: int = Field(30 * 60, ge=60)
     reset_token_ttl_seconds: int = Field(30 * 60, ge=60)
     # Failed logins per window (domain.throttle): an account from one client, an account from
     # anywhere, one client on any account. The harness's load comes from one address: the
@@ -79,6 +85,13 @@ class Settings(BaseModel):
     secure_cookies: bool = False
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "warning"
 
+    @field_validator("host")
+    @classmethod
+    def _loopback_unless_allowed(cls, host: str, info: ValidationInfo) -> str:
+        if not info.data.get("allow_remote") and not _is_loopback(host):
+            raise ValueError(f"{host} is not a loopback address; allow remote access (--allow-remote) to listen there")
+        return host
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str | None) -> str | None:
@@ -99,6 +112,15 @@ class Settings(BaseModel):
             return self.public_url.rstrip("/")
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def parse_smtp(value: str) -> tuple[str, int]:

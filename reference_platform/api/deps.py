@@ -13,11 +13,15 @@ from fastapi import Depends, Path, Request
 
 from reference_platform.context import PlatformContext
 from reference_platform.domain import accounts, prefecture
+from reference_platform.domain.security import csrf_valid
 from reference_platform.errors import Forbidden
 from reference_platform.storage.back import Agent
 from reference_platform.storage.front import Applicant
 
 SESSION_COOKIE = "anef_session"
+CSRF_COOKIE = "anef_csrf"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 ObjectId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="an identifier given by the platform")]
 """Every object's id (dossier, document, request, card) is 32 lowercase hex digits."""
@@ -39,6 +43,22 @@ def bearer_or_cookie(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE)
 
 
+def api_credentials(request: Request, ctx: PlatformContext) -> str | None:
+    """The session token of an API call. A bearer token is never sent by a browser on its own; the
+    session cookie is, so a call that changes something on the cookie alone must also carry the
+    CSRF token (``X-CSRF-Token``, from ``GET /api/auth/csrf``) bound to the CSRF cookie."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    cookie = request.cookies.get(SESSION_COOKIE)
+    submitted = request.headers.get(CSRF_HEADER)
+    unsafe = cookie is not None and request.method not in SAFE_METHODS
+    if unsafe and not csrf_valid(ctx.settings.secret_key, request.cookies.get(CSRF_COOKIE), submitted):
+        raise Forbidden("csrf", "Jeton CSRF absent ou invalide (en-tête X-CSRF-Token).")
+    return cookie
+
+
 def client_of(request: Request) -> str:
     """The peer's address, one of the login throttle's keys (the platform trusts no forwarding header)."""
     return request.client.host if request.client else "unknown"
@@ -51,12 +71,12 @@ def route_of(request: Request) -> str:
 
 def current_applicant(request: Request, ctx: Context) -> Applicant:
     with ctx.stores.front.read() as db:
-        return accounts.authenticate(ctx, db, bearer_or_cookie(request), route_of(request))
+        return accounts.authenticate(ctx, db, api_credentials(request, ctx), route_of(request))
 
 
 def current_agent(request: Request, ctx: Context) -> Agent:
     with ctx.stores.back.read() as db:
-        return prefecture.authenticate(db, bearer_or_cookie(request))
+        return prefecture.authenticate(ctx, db, api_credentials(request, ctx))
 
 
 CurrentApplicant = Annotated[Applicant, Depends(current_applicant)]

@@ -89,6 +89,9 @@ class GuardMiddleware:
         if declared.isdigit() and int(declared) > limit:
             await _refuse(send, 413, "body_too_large", _too_large(limit))
             return
+        if not _content_type_fits(scope["method"], scope["path"], headers):
+            await _refuse(send, 415, "unsupported_media_type", "Content-Type: application/json attendu.")
+            return
         received = 0
         exceeded = answered = False
 
@@ -121,6 +124,18 @@ class GuardMiddleware:
                 raise
         if exceeded and not answered:
             await _refuse(send, 413, "body_too_large", _too_large(limit))
+
+
+def _content_type_fits(method: str, path: str, headers: dict[bytes, bytes]) -> bool:
+    """A JSON API body must say it is JSON: a body without a Content-Type, or as text/plain (which a
+    page of another site can send without asking), is not parsed as JSON."""
+    if method in ("GET", "HEAD", "OPTIONS") or not path.startswith(("/api/", "/_admin/")):
+        return True
+    if path.endswith(UPLOAD_SUFFIXES) or path == "/_admin/seed":
+        return True  # multipart forms and NDJSON, checked by their routes
+    has_body = headers.get(b"content-length", b"0").strip() not in (b"", b"0") or b"transfer-encoding" in headers
+    media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+    return not has_body or media == b"application/json" or media.endswith(b"+json")
 
 
 def _too_large(limit: int) -> str:

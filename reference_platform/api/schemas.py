@@ -51,6 +51,12 @@ class LoginResult(Body):
     agent_id: str | None = None
 
 
+class CsrfToken(Body):
+    """For a browser calling the API on its session cookie: send it back as ``X-CSRF-Token``."""
+
+    token: str
+
+
 class ResetRequest(Body):
     email: EmailStr
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from reference_platform.context import PlatformContext
-from reference_platform.domain import throttle
+from reference_platform.domain import sessions, throttle
 from reference_platform.domain.outbox import enqueue
 from reference_platform.domain.procedures import DossierState, Procedure, check_transition
 from reference_platform.domain.security import new_token, token_hash
@@ -71,16 +71,26 @@ def login(ctx: PlatformContext, login_name: str, password: str, client: str = "u
     return agent, token
 
 
-def authenticate(db: Session, token: str | None) -> Agent:
+def authenticate(ctx: PlatformContext, db: Session, token: str | None) -> Agent:
     if not token:
         raise Unauthorized("not_authenticated", "Veuillez vous connecter.")
     record = db.get(AgentSession, token_hash(token))
-    if record is None or record.expires_at <= utcnow():
+    now = utcnow()
+    if record is None or record.expires_at <= now or record.last_seen <= sessions.idle_since(ctx.settings, now):
         raise Unauthorized("session_expired", "Votre session a expiré. Veuillez vous reconnecter.")
+    if sessions.refresh_due(record.last_seen, ctx.settings, now):
+        with ctx.stores.back.write() as writer:
+            writer.execute(
+                update(AgentSession).where(AgentSession.token_hash == record.token_hash).values(last_seen=now)
+            )
     agent = db.get(Agent, record.agent_id)
     if agent is None:
         raise Unauthorized("session_expired", "Votre session a expiré. Veuillez vous reconnecter.")
     return agent
+
+
+def logout(db: Session, token: str) -> None:
+    db.execute(delete(AgentSession).where(AgentSession.token_hash == token_hash(token)))
 
 
 def queue(db: Session, agent: Agent, limit: int) -> list[DossierRecord]:

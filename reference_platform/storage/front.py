@@ -105,6 +105,7 @@ class Session(FrontBase):
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     applicant_id: Mapped[str] = mapped_column(String(32), index=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # for the idle timeout
 
 
 class ResetToken(FrontBase):

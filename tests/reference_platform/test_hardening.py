@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -19,13 +20,15 @@ import pytest
 from argon2 import extract_parameters
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from reference_platform.app import create_app
 from reference_platform.domain.security import Passwords
 from reference_platform.settings import REAL_ACCOUNT_COST, SYNTHETIC_ACCOUNT_COST, Settings
+from reference_platform.storage.back import AgentSession
 from reference_platform.storage.front import Email
-from tests.support import Api, PlatformProcess, SmtpSink, applicant_seed, pdf_bytes, wait_until
+from reference_platform.storage.front import Session as LoginSession
+from tests.support import Api, PlatformProcess, SmtpSink, agent_seed, applicant_seed, pdf_bytes, wait_until
 
 GIB = 1024**3
 ROUTES = [
@@ -109,10 +112,11 @@ def test_a_streamed_body_is_cut_at_the_limit(platform: PlatformProcess, api: Api
     if "documents" in path:
         draft = api.http.post("/api/me/dossiers", headers={"Authorization": token}, json={"procedure": "renewal"})
         path = path.replace("0123456789abcdef0123456789abcdef", draft.json()["id"])
+    media = "multipart/form-data; boundary=x" if "documents" in path else "application/json"
     before = proc_status(platform.process.pid)
     head = (
         f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{platform.port}\r\nAuthorization: {token}\r\n"
-        "Content-Type: multipart/form-data; boundary=x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        f"Content-Type: {media}\r\nTransfer-Encoding: chunked\r\n\r\n"
     )
     chunk = b"x" * (1024 * 1024)
     part = b'--x\r\nContent-Disposition: form-data; name="file"; filename="p.pdf"\r\n\r\n%PDF-1.4\n'
@@ -240,3 +244,83 @@ def test_sent_mail_keeps_no_reset_link(app_api: Api, smtp: SmtpSink) -> None:
 
     wait_until(lambda: kept() and all(body == "" for body in kept()), 10)
     assert not any("jeton=" in body for body in kept())
+
+
+# --- cookie-authenticated API calls ------------------------------------------------------------
+
+
+def test_an_api_call_on_the_session_cookie_alone_needs_the_csrf_token(platform: PlatformProcess, api: Api) -> None:
+    """A page of another site (any other 127.0.0.1 port is same-site) can make the browser send the
+    session cookie, not a header: a change made on the cookie alone must carry X-CSRF-Token."""
+    applicant = applicant_seed()
+    api.seed(applicant)
+    token = api.login(applicant)["Authorization"].removeprefix("Bearer ")
+    with httpx.Client(base_url=platform.url, timeout=10) as browser:
+        browser.cookies.set("anef_session", token)
+        forged = browser.post("/api/me/dossiers", json={"procedure": "renewal"})
+        assert forged.status_code == 403, forged.text
+        assert forged.json()["error"]["code"] == "csrf"
+        assert browser.get("/api/me").status_code == 200  # reading is not a change
+        csrf = browser.get("/api/auth/csrf").json()["token"]
+        made = browser.post("/api/me/dossiers", json={"procedure": "renewal"}, headers={"X-CSRF-Token": csrf})
+        assert made.status_code == 201, made.text
+    bearer = api.http.post(
+        "/api/me/dossiers", headers={"Authorization": f"Bearer {token}"}, json={"procedure": "duplicate"}
+    )
+    assert bearer.status_code in (201, 409), bearer.text  # a bearer token is never sent by a browser on its own
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_a_json_body_must_say_it_is_json(api: Api, content_type: str | None) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+    body = b'{"identifier": "x@example.org", "password": "y"}'
+    refused = api.http.post("/api/auth/login", content=body, headers=headers)  # raw bytes: no Content-Type added
+    assert refused.status_code == 415, refused.text
+    assert refused.json()["error"]["code"] == "unsupported_media_type"
+
+
+# --- sessions ----------------------------------------------------------------------------------
+
+
+def test_an_idle_session_ends(app_api: Api) -> None:
+    """A session unused for ``session_idle_seconds`` ends, applicant's and agent's alike (the
+    clock is moved by rewinding ``last_seen`` in the database, not by waiting)."""
+    applicant, agent = applicant_seed(), agent_seed()
+    app_api.seed(applicant, agent)
+    applicant_auth, agent_auth = app_api.login(applicant), app_api.agent_login(agent)
+    assert app_api.http.get("/api/me", headers=applicant_auth).status_code == 200
+    assert app_api.http.get("/api/agent/queue", headers=agent_auth).status_code == 200
+    context = app_api.http.app.state.context  # type: ignore[attr-defined]
+    long_ago = datetime.now(UTC) - timedelta(seconds=context.settings.session_idle_seconds + 1)
+    with context.stores.front.write() as db:
+        db.execute(update(LoginSession).values(last_seen=long_ago))
+    with context.stores.back.write() as db:
+        db.execute(update(AgentSession).values(last_seen=long_ago))
+    for path, auth in (("/api/me", applicant_auth), ("/api/agent/queue", agent_auth)):
+        expired = app_api.http.get(path, headers=auth)
+        assert expired.status_code == 401, expired.text
+        assert expired.json()["error"]["code"] == "session_expired"
+
+
+def test_an_agent_can_log_out(api: Api) -> None:
+    agent = agent_seed()
+    api.seed(agent)
+    auth = api.agent_login(agent)
+    assert api.http.post("/api/agent/logout", headers=auth).status_code == 204
+    assert api.http.get("/api/agent/queue", headers=auth).status_code == 401
+
+
+def test_listening_beyond_loopback_needs_consent(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="allow-remote"):
+        Settings(host="0.0.0.0")
+    assert Settings(host="0.0.0.0", allow_remote=True).host == "0.0.0.0"
+    refused = subprocess.run(
+        [sys.executable, "-m", "anef_harness", "platform", "serve", "--host", "0.0.0.0", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 2
+    assert refused.stderr.strip().count("\n") == 0, refused.stderr
+    assert "--host: 0.0.0.0 is not a loopback address" in refused.stderr

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy.orm import Session
 
 from reference_platform.api import schemas, views
-from reference_platform.api.deps import Context, CurrentAgent, ObjectId, client_of
+from reference_platform.api.deps import Context, CurrentAgent, ObjectId, api_credentials, client_of
 from reference_platform.api.routes import ERRORS
 from reference_platform.domain import prefecture
 from reference_platform.domain.procedures import STATE_LABELS, DossierState, Procedure
@@ -22,6 +22,15 @@ router = APIRouter(prefix="/api/agent", tags=["préfecture"], responses=ERRORS)
 def login(body: schemas.AgentCredentials, request: Request, ctx: Context) -> schemas.LoginResult:
     agent, token = prefecture.login(ctx, body.login, body.password, client_of(request))
     return schemas.LoginResult(token=token, agent_id=agent.id)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(agent: CurrentAgent, request: Request, ctx: Context) -> None:
+    """End the agent's session (the token stops working at once)."""
+    token = api_credentials(request, ctx)
+    assert token is not None  # CurrentAgent authenticated it
+    with ctx.stores.back.write() as db:
+        prefecture.logout(db, token)
 
 
 def dossier_out(db: Session, dossier: back.DossierRecord) -> schemas.AgentDossierOut:

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response, status
 
 from reference_platform.api import schemas, views
 from reference_platform.api.deps import (
+    CSRF_COOKIE,
     SESSION_COOKIE,
     Context,
     CurrentApplicant,
@@ -18,6 +19,7 @@ from reference_platform.api.routes import ERRORS
 from reference_platform.api.uploads import UPLOAD_FORM, read_upload_form
 from reference_platform.domain import accounts, front_office
 from reference_platform.domain.procedures import Procedure
+from reference_platform.domain.security import csrf_token, new_token
 
 router = APIRouter(prefix="/api", tags=["usager"], responses=ERRORS)
 
@@ -44,6 +46,17 @@ def login(body: schemas.Credentials, request: Request, response: Response, ctx: 
     applicant, token = accounts.login(ctx, body.identifier, body.password, route_of(request), client_of(request))
     set_session_cookie(response, ctx, token)
     return schemas.LoginResult(token=token, applicant_id=applicant.id)
+
+
+@router.get("/auth/csrf", response_model=schemas.CsrfToken)
+def csrf(request: Request, response: Response, ctx: Context) -> schemas.CsrfToken:
+    """The token a cookie-authenticated call that changes something must carry in ``X-CSRF-Token``."""
+    nonce = request.cookies.get(CSRF_COOKIE) or new_token()
+    if request.cookies.get(CSRF_COOKIE) != nonce:
+        response.set_cookie(
+            CSRF_COOKIE, nonce, httponly=True, samesite="strict", secure=ctx.settings.secure_cookies, path="/"
+        )
+    return schemas.CsrfToken(token=csrf_token(ctx.settings.secret_key, nonce))
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)

@@ -14,7 +14,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from reference_platform.api import views
-from reference_platform.api.deps import SESSION_COOKIE, Context, ObjectId, bearer_or_cookie, client_of, route_of
+from reference_platform.api.deps import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    Context,
+    ObjectId,
+    bearer_or_cookie,
+    client_of,
+    route_of,
+)
 from reference_platform.api.routes.applicant import RESET_ANSWER, set_session_cookie
 from reference_platform.api.uploads import read_upload_form
 from reference_platform.domain import accounts, front_office
@@ -26,7 +34,6 @@ from reference_platform.storage.front import Applicant
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parents[2] / "templates")
 
-CSRF_COOKIE = "anef_csrf"
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL cannot store NUL in text
 CARD_KINDS = {
     "carte_temporaire": "Carte de séjour temporaire",

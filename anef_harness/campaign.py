@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -25,7 +24,7 @@ from drills.catalogue import DRILLS, unknown_drill
 from drills.world import DEPENDENCIES, Dependency
 from scenarios.campaign_file import read_yaml, with_defaults
 from scenarios.spec import ScenarioSpec, Seconds
-from synthetic_users.targets import is_loopback
+from synthetic_users.targets import parse_http_url, target_problem
 
 NO_FAULTS = "none"
 
@@ -127,16 +126,14 @@ class Campaign(ScenarioSpec):
     @model_validator(mode="after")
     def _target_allowed(self) -> Campaign:
         if self.target != "embedded":
-            parts = urlsplit(self.target)
-            hostname = parts.hostname or ""
-            if parts.scheme not in ("http", "https") or not hostname:
-                raise _refused(("target",), f"expected 'embedded' or an http(s):// URL, got {self.target!r}")
-            if not is_loopback(hostname) and hostname not in self.allow_targets:
+            parsed = parse_http_url(self.target)
+            if isinstance(parsed, str):
+                bad_form = parsed.startswith("expected")
                 raise _refused(
-                    ("target",),
-                    f"{hostname} is not a loopback address; add it to allow_targets (or --allow-target "
-                    f"{hostname}) to send load there",
+                    ("target",), f"expected 'embedded' or an http(s):// URL, got {self.target!r}" if bad_form else parsed
                 )
+            if problem := target_problem(self.target, self.allow_targets):
+                raise _refused(("target",), f"{problem} to send load there")
         for name in (*DEPENDENCIES, "grafana"):
             url = getattr(self.outputs, name)
             if url is not None and (problem := url_problem(url, self.allow_targets)):
@@ -163,13 +160,7 @@ class Campaign(ScenarioSpec):
 
 def url_problem(url: str, allowed: Collection[str]) -> str | None:
     """Why an http(s) URL of a harness dependency (Pushgateway, Grafana) may not be used, if so."""
-    parts = urlsplit(url)
-    hostname = parts.hostname or ""
-    if parts.scheme not in ("http", "https") or not hostname:
-        return f"expected an http(s):// URL, got {url!r}"
-    if not is_loopback(hostname) and hostname not in allowed:
-        return f"{hostname} is not a loopback address; add it to allow_targets (or --allow-target {hostname})"
-    return None
+    return target_problem(url, allowed)
 
 
 def _refused(loc: tuple[str | int, ...], message: str) -> ValidationError:

@@ -70,6 +70,9 @@ class LocustTransport:
             headers=dict(headers or {}),
             params=dict(params) if params else None,
             catch_response=True,
+            # The platform's API never redirects; following one could take the load to a host the
+            # target guard refused. A redirect is an unexpected status like any other.
+            allow_redirects=False,
         ) as response:
             error = getattr(response, "error", None)
             if response.status_code == 0 or (error is not None and not response.status_code):

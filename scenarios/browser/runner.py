@@ -19,11 +19,11 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from core.errors import ConfigError, HarnessError, UnknownName
@@ -43,6 +43,7 @@ from synthetic_users.oracle import Oracle
 from synthetic_users.partition import Lease, LeaseTable
 from synthetic_users.personas import get_persona
 from synthetic_users.population import Population
+from synthetic_users.targets import Target, is_loopback, parse_http_url
 
 log = logging.getLogger(__name__)
 
@@ -201,6 +202,23 @@ def relaunch(playwright: Playwright, options: BrowserOptions, stats: BrowserStat
     return launch(playwright, options)
 
 
+def keep_to(target: str) -> Callable[[Route], None]:
+    """A route handler that lets Chromium reach only the target and loopback: a redirect or a link
+    to another host is aborted (the target guard holds inside the browser too)."""
+    parsed = parse_http_url(target)
+    allowed = parsed.host if isinstance(parsed, Target) else ""
+
+    def handle(route: Route) -> None:
+        url = parse_http_url(route.request.url)
+        if isinstance(url, Target) and (url.host == allowed or is_loopback(url.host)):
+            route.continue_()
+        else:
+            log.warning("browser: request to %s refused by the target guard", route.request.url)
+            route.abort("blockedbyclient")
+
+    return handle
+
+
 def one_journey(
     browser: Browser,
     cast: Cast,
@@ -224,6 +242,7 @@ def one_journey(
             log.warning("%s: no browser context (%s)", worker, exc)
             return None
         try:
+            context.route("**/*", keep_to(cast.target))
             context.set_default_timeout(options.timeout_ms)
             outcome = run_in_page(name, ctx, context.new_page(), sink, worker=worker)
         except Exception:

@@ -33,7 +33,7 @@ from anef_harness.processes import Child, LoadPlan, free_port, start_browser, st
 from anef_harness.progress import step_table
 from anef_harness.results_folder import results_dir
 from checks.evaluate import Summary
-from checks.gate import exit_code
+from checks.gate import decide
 from checks.judge import judge
 from checks.results import EventTail, Tally
 from contracts.admin import Ledger
@@ -160,11 +160,10 @@ def run_campaign(campaign: Campaign, options: RunOptions, console: Console, resu
         )
         manifest.data.report = str(report) if report is not None else None
         manifest.write()
-    if status == "interrupted":
-        # No verdict from a campaign cut short: CI must not read it as a pass.
-        code, problem = ExitCode.INFRA, problem or "interrupted: the results are partial"
-    elif code == ExitCode.OK and summary is not None:
-        code = exit_code(summary)
+    if summary is not None and code == ExitCode.OK:
+        # The gate's own decision: a campaign cut short (interrupted, a load process lost) exits 3.
+        decision = decide(summary)
+        code, problem = decision.code, problem or decision.reason
     return RunResult(results, code, status, summary, problem)
 
 

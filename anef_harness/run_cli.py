@@ -118,7 +118,7 @@ def report(result: RunResult, console: Console) -> None:
         show_verdict(summary, console)
     if result.problem:
         console.print(f"[red]anef-harness: {result.problem}[/]")
-    meaning = {0: "pass", 1: "fail", 3: "harness or infrastructure failure, or interrupted"}
+    meaning = {0: "pass", 1: "fail", 3: "harness or infrastructure failure, or partial results"}
     console.print(f"status: {result.status}; exit {result.exit_code} ({meaning.get(result.exit_code, '?')})")
     report_file = result.results / "report.html"
     if report_file.is_file():

@@ -30,5 +30,6 @@ def show_verdict(summary: Summary, console: Console) -> None:
     console.print(f"SLOs: {met} met, {len(breached)} breached, {sum(1 for s in summary.slos if s.sli is None)} no data")
     for regression in summary.regressions:
         console.print(f"regression: {regression.step} {regression.what} {regression.baseline:g} → {regression.now:g}")
-    partial = " (partial results: the run did not end normally)" if summary.partial else ""
+    # The verdict of a run that did not end normally is shown, but is not one: run and gate exit 3.
+    partial = f" (partial results: the run is {summary.status}; not a verdict)" if summary.partial else ""
     console.print(f"verdict: {summary.verdict}{partial}")

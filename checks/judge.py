@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from checks.evaluate import Margins, Summary, evaluate, write_summary
-from checks.gate import write_junit
+from checks.evaluate import Summary, evaluate, write_summary
+from checks.junit import JUNIT, write_junit
+from checks.regressions import Margins
 from checks.rights import DEFAULT_HORIZON_DAYS
 from checks.slo import default_slo_path, load_slos
 
@@ -28,5 +29,5 @@ def judge(
     objectives = load_slos(slo or default_slo_path())
     summary = evaluate(folder, objectives, baseline=baseline, margins=margins, horizon_days=horizon_days)
     write_summary(folder, summary)
-    write_junit(summary, junit or folder / "junit.xml")
+    write_junit(summary, junit or folder / JUNIT)
     return summary

@@ -47,10 +47,14 @@ from checks.slo.fields import (
     Name,
     Window,
     duration_seconds,
+    promql_duration,
+    seconds_as_promql,
 )
 from checks.slo.objective import (
     DEFAULT_TIME_WINDOW,
+    SHORT_WINDOW_ANNOTATION,
     BurnRateAlert,
+    ExternalSlo,
     Objective,
     SloFile,
 )
@@ -67,7 +71,6 @@ from checks.slo.openslo import (
     DataSourceObject,
     DataSourceSpec,
     ExternalSource,
-    ExternalSpec,
     HarnessSource,
     InlineCondition,
     InlineIndicator,
@@ -109,6 +112,7 @@ __all__ = [
     "KINDS",
     "MODELS",
     "OUTCOMES",
+    "SHORT_WINDOW_ANNOTATION",
     "AlertConditionObject",
     "AlertConditionSpec",
     "AlertNotificationTargetObject",
@@ -121,8 +125,8 @@ __all__ = [
     "DataSourceSpec",
     "Description",
     "Duration",
+    "ExternalSlo",
     "ExternalSource",
-    "ExternalSpec",
     "Finite",
     "HarnessSource",
     "InlineCondition",
@@ -157,4 +161,6 @@ __all__ = [
     "duration_seconds",
     "load_slo_file",
     "load_slos",
+    "promql_duration",
+    "seconds_as_promql",
 ]

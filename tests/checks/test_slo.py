@@ -356,7 +356,7 @@ CASES = [
         edit("  budgetingMethod: Occurrences\n  timeWindow:", "  budgetingMethod: Timeslices\n  timeWindow:"),
         "SLO renewal-upload",
         "budgetingMethod",
-        ("Occurrences only", "got 'Timeslices'"),
+        ("Occurrences only", "Timeslices is not supported"),
         "budgetingMethod: Timeslices",
     ),
     Case(
@@ -448,11 +448,11 @@ CASES = [
         ("    total:", "metricSource:"),
     ),
     Case(
-        "external-source-without-query",
-        edit(SLI_TOTAL, SLI_TOTAL.replace("anef-harness", "Prometheus")),
+        "external-source-without-type",
+        edit(SLI_TOTAL, SLI_TOTAL.replace("type: anef-harness", "metricSourceRef: null")),
         "SLI upload-ok",
         "ratioMetric.total.metricSource",
-        ("type 'Prometheus' needs spec.query",),
+        ("give type", "or metricSourceRef"),
         ("    total:", "metricSource:"),
     ),
     Case(
@@ -463,7 +463,7 @@ CASES = [
         (
             "SLI 'upload-ok'",
             "ratioMetric.total.metricSource.type 'Prometheus'",
-            "only metricSource type 'anef-harness'",
+            "this SLI mixes 'anef-harness' with 'Prometheus'",
         ),
         "indicatorRef: upload-ok",
     ),
@@ -475,7 +475,7 @@ CASES = [
         ),
         "SLO renewal-latency",
         "indicator.spec.ratioMetric.total.metricSource.type",
-        ("'Prometheus'", "only metricSource type 'anef-harness'"),
+        ("'Prometheus'", "good, bad and total must read the same events"),
         "type: Prometheus",
     ),
     Case(
@@ -491,7 +491,7 @@ CASES = [
         edit("      target: 0.99\n", "      target: 0.99\n      op: lte\n"),
         "SLO renewal-upload",
         "objectives.0.op",
-        ("thresholdMetric", "does not evaluate"),
+        ("thresholdMetric", "not supported"),
         "op: lte",
     ),
     # --- references ---
@@ -531,12 +531,12 @@ CASES = [
     ),
     # --- alerting ---
     Case(
-        "severity-typo",
-        edit("  severity: page\n", "  severity: pager\n"),
+        "severity-empty",
+        edit("  severity: page\n", "  severity: ''\n"),
         "AlertCondition fast-burn",
         "severity",
-        ("'page' or 'ticket'", "got 'pager'", "did you mean 'page'?"),
-        "severity: pager",
+        ("at least 1 character",),
+        "severity: ''",
     ),
     Case(
         "burn-rate-falling",
@@ -551,7 +551,7 @@ CASES = [
         edit("lookbackWindow: 1h", "lookbackWindow: 1 hour"),
         "AlertCondition fast-burn",
         "condition.lookbackWindow",
-        ("5m, 1h or 30d", "got '1 hour'"),
+        ("5m, 1h, 30d or 1M", "got '1 hour'"),
         "lookbackWindow: 1 hour",
     ),
     Case(
@@ -671,9 +671,10 @@ def test_base_is_valid(tmp_path: Path) -> None:
     assert upload.good == Selector(frozenset({"renewal.upload"}), frozenset({"ok"}))
     assert upload.total == Selector(frozenset({"renewal.upload"}))
     assert dict(upload.labels) == {"journey": "renewal", "tags": "upload,documents"}
-    assert [(a.name, a.severity, a.threshold, a.lookback_window, a.alert_after) for a in upload.burn_rate_alerts] == [
-        ("fast-burn", "page", 14.4, "1h", "5m")
-    ]
+    assert [
+        (a.name, a.severity, a.threshold, a.lookback_window, a.short_window, a.alert_after)
+        for a in upload.burn_rate_alerts
+    ] == [("fast-burn", "page", 14.4, "1h", "5m", "5m")]
     fast, mostly = by_name["renewal-latency/0"], by_name["renewal-latency/1"]
     renewal_steps = frozenset(known_steps()["renewal.upload"].step_names)
     assert fast.good == Selector(renewal_steps, frozenset({"ok"}), 800.0, "api")
@@ -800,8 +801,9 @@ def test_shipped_file_has_the_defect_objectives(shipped: list[Objective]) -> Non
 
 def test_every_shipped_objective_has_the_four_burn_rate_alerts(shipped: list[Objective]) -> None:
     for objective in shipped:
-        alerts = {(a.severity, a.threshold, a.lookback_window, a.alert_after) for a in objective.burn_rate_alerts}
+        alerts = {(a.severity, a.threshold, a.lookback_window, a.short_window) for a in objective.burn_rate_alerts}
         assert alerts == BURN_RATES, objective.name
+        assert {a.alert_after for a in objective.burn_rate_alerts} == {"0m"}, objective.name
         assert (objective.service, objective.time_window) == ("anef", "30d")
 
 

@@ -8,6 +8,7 @@ edit alone (``test_base_is_valid`` keeps that true) and the expected line is whe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -487,6 +488,14 @@ CASES = [
         "metricSource: everything",
     ),
     Case(
+        "composite-weight",
+        edit("      target: 0.99\n", "      target: 0.99\n      compositeWeight: 2\n"),
+        "SLO renewal-upload",
+        "objectives.0.compositeWeight",
+        ("composite SLOs are not supported",),
+        "compositeWeight: 2",
+    ),
+    Case(
         "threshold-objective",
         edit("      target: 0.99\n", "      target: 0.99\n      op: lte\n"),
         "SLO renewal-upload",
@@ -747,6 +756,91 @@ spec:
         "renewal-latency/0",
         "renewal-latency/1",
     ]
+
+
+def test_counter_is_optional_as_in_openslo_v1(tmp_path: Path) -> None:
+    path = tmp_path / "slos.yaml"
+    path.write_text(re.sub(r"^ *counter: true\n", "", BASE, flags=re.MULTILINE), encoding="utf-8")
+    base = tmp_path / "base.yaml"
+    base.write_text(BASE, encoding="utf-8")
+
+    assert "counter" not in path.read_text()
+    assert load_slos(path) == load_slos(base)
+
+
+def test_unused_slis_of_any_source_are_accepted(tmp_path: Path) -> None:
+    """OpenSLO lets a metric source's spec hold anything (AppDynamics has no query), and an SLI may
+    be a raw ratio or a threshold: when no SLO uses it, the harness has nothing to refuse."""
+    path = tmp_path / "slos.yaml"
+    path.write_text(
+        BASE
+        + """---
+apiVersion: openslo/v1
+kind: SLI
+metadata: {name: app-dynamics}
+spec:
+  ratioMetric:
+    bad: {metricSource: {type: AppDynamics, spec: {applicationName: my-app, metricPath: Slow}}}
+    total: {metricSource: {type: AppDynamics, spec: {applicationName: my-app, metricPath: All}}}
+---
+apiVersion: openslo/v1
+kind: SLI
+metadata: {name: raw-ratio}
+spec:
+  ratioMetric:
+    rawType: success
+    raw: {metricSource: {metricSourceRef: prometheus, spec: {query: avg(ratio)}}}
+---
+apiVersion: openslo/v1
+kind: SLI
+metadata: {name: lag}
+spec:
+  thresholdMetric: {metricSource: {type: Prometheus, spec: {query: max(lag)}}}
+""",
+        encoding="utf-8",
+    )
+
+    loaded = load_slo_file(path)
+
+    assert [objective.name for objective in loaded.objectives] == [
+        "renewal-upload",
+        "renewal-latency/0",
+        "renewal-latency/1",
+    ]
+    assert loaded.kinds["SLI"] == 4
+    assert loaded.external == ()
+
+
+def test_an_slo_over_another_tools_metrics_is_valid_but_not_evaluated(tmp_path: Path) -> None:
+    prometheus = "{metricSource: {type: Prometheus, spec: {query: sum(requests)}}}"
+    path = tmp_path / "slos.yaml"
+    path.write_text(
+        BASE
+        + f"""---
+apiVersion: openslo/v1
+kind: SLO
+metadata: {{name: web}}
+spec:
+  service: anef
+  budgetingMethod: Occurrences
+  indicator:
+    metadata: {{name: web-ok}}
+    spec: {{ratioMetric: {{good: {prometheus}, total: {prometheus}}}}}
+  objectives: [{{target: 0.99}}]
+""",
+        encoding="utf-8",
+    )
+
+    loaded = load_slo_file(path)
+    with pytest.raises(SloError) as raised:
+        load_slos(path)
+
+    assert [(slo.name, slo.sources) for slo in loaded.external] == [("web", ("Prometheus",))]
+    assert len(loaded.objectives) == 3
+    message = str(raised.value)
+    assert message.startswith(f"{path}:")
+    assert "SLO web: indicator.spec.ratioMetric.good.metricSource.type: 'Prometheus': the SLO reads another" in message
+    assert "'anef-harness slo check' accepts it" in message
 
 
 # --- the shipped file ------------------------------------------------------------------------

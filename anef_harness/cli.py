@@ -17,6 +17,7 @@ from anef_harness.report_cli import register as register_report
 from anef_harness.rules_cli import register as register_rules
 from anef_harness.run_cli import register as register_run_commands
 from anef_harness.score_cli import register as register_score
+from anef_harness.slo_cli import register as register_slo
 from core.describe import describe
 from core.errors import ConfigError
 
@@ -28,6 +29,7 @@ register_run_commands(app)
 register_gate(app)
 register_score(app)
 register_rules(app)
+register_slo(app)
 register_dashboards(app)
 register_report(app)
 register_bench(app)

@@ -245,6 +245,7 @@ def _prepare(
         TimeElapsedColumn(),
         console=console,
         transient=True,
+        disable=not console.is_terminal,  # a bar redrawn into a log is one blank line
     ) as progress:
         task = progress.add_task(f"{len(population)} applicants", total=len(population))
         counts = seed(population, url, token, on_progress=lambda n: progress.advance(task, n))

@@ -62,7 +62,8 @@ def progress_line(
     duration: float,
     now: float | None = None,
 ) -> str:
-    """``HH:MM:SS CAMPAIGN ELAPSED/DURATION: N attempts, F% failed; worst: step R% (k/n), …``."""
+    """``HH:MM:SS CAMPAIGN ELAPSED/DURATION: N attempts, F% failed; worst: step R% (k/n), …`` (the
+    worst steps by failure rate; past the duration, the load processes finish the journeys in flight)."""
     attempts = sum(step.total for step in rows.values())
     failures = sum(step.failures for step in rows.values())
     rate = failures / attempts * 100 if attempts else 0.0
@@ -71,8 +72,9 @@ def progress_line(
         key=lambda item: (-item[1].failure_rate, -item[1].failures, item[0]),
     )[:WORST_SHOWN]
     named = ", ".join(f"{name} {step.failure_rate * 100:.1f}% ({step.failures}/{step.total})" for name, step in worst)
+    ending = " (ending: journeys in flight)" if elapsed > duration else ""
     return (
-        f"{stamp(now)} {campaign} {elapsed:.0f}s/{duration:.0f}s: {attempts} attempts, {rate:.1f}% failed; "
+        f"{stamp(now)} {campaign} {elapsed:.0f}s/{duration:.0f}s{ending}: {attempts} attempts, {rate:.1f}% failed; "
         f"worst: {named or 'none'}"
     )
 

@@ -70,7 +70,8 @@ def test_final_table_at_a_narrow_width_cuts_no_number(terminal: bool) -> None:
     assert "…" not in text, text
     for number in ("123456789", "123456700", "89", "98765432", "9876543", "1234567", "0.0"):
         assert re.search(rf"(?<!\d){number}(?!\d)", text), f"{number} not whole in\n{text}"
-    assert "fail %" in text and "p99 ms" in text
+    assert "fail %" in text
+    assert "p99 ms" in text
 
 
 def test_outside_a_terminal_the_table_takes_the_width_it_needs() -> None:
@@ -106,3 +107,8 @@ def console_to(terminal: bool) -> Console:
 def test_progress_mode(quiet: bool, json: bool, stdout: bool, stderr: bool, expected: str) -> None:
     mode = progress_mode(quiet=quiet, machine_output=json, stdout=console_to(stdout), stderr=console_to(stderr))
     assert mode == expected
+
+
+def test_progress_line_past_the_duration_says_the_run_is_ending() -> None:
+    line = progress_line({"login.submit": figures(4, 4)}, campaign="smoke", elapsed=63, duration=60, now=AT)
+    assert line.startswith("09:26:53 smoke 63s/60s (ending: journeys in flight): 4 attempts")

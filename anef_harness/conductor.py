@@ -31,7 +31,14 @@ from anef_harness.exits import ExitCode
 from anef_harness.manifest import Manifest, atomic_write
 from anef_harness.outputs import write_outputs
 from anef_harness.processes import Child, LoadPlan, free_port, start_browser, start_locust
-from anef_harness.progress import PROGRESS_INTERVAL, ProgressMode, event_line, progress_line, step_table
+from anef_harness.progress import (
+    PROGRESS_INTERVAL,
+    ProgressMode,
+    change_words,
+    event_line,
+    progress_line,
+    step_table,
+)
 from anef_harness.results_folder import results_dir
 from checks.evaluate import Summary
 from checks.gate import exit_code
@@ -44,7 +51,7 @@ from dashboards.live import LiveMetrics
 from drills.admin import AdminClient, set_clock
 from drills.catalogue import DRILLS
 from drills.dependencies import Dependencies
-from drills.schedule import Action, AppliedChange, FaultSchedule
+from drills.schedule import Action, FaultSchedule
 from drills.world import DrillArgs, DrillWorld
 from scenarios.manifest import FaultChangeRecord, TargetInfo, moment
 from synthetic_users.population import Population
@@ -367,7 +374,7 @@ def _watch(
         changes = list(schedule.applied)  # appended by the schedule's thread
         for change in changes[shown_changes:]:
             if options.progress != "off":
-                words = event_line(_change_words(change), campaign=campaign.name, elapsed=change.applied - t0)
+                words = event_line(change_words(change), campaign=campaign.name, elapsed=change.applied - t0)
                 console.print(words, soft_wrap=True, markup=False)
         shown_changes = len(changes)
 
@@ -395,14 +402,6 @@ def _watch(
         catch_up()
         if options.progress == "lines":
             console.print(line(time.time()), soft_wrap=True, markup=False)
-
-
-def _change_words(change: AppliedChange) -> str:
-    """A fault change or drill as the progress shows it."""
-    what = f"scheduled at {change.at:g}s: {change.label}"
-    if change.error is not None:
-        return f"{what} failed ({change.error})"
-    return f"{what} applied" + (f" ({change.note})" if change.note else "")
 
 
 def _scrape_targets(results: Path, campaign: Campaign, url: str, live: LiveMetrics | None) -> None:

@@ -17,6 +17,7 @@ from rich.measure import Measurement
 from rich.table import Table
 
 from checks.summary import StepFigures
+from drills.schedule import AppliedChange
 
 FAILURE_STYLE = "bold red"
 PROGRESS_INTERVAL = 5.0  # seconds between two progress lines outside a terminal
@@ -82,6 +83,14 @@ def progress_line(
 def event_line(what: str, *, campaign: str, elapsed: float, now: float | None = None) -> str:
     """A moment of the run (a fault change, a drill) as one timestamped line."""
     return f"{stamp(now)} {campaign} {elapsed:.0f}s: {what}"
+
+
+def change_words(change: AppliedChange) -> str:
+    """A fault change or drill of the schedule, as its progress line says it."""
+    what = f"scheduled at {change.at:g}s: {change.label}"
+    if change.error is not None:
+        return f"{what} failed: {change.error}"
+    return f"{what} applied" + (f": {change.note}" if change.note else "")
 
 
 def stamp(now: float | None = None) -> str:

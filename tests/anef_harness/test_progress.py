@@ -9,8 +9,9 @@ import time
 import pytest
 from rich.console import Console
 
-from anef_harness.progress import print_whole, progress_line, progress_mode, step_table
+from anef_harness.progress import change_words, event_line, print_whole, progress_line, progress_mode, step_table
 from checks.summary import StepFigures
+from drills.schedule import AppliedChange
 
 LONG = "agent_request.answer_reaches_the_prefecture_after_a_very_long_reconciliation"
 AT = time.mktime((2026, 3, 14, 9, 26, 53, 0, 0, -1))  # local time 09:26:53
@@ -112,3 +113,14 @@ def test_progress_mode(quiet: bool, json: bool, stdout: bool, stderr: bool, expe
 def test_progress_line_past_the_duration_says_the_run_is_ending() -> None:
     line = progress_line({"login.submit": figures(4, 4)}, campaign="smoke", elapsed=63, duration=60, now=AT)
     assert line.startswith("09:26:53 smoke 63s/60s (ending: journeys in flight): 4 attempts")
+
+
+def test_a_fault_change_or_drill_is_one_timestamped_line() -> None:
+    killed = AppliedChange(40, AT, "kill_platform", note="platform killed (SIGKILL, exit -9)")
+    refused = AppliedChange(90, AT, "anef-2024", error="the platform is down")
+
+    assert event_line(change_words(killed), campaign="crash-drill", elapsed=40.2, now=AT) == (
+        "09:26:53 crash-drill 40s: scheduled at 40s: kill_platform applied: platform killed (SIGKILL, exit -9)"
+    )
+    assert change_words(refused) == "scheduled at 90s: anef-2024 failed: the platform is down"
+    assert change_words(AppliedChange(0, AT, "none")) == "scheduled at 0s: none applied"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib import metadata
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +10,7 @@ import typer
 from pydantic import ValidationError
 
 from anef_harness.bench_cli import register as register_bench
+from anef_harness.campaigns_cli import register as register_campaigns
 from anef_harness.dashboards_cli import register as register_dashboards
 from anef_harness.exits import fail_usage
 from anef_harness.gate_cli import register as register_gate
@@ -26,6 +28,7 @@ platform_app = typer.Typer(help="The reference platform (the system under test).
 app.add_typer(platform_app, name="platform")
 app.add_typer(population_app, name="population")
 register_run_commands(app)
+register_campaigns(app)
 register_gate(app)
 register_score(app)
 register_rules(app)
@@ -33,6 +36,29 @@ register_slo(app)
 register_dashboards(app)
 register_report(app)
 register_bench(app)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"anef-harness {version()}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    show_version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Load and resilience testing harness for the ANEF platform."""
+
+
+def version() -> str:
+    """The installed distribution's version (the source tree's, when run without installing)."""
+    try:
+        return metadata.version("anef-harness")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 @platform_app.command("serve")

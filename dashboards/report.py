@@ -20,7 +20,7 @@ from checks.score import configured_rates
 from checks.summary import DefectSample, SummaryFile, read_summary
 from dashboards.charts import report_charts
 from dashboards.history import compare, key_figures
-from dashboards.i18n import Lang, language
+from dashboards.i18n import Lang, evidence_why, language
 from dashboards.report_data import FAILURES, CampaignFile, EventFigures, event_figures, read_campaign, utc
 from scenarios.manifest import ManifestFile, read_manifest
 
@@ -171,7 +171,8 @@ class SampleRow:
     applicant: str
     dossier: str
     step: str
-    message: str
+    finding: str  # the detector's explanation, in the report's language
+    message: str  # what the harness recorded, verbatim
     time: str
 
 
@@ -196,7 +197,8 @@ def _defects(inputs: ReportInput, words: Lang) -> list[DefectRow]:
                 applicant=str(s.applicant) if s.applicant is not None else (s.applicant_id or "—"),
                 dossier=_reference(s),
                 step=s.step,
-                message=s.message or s.why,
+                finding=evidence_why(words, defect, s),
+                message=s.message or "—",
                 time=words.clock(utc(s.time)) if s.time is not None else "—",
             )
             for s in figures.samples

@@ -183,6 +183,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "defect_lives": ("Ce que vit le demandeur", "What the applicant lives"),
     "samples": ("Exemples observés", "Evidence samples"),
+    "finding": ("Constat", "Finding"),
+    "recorded": ("Message enregistré (tel quel)", "Message recorded (verbatim)"),
     "dossier_or_object": ("Dossier ou objet", "Dossier or object"),
     "time": ("Heure", "Time"),
     "quality_heading": ("Niveaux de qualité des démarches en ligne", "Service-quality bands of online procedures"),

@@ -11,6 +11,7 @@ from rich.console import Console
 from anef_harness.campaign import check_workers, load_campaign, url_problem
 from anef_harness.conductor import RunOptions, RunResult, run_campaign
 from anef_harness.exits import ExitCode, fail, fail_usage
+from anef_harness.extras import missing, needs
 from anef_harness.progress import console as make_console
 from anef_harness.progress import step_table
 from anef_harness.verdict import show_verdict
@@ -73,6 +74,8 @@ def run(
         fail_usage(str(exc))
     if problem := check_workers(loaded, workers):
         fail_usage(f"{source}: {problem}")
+    if loaded.browser.users and (absent := missing(("browser",))):
+        fail_usage(f"{source}: browser.users: {needs('a campaign with browser users', absent)}")
     gateway = pushgateway or loaded.outputs.pushgateway
     if gateway is not None and (problem := url_problem(gateway, loaded.allow_targets)):
         fail_usage(f"--pushgateway: {problem}")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from anef_harness.exits import PROGRAM, ExitCode
+from anef_harness.exits import fail_usage
 from anef_harness.extras import missing, named, needs
 
 if TYPE_CHECKING:  # the types of TyperGroup's own methods: Typer carries its own copy of Click since 0.26
@@ -63,8 +63,7 @@ def _needs_extras(name: str, extras: tuple[str, ...]) -> Command:
     message = needs(name, extras)
 
     def refuse(**_: Any) -> None:
-        typer.echo(f"{PROGRAM}: {message}", err=True)
-        raise typer.Exit(ExitCode.USAGE)
+        fail_usage(message)
 
     return TyperCommand(
         name,

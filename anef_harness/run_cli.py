@@ -25,6 +25,7 @@ from anef_harness.campaign import (
 )
 from anef_harness.conductor import RunOptions, RunResult, run_campaign
 from anef_harness.exits import ExitCode, fail, fail_usage
+from anef_harness.extras import missing, needs
 from anef_harness.progress import console as make_console
 from anef_harness.progress import print_whole, progress_mode, step_table
 from anef_harness.run_document import MEANINGS, run_document
@@ -123,6 +124,8 @@ def run(
         fail_usage(f"--threshold: {exc}")
     if problem := check_workers(loaded, workers):
         fail_usage(f"{source}: {problem}")
+    if loaded.browser.users and (absent := missing(("browser",))):
+        fail_usage(f"{source}: browser.users: {needs('a campaign with browser users', absent)}")
     gateway = pushgateway or loaded.outputs.pushgateway
     if gateway is not None and (problem := url_problem(gateway, loaded.allow_targets)):
         fail_usage(f"--pushgateway: {problem}")

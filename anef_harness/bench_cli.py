@@ -39,7 +39,7 @@ def bench_command(
     ] = None,
     quick: Annotated[bool, typer.Option("--quick", help="Small sizes: a look in a minute, not figures.")] = False,
     json_file: Annotated[Path | None, typer.Option("--json", metavar="FILE", help="Write the figures as JSON.")] = None,
-    as_markdown: Annotated[bool, typer.Option("--markdown", help="Print the table as Markdown (README).")] = False,
+    as_markdown: Annotated[bool, typer.Option("--markdown", help="Print the table as Markdown.")] = False,
 ) -> None:
     """Run the benchmarks side by side and print one table of figures, references and ratios."""
     try:

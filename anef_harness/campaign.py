@@ -8,7 +8,9 @@ where the YAML says it, the line.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,7 +20,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from contracts.fault_set import PROFILES_DIR, FaultSet, FaultSpec, load_profile
 from core import yamlfile
-from core.describe import describe, dotted
+from core.describe import clean, describe, dotted
 from core.errors import ConfigError
 from drills.catalogue import DRILLS, unknown_drill
 from drills.world import DEPENDENCIES, Dependency
@@ -27,6 +29,7 @@ from scenarios.spec import ScenarioSpec, Seconds
 from synthetic_users.targets import parse_http_url, target_problem
 
 NO_FAULTS = "none"
+CAMPAIGNS_DIR = Path(__file__).resolve().parent.parent / "campaigns"
 
 
 class FaultChange(BaseModel):
@@ -128,10 +131,8 @@ class Campaign(ScenarioSpec):
         if self.target != "embedded":
             parsed = parse_http_url(self.target)
             if isinstance(parsed, str):
-                bad_form = parsed.startswith("expected")
-                raise _refused(
-                    ("target",), f"expected 'embedded' or an http(s):// URL, got {self.target!r}" if bad_form else parsed
-                )
+                expected = f"expected 'embedded' or an http(s):// URL, got {self.target!r}"
+                raise _refused(("target",), expected if parsed.startswith("expected") else parsed)
             if problem := target_problem(self.target, self.allow_targets):
                 raise _refused(("target",), f"{problem} to send load there")
         for name in (*DEPENDENCIES, "grafana"):
@@ -183,12 +184,90 @@ def check_workers(campaign: Campaign, workers: int) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class Override:
+    """One field of the campaign set from the command line (``--set load.users=50``, ``--users 50``):
+    an error in its value names the option as typed, not the file."""
+
+    option: str  # as the user typed it, for the error: "--set load.users=abc", "--users 0"
+    path: tuple[str, ...]  # ("load", "users"); a number indexes a list: ("faults", "schedule", "0", "at")
+    value: Any
+
+    @property
+    def field(self) -> str:
+        return ".".join(self.path)
+
+
+def parse_set(text: str) -> Override:
+    """``--set KEY=VALUE``: a dotted path into the campaign and a YAML scalar (``50``, ``0.5``,
+    ``open``, ``true``, ``'007'``), or a one-line ``ConfigError`` naming the option."""
+    key, equals, raw = text.partition("=")
+    option = f"--set {text}"
+    parts = tuple(key.strip().split("."))
+    if not equals or not all(parts):
+        raise ConfigError(
+            "--set", f"expected KEY=VALUE with KEY a dotted path into the campaign (load.users=50), got {text!r}"
+        )
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        raise ConfigError(
+            option, f"expected a YAML scalar after '=' (a number, a word, true/false), got {raw!r}"
+        ) from None
+    if isinstance(value, dict | list):
+        raise ConfigError(option, f"expected a YAML scalar after '=' (a number, a word, true/false), got {raw!r}")
+    return Override(option, parts, value)
+
+
+def apply_overrides(data: dict[str, Any], overrides: Sequence[Override]) -> dict[str, Any]:
+    """``data`` with each override set at its path (sections created as needed), in order."""
+    result = copy.deepcopy(data)
+    for override in overrides:
+        node: Any = result
+        for depth, part in enumerate(override.path[:-1]):
+            node = _child(node, part, override, depth)
+        last = override.path[-1]
+        if isinstance(node, list):
+            node[_index(node, last, override, len(override.path) - 1)] = override.value
+        elif isinstance(node, dict):
+            node[last] = override.value
+        else:
+            raise ConfigError(
+                override.option, f"{'.'.join(override.path[:-1])} is not a section (a mapping) of the campaign"
+            )
+    return result
+
+
+def _child(node: Any, part: str, override: Override, depth: int) -> Any:
+    where = ".".join(override.path[:depth]) or "the campaign"
+    if isinstance(node, dict):
+        return node.setdefault(part, {})
+    if isinstance(node, list):
+        return node[_index(node, part, override, depth)]
+    raise ConfigError(override.option, f"{where} is not a section (a mapping or a list) of the campaign")
+
+
+def _index(node: list[Any], part: str, override: Override, depth: int) -> int:
+    where = ".".join(override.path[:depth])
+    if not part.isdigit() or int(part) >= len(node):
+        raise ConfigError(
+            override.option,
+            f"{where} is a list of {len(node)}: expected an index from 0 to {len(node) - 1}, got {part!r}",
+        )
+    return int(part)
+
+
 def load_campaign(
-    path: Path, overrides: dict[str, Any] | None = None, *, faults_profile: str | None = None
+    path: Path,
+    overrides: dict[str, Any] | None = None,
+    *,
+    faults_profile: str | None = None,
+    settings: Sequence[Override] = (),
 ) -> Campaign:
-    """Read and validate a campaign; command-line overrides win. Fault profiles and the SLO file
-    are resolved and checked too, so nothing fails once load has started."""
-    data = with_defaults({**read_yaml(path), **(overrides or {})})
+    """Read and validate a campaign; command-line overrides win (``settings``: ``--set``, ``--users``,
+    ``--rate``, applied in order before ``overrides``). Fault profiles and the SLO file are resolved
+    and checked too, so nothing fails once load has started."""
+    data = with_defaults({**apply_overrides(read_yaml(path), settings), **(overrides or {})})
     options = set(overrides or {})  # fields given on the command line: no line of the file to show
     if faults_profile is not None:
         if Path(faults_profile).exists():  # a file named on the command line is relative to the working folder
@@ -199,6 +278,11 @@ def load_campaign(
     try:
         campaign = Campaign.model_validate(data)
     except ValidationError as exc:
+        field = dotted(clean(exc.errors()[0]["loc"]))
+        # The override that set the field, or a section it created on its way there.
+        named = [s for s in settings if f"{field}.".startswith(f"{s.field}.") or s.field.startswith(f"{field}.")]
+        if named:  # the last one wins
+            raise ConfigError(named[-1].option, describe(exc, Campaign)) from None
         raise ConfigError(_where(path, exc.errors()[0]["loc"], options), describe(exc, Campaign)) from None
     base = path.parent
     for loc, profile in _profiles(campaign):
@@ -265,3 +349,45 @@ def resolved_yaml(campaign: Campaign) -> str:
     """The campaign with every default written out, as the results folder keeps it."""
     data = campaign.model_dump(mode="json", exclude_none=True)
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+@dataclass(frozen=True)
+class ShippedCampaign:
+    """A campaign of ``campaigns/``, as ``anef-harness campaigns`` lists it."""
+
+    name: str
+    path: Path
+    description: str
+    duration: float | None  # seconds; None when the file does not load
+    load: str  # "12 users", "up to 15 journeys/s", or why the file does not load
+
+
+def shipped_campaigns(folder: Path = CAMPAIGNS_DIR) -> list[ShippedCampaign]:
+    """Every campaign file of ``folder``, by name; one that does not load is listed with its error."""
+    found = []
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            campaign = load_campaign(path)
+        except ConfigError as exc:
+            found.append(ShippedCampaign(path.stem, path, _first_comment(path), None, f"invalid: {exc.problem}"))
+            continue
+        load = campaign.load
+        users = f"{load.users} users"
+        amount = f"up to {load.rate:g} journeys/s ({users})" if load.model == "open" and load.rate else users
+        description = campaign.description or _first_comment(path)
+        found.append(ShippedCampaign(campaign.name, path, description, campaign.duration, amount))
+    return found
+
+
+def _first_comment(path: Path) -> str:
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            return line.lstrip("#").strip()
+    return ""
+
+
+def campaign_path(name_or_path: str) -> Path:
+    """A file, or the name of a shipped campaign (``smoke`` → ``campaigns/smoke.yaml``)."""
+    path = Path(name_or_path)
+    shipped = CAMPAIGNS_DIR / f"{name_or_path}.yaml"
+    return shipped if not path.exists() and shipped.exists() else path

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from rich.console import Console
 from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from anef_harness.campaign import Campaign, FaultChange, change_set, fault_set, resolved_yaml
 from anef_harness.embedded import EmbeddedTarget
@@ -30,12 +31,20 @@ from anef_harness.exits import ExitCode
 from anef_harness.manifest import Manifest, atomic_write
 from anef_harness.outputs import write_outputs
 from anef_harness.processes import Child, LoadPlan, free_port, start_browser, start_locust
-from anef_harness.progress import step_table
+from anef_harness.progress import (
+    PROGRESS_INTERVAL,
+    ProgressMode,
+    change_words,
+    event_line,
+    progress_line,
+    step_table,
+)
 from anef_harness.results_folder import results_dir
 from checks.evaluate import Summary
-from checks.gate import exit_code
+from checks.gate import decide
 from checks.judge import judge
 from checks.results import EventTail, Tally
+from checks.slo import Objective
 from contracts.admin import Ledger
 from core.errors import ConfigError, HarnessError, TargetError
 from dashboards.live import LiveMetrics
@@ -62,6 +71,9 @@ class RunOptions:
     allow_targets: list[str] = field(default_factory=list)
     live: LiveMetrics | None = None  # already bound to its port
     pushgateway: str | None = None
+    progress: ProgressMode = "live"  # chosen by the command line from what stdout and stderr are
+    progress_interval: float = PROGRESS_INTERVAL
+    thresholds: tuple[Objective, ...] = ()  # --threshold: judged with the SLO file's objectives
 
 
 @dataclass
@@ -132,7 +144,7 @@ def run_campaign(campaign: Campaign, options: RunOptions, console: Console, resu
                 faults=fault_set(campaign.faults.profile, options.source.parent, where="faults.profile"),
                 relays=dependencies.relays,
             )
-            status = _load(campaign, plan, world, manifest, tally, console, live, dependencies)
+            status = _load(campaign, plan, world, manifest, tally, console, live, dependencies, options)
             _keep_ledger(admin, results, console)
     except Interrupted:
         status = "interrupted"
@@ -145,7 +157,7 @@ def run_campaign(campaign: Campaign, options: RunOptions, console: Console, resu
     manifest.finish(status, problem)
     summary = None
     try:
-        summary = judge(results, slo=_resolve(campaign.slo, options.source.parent))
+        summary = judge(results, slo=_resolve(campaign.slo, options.source.parent), extra=options.thresholds)
     except ConfigError as exc:  # the SLO file was checked before the run; this is a harness fault
         code, problem = ExitCode.INFRA, problem or str(exc)
     if live is not None:
@@ -160,11 +172,10 @@ def run_campaign(campaign: Campaign, options: RunOptions, console: Console, resu
         )
         manifest.data.report = str(report) if report is not None else None
         manifest.write()
-    if status == "interrupted":
-        # No verdict from a campaign cut short: CI must not read it as a pass.
-        code, problem = ExitCode.INFRA, problem or "interrupted: the results are partial"
-    elif code == ExitCode.OK and summary is not None:
-        code = exit_code(summary)
+    if summary is not None and code == ExitCode.OK:
+        # The gate's own decision: a campaign cut short (interrupted, a load process lost) exits 3.
+        decision = decide(summary)
+        code, problem = decision.code, problem or decision.reason
     return RunResult(results, code, status, summary, problem)
 
 
@@ -240,6 +251,7 @@ def _prepare(
         TimeElapsedColumn(),
         console=console,
         transient=True,
+        disable=not console.is_terminal,  # a bar redrawn into a log is one blank line
     ) as progress:
         task = progress.add_task(f"{len(population)} applicants", total=len(population))
         counts = seed(population, url, token, on_progress=lambda n: progress.advance(task, n))
@@ -278,6 +290,7 @@ def _load(
     console: Console,
     live: LiveMetrics | None,
     dependencies: Dependencies,
+    options: RunOptions,
 ) -> str:
     """Run the load processes with live progress; returns the run's status."""
     schedule = _schedule(campaign, world, manifest.source, dependencies)
@@ -299,7 +312,7 @@ def _load(
             live.judge_in_background(plan.results, on_error=lambda m: _warn(manifest, console, m))
         if plan.web:
             console.print(f"Locust's web UI: http://127.0.0.1:{plan.web_port}")
-        _watch(children, plan, tally, t0, campaign, console, live)
+        _watch(children, plan, tally, t0, campaign, console, live, schedule, options)
         failed = [c for c in children if c.failed]
         if failed:
             status = "partial"
@@ -339,29 +352,55 @@ def _watch(
     campaign: Campaign,
     console: Console,
     metrics: LiveMetrics | None,
+    schedule: FaultSchedule,
+    options: RunOptions,
 ) -> None:
-    """Show per-step counts and failure rates until the first Locust process exits; feed the
-    live metrics with the same events."""
+    """Show progress until the first Locust process exits (a live table in a terminal, a line every
+    few seconds elsewhere, and each fault change or drill as it happens); feed the live metrics
+    with the same events."""
     tail = EventTail(plan.results)
     main = children[0]
     browser = next((c for c in children if c.name == "browser"), None)
+    shown_changes = 0
+    next_line = time.time() + options.progress_interval
 
     def catch_up() -> None:
+        nonlocal shown_changes
         events = tail.new_events()
         tally.extend(events)
         if metrics is not None:
             metrics.observe(events)
+        changes = list(schedule.applied)  # appended by the schedule's thread
+        for change in changes[shown_changes:]:
+            if options.progress != "off":
+                words = event_line(change_words(change), campaign=campaign.name, elapsed=change.applied - t0)
+                console.print(words, soft_wrap=True, markup=False)
+        shown_changes = len(changes)
 
-    with Live(console=console, refresh_per_second=2, transient=False) as live:
+    def line(now: float) -> str:
+        figures = tally.steps()
+        return progress_line(figures, campaign=campaign.name, elapsed=now - t0, duration=campaign.duration, now=now)
+
+    def table() -> Table:
+        return step_table(tally.steps(), title=f"{campaign.name}: live", elapsed=time.time() - t0)
+
+    # Transient: the final table (printed by the command) replaces the live one, never follows it.
+    display = Live(console=console, refresh_per_second=2, transient=True) if options.progress == "live" else None
+    with display or contextlib.nullcontext():
         while main.alive():
             catch_up()
-            elapsed = time.time() - t0
-            live.update(step_table(tally.steps(), title=f"{campaign.name}: live", elapsed=elapsed))
+            now = time.time()
+            if display is not None:
+                display.update(table())
+            elif options.progress == "lines" and now >= next_line:
+                console.print(line(now), soft_wrap=True, markup=False)
+                next_line = now + options.progress_interval
             time.sleep(1.0)
         if browser is not None and not browser.wait(timeout=plan.stop_timeout):
             browser.terminate(timeout=plan.stop_timeout)  # it ends at the same duration: only a laggard
         catch_up()
-        live.update(step_table(tally.steps(), title=f"{campaign.name}: live", elapsed=time.time() - t0))
+        if options.progress == "lines":
+            console.print(line(time.time()), soft_wrap=True, markup=False)
 
 
 def _scrape_targets(results: Path, campaign: Campaign, url: str, live: LiveMetrics | None) -> None:

@@ -1,25 +1,22 @@
 """The process's exit codes and its one-line usage error, in one place for every command.
 
 CI reads the exit code: 0 the campaign passed, 1 it failed its gate, 2 the input was wrong (said
-in one line on stderr), 3 the harness or its infrastructure failed (or the run was interrupted).
+in one line on stderr), 3 the harness or its infrastructure failed, or the results are partial, aborted or
+unfinished (``checks.gate.decide``).
 Only the command modules call these; the rest of the project raises ``HarnessError``.
 """
 
 from __future__ import annotations
 
-from enum import IntEnum
 from typing import NoReturn
 
 import typer
 
+from core.exits import ExitCode
+
+__all__ = ["PROGRAM", "ExitCode", "fail", "fail_usage"]
+
 PROGRAM = "anef-harness"
-
-
-class ExitCode(IntEnum):
-    OK = 0
-    FAILED = 1
-    USAGE = 2
-    INFRA = 3
 
 
 def fail(message: object, code: ExitCode, *, program: str = PROGRAM) -> NoReturn:

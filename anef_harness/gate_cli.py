@@ -8,11 +8,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from anef_harness.exits import fail_usage
+from anef_harness.exits import ExitCode, fail, fail_usage
 from anef_harness.verdict import show_verdict
-from checks.evaluate import Margins
-from checks.gate import exit_code
+from checks.gate import decide
 from checks.judge import judge
+from checks.regressions import Margins
 from checks.rights import DEFAULT_HORIZON_DAYS
 from core.errors import ConfigError
 
@@ -30,14 +30,17 @@ def gate(
         int, typer.Option(help="Days before a failed renewal can be tried again (rights at risk).")
     ] = DEFAULT_HORIZON_DAYS,
 ) -> None:
-    """Judge a campaign: SLOs, defects, regressions; exit 0 pass, 1 fail, 2 bad input."""
+    """Judge a campaign: SLOs, defects, regressions; exit 0 pass, 1 fail, 2 bad input, 3 partial results."""
     margins = Margins(p95_increase=max_p95_increase, failure_rate_increase=max_failure_rate_increase)
     try:
         summary = judge(results, slo=slo, baseline=baseline, junit=junit, margins=margins, horizon_days=horizon_days)
     except ConfigError as exc:
         fail_usage(exc)
     show_verdict(summary, Console(highlight=False))
-    raise typer.Exit(exit_code(summary))
+    decision = decide(summary)
+    if decision.code == ExitCode.INFRA:  # after the verdict and its tables: what was recorded is still shown
+        fail(decision.reason, decision.code)
+    raise typer.Exit(decision.code)
 
 
 def register(app: typer.Typer) -> None:

@@ -119,3 +119,7 @@ def seed_command(
     typer.echo(
         f"seeded {url}: {counts.applicants} applicants and {counts.agents} agents added, {counts.skipped} already there"
     )
+
+
+def register(main: typer.Typer) -> None:
+    main.add_typer(app, name="population")

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO
 
 LOCUSTFILE = Path(__file__).resolve().parent.parent / "scenarios" / "locustfile.py"
+LOCUST_HTML = "locust.html"  # Locust's own report in the results folder
 
 
 @dataclass
@@ -161,7 +162,14 @@ def start_locust(plan: LoadPlan) -> list[Child]:
         if plan.web
         else ["--headless"]
     )
-    stats = ["--csv", str(plan.results / "locust" / "stats"), "--only-summary"]
+    # Locust's own statistics beside ours: its CSV files and its HTML report (written at the end).
+    stats = [
+        "--csv",
+        str(plan.results / "locust" / "stats"),
+        "--only-summary",
+        "--html",
+        str(plan.results / LOCUST_HTML),
+    ]
     (plan.results / "locust").mkdir(parents=True, exist_ok=True)
     if plan.workers <= 0:
         return [_spawn("locust", locust_command(plan, *ui, *stats), logs / "locust.log")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from anef_harness.progress import print_whole
 from checks.evaluate import Summary
 
 
@@ -19,16 +20,18 @@ def show_verdict(summary: Summary, console: Console) -> None:
     breached = summary.breached
     if breached:
         table = Table(title="SLOs breached", title_justify="left", header_style="bold")
-        for column in ("SLO", "SLI", "objective", "good/total", "burn rate"):
-            table.add_column(column, justify="left" if column == "SLO" else "right")
+        table.add_column("SLO", overflow="fold")  # names wrap; numbers are never cut (print_whole)
+        for column in ("SLI", "objective", "good/total", "burn rate"):
+            table.add_column(column, justify="right", no_wrap=True)
         for slo in breached:
             table.add_row(
                 slo.name, f"{slo.sli:.3%}", f"{slo.objective:.3%}", f"{slo.good}/{slo.total}", f"{slo.burn_rate:.1f}"
             )
-        console.print(table)
+        print_whole(console, table)
     met = sum(1 for s in summary.slos if s.met and s.sli is not None)
     console.print(f"SLOs: {met} met, {len(breached)} breached, {sum(1 for s in summary.slos if s.sli is None)} no data")
     for regression in summary.regressions:
         console.print(f"regression: {regression.step} {regression.what} {regression.baseline:g} → {regression.now:g}")
-    partial = " (partial results: the run did not end normally)" if summary.partial else ""
+    # The verdict of a run that did not end normally is shown, but is not one: run and gate exit 3.
+    partial = f" (partial results: the run is {summary.status}; not a verdict)" if summary.partial else ""
     console.print(f"verdict: {summary.verdict}{partial}")

@@ -100,7 +100,7 @@ def write_worker(path: Path, worker: int, count: int, steps: list[str], seed: in
 def measure(folder: Path) -> dict[str, float]:
     """In this (child) process: time each phase; peak RSS at the end."""
     from checks.evaluate import evaluate, write_summary
-    from checks.gate import write_junit
+    from checks.junit import write_junit
     from checks.slo import default_slo_path, load_slos
 
     objectives = load_slos(default_slo_path())

@@ -186,7 +186,7 @@ def table(report: Report) -> Table:
 
 
 def markdown(report: Report) -> str:
-    """The table for the README: the machine above it, the wall time below."""
+    """The table for docs/benchmarks.md: the machine above it, the wall time below."""
     lines = [
         f"*{title(report)}* — {report.machine.describe()}",
         "",

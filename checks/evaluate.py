@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import ValidationError
 
 from checks.defects import Findings, gating_defects
+from checks.regressions import Margins, RegressionCheck, check_regressions
 from checks.rights import DEFAULT_HORIZON_DAYS, RightsAtRisk, rights_at_risk
 from checks.slo import Objective
 from checks.store import Quantiles, Results
@@ -25,7 +26,6 @@ from checks.summary import (
     DefectSample,
     JourneyFigures,
     Percentiles,
-    RegressionFigures,
     SloFigures,
     StepFigures,
     SummaryFile,
@@ -36,6 +36,7 @@ from core.errors import ConfigError
 from scenarios.campaign_file import load_scenario
 from scenarios.events import Outcome
 from scenarios.journeys import load_all, watch_steps
+from scenarios.manifest import ManifestFile
 
 OUTCOMES = [o.value for o in Outcome]
 # Detectors see every failed attempt and every attempt slow enough to matter for latency rules.
@@ -44,15 +45,6 @@ DETECTOR_PREFILTER = "outcome <> 'ok' OR duration_ms >= 1000"
 # fails the gate. Generic faults (errors, timeouts, latency…) are reported, and judged through the
 # SLOs and their error budgets. Derived from the defect declarations (``gating=True``).
 GATING_DEFECTS = gating_defects()
-
-
-@dataclass(frozen=True)
-class Margins:
-    """How much worse than the baseline a step may get before the gate calls it a regression."""
-
-    p95_increase: float = 0.25  # relative: 0.25 = p95 up to 25 % slower
-    p95_floor_ms: float = 20.0  # absolute slack, so that a 4 ms → 6 ms step is not a regression
-    failure_rate_increase: float = 0.01  # absolute: one point of failure rate
 
 
 @dataclass(frozen=True)
@@ -93,19 +85,6 @@ class SloResult:
         )
 
 
-@dataclass(frozen=True)
-class Regression:
-    step: str
-    what: str  # "p95" or "failure_rate"
-    baseline: float
-    now: float
-
-    def figures(self) -> RegressionFigures:
-        return RegressionFigures(
-            step=self.step, what=self.what, baseline=round(self.baseline, 4), now=round(self.now, 4)
-        )
-
-
 @dataclass
 class Summary:
     """The judgement in memory (with every detection and applicant at risk); ``file()`` is what
@@ -119,8 +98,13 @@ class Summary:
     slos: list[SloResult]
     findings: Findings
     rights: RightsAtRisk | None
-    regressions: list[Regression] = field(default_factory=list)
+    # Every step's regression checks, skipped with their reason when there is nothing to compare.
+    regression_checks: list[RegressionCheck] = field(default_factory=list)
+    baseline: Path | None = None
+    margins: Margins = field(default_factory=Margins)
     first_time: float | None = None
+    last_time: float | None = None
+    manifest: ManifestFile = field(default_factory=ManifestFile)
     consistency: dict[str, Percentiles] = field(default_factory=dict)
     duplicates: int = 0  # attempts recorded with more than one outcome: must stay 0
 
@@ -134,6 +118,21 @@ class Summary:
             withdrawn=sum(s.withdrawn for s in self.steps.values()),
             duplicates=self.duplicates,
         )
+
+    @property
+    def regressions(self) -> list[RegressionCheck]:
+        return [check for check in self.regression_checks if check.regressed]
+
+    @property
+    def window(self) -> tuple[float, float] | None:
+        """The evaluated window (epoch seconds): the load's start to its end as the manifest says,
+        else the first and last events; None for a campaign that recorded nothing."""
+        manifest = self.manifest
+        start = manifest.load_started.timestamp() if manifest.load_started else self.first_time
+        end = manifest.load_ended.timestamp() if manifest.load_ended else self.last_time
+        if start is None or end is None:
+            return None
+        return start, max(start, end)
 
     @property
     def breached(self) -> list[SloResult]:
@@ -198,11 +197,15 @@ def evaluate(
             findings=Findings().extend(results.events_where(DETECTOR_PREFILTER)),
             rights=_rights(results, folder, horizon_days),
             first_time=results.first_time(),
+            last_time=results.last_time(),
+            manifest=results.manifest,
             consistency=time_to_consistency(results),
             duplicates=duplicates,
         )
-    if baseline is not None:
-        summary.regressions = regressions(steps, baseline_steps(baseline), margins or Margins())
+    before = baseline_steps(baseline) if baseline is not None else None
+    summary.regression_checks = check_regressions(steps, before, margins or Margins())
+    summary.baseline = baseline
+    summary.margins = margins or Margins()
     return summary
 
 
@@ -295,19 +298,6 @@ def baseline_steps(folder: Path) -> dict[str, StepFigures]:
         return read_summary(folder).steps
     with Results(folder) as results:
         return step_figures(results)
-
-
-def regressions(now: dict[str, StepFigures], before: dict[str, StepFigures], margins: Margins) -> list[Regression]:
-    found = []
-    for step, figures in sorted(now.items()):
-        old = before.get(step)
-        if not old or not figures.total:
-            continue
-        if figures.p95_ms > old.p95_ms * (1 + margins.p95_increase) + margins.p95_floor_ms:
-            found.append(Regression(step, "p95_ms", old.p95_ms, figures.p95_ms))
-        if figures.failure_rate > old.failure_rate + margins.failure_rate_increase:
-            found.append(Regression(step, "failure_rate", old.failure_rate, figures.failure_rate))
-    return found
 
 
 def write_summary(folder: Path, summary: Summary) -> Path:

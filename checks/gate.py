@@ -1,80 +1,60 @@
-"""The CI gate: a verdict and an exit code from a campaign's summary, and JUnit XML for CI tools.
+"""The CI gate's decision: an exit code, and why, from a campaign's judgement.
 
-Exit codes (DESIGN.md): 0 every SLO met and no defect detected; 1 an SLO breached, a defect
-detected or a regression against the baseline. JUnit has one test case per SLO, per defect class
-and per regressed step, so a CI page lists what broke by name.
+One function, ``decide``, for ``anef-harness gate`` and the end of ``anef-harness run``, so the two
+never disagree (DESIGN.md): 0 every SLO met, no defect detected, no regression; 1 one of them
+failed; 3 the results are partial, aborted or unfinished — the verdict is still shown and written,
+but a verdict on half a run is not a verdict, whatever it says.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import dataclass
 
-from junitparser import Failure, JUnitXml, Skipped, TestCase, TestSuite
+from checks.evaluate import Summary
+from core.exits import ExitCode
+from scenarios.manifest import ManifestFile
 
-from checks.defects import DETECTORS
-from checks.evaluate import GATING_DEFECTS, Summary
-
-EXIT_PASS, EXIT_FAIL = 0, 1
-
-
-def exit_code(summary: Summary) -> int:
-    return EXIT_FAIL if summary.verdict == "fail" else EXIT_PASS
+NOT_A_VERDICT = "a verdict on half a run is not a verdict"
 
 
-def junit(summary: Summary) -> JUnitXml:
-    """The summary as JUnit XML: suites ``slos``, ``defects`` and ``regressions``."""
-    xml = JUnitXml(f"anef-harness {summary.campaign}")
-    xml.add_testsuite(_slos(summary))
-    xml.add_testsuite(_defects(summary))
-    if summary.regressions:
-        xml.add_testsuite(_regressions(summary))
-    return xml
+@dataclass(frozen=True)
+class Decision:
+    code: ExitCode
+    reason: str | None = None  # one line, when the results are not complete
 
 
-def _slos(summary: Summary) -> TestSuite:
-    suite = TestSuite("slos")
-    for slo in summary.slos:
-        case = TestCase(slo.name, classname="slo")
-        if slo.sli is None:
-            case.result = [Skipped("no events for this SLO in the campaign")]
-        elif not slo.met:
-            message = (
-                f"SLI {slo.sli:.4%} below objective {slo.objective:.4%} ({slo.good}/{slo.total} good); "
-                f"burn rate {slo.burn_rate:.2f}"
-            )
-            case.result = [Failure(message, "slo_breached")]
-        suite.add_testcase(case)
-    return suite
+def decide(summary: Summary) -> Decision:
+    """The exit code of ``run`` and ``gate`` for a judged results folder."""
+    reason = incomplete(summary.status, summary.manifest)
+    if reason is not None:
+        return Decision(ExitCode.INFRA, f"{reason}; {NOT_A_VERDICT}")
+    return Decision(ExitCode.FAILED if summary.verdict == "fail" else ExitCode.OK)
 
 
-def _defects(summary: Summary) -> TestSuite:
-    suite = TestSuite("defects")
-    for defect in sorted(DETECTORS):
-        case = TestCase(defect, classname="defect")
-        count = summary.findings.counts.get(defect, 0)
-        samples = "\n".join(str(s) for s in summary.findings.samples.get(defect, []))
-        if count and defect in GATING_DEFECTS:
-            sample = summary.findings.samples.get(defect, [{}])[0]
-            failure = Failure(f"detected {count} time(s): {sample.get('why', '')}", "defect_detected")
-            failure.text = samples
-            case.result = [failure]
-        elif count:  # a generic fault: reported, judged through the SLOs
-            case.system_out = f"observed {count} time(s); judged through the SLOs\n{samples}"
-        suite.add_testcase(case)
-    return suite
+def incomplete(status: str, manifest: ManifestFile) -> str | None:
+    """Why the results of a run with this status are not whole, in words; None when they are."""
+    harness = _harness(manifest)
+    if status == "complete":
+        return None
+    if status == "aborted":
+        return f"partial results: {harness} stopped before the end of the run (killed or crashed)"
+    if status == "interrupted":
+        return "partial results: the run was interrupted (Ctrl-C or SIGTERM) before its end"
+    if status == "partial":
+        if manifest.killed_by_drill:
+            return f"partial results: a drill killed load process(es) {', '.join(manifest.killed_by_drill)}"
+        failed = [w for w in manifest.warnings if w.startswith("load process(es) failed")]
+        return f"partial results: {failed[0] if failed else 'a load process stopped before the end'}"
+    if status == "failed":
+        return f"aborted results: the run failed ({manifest.problem or 'no reason recorded'})"
+    if status == "running":
+        return f"unfinished results: {harness} is still running this campaign; judge the folder once it has ended"
+    return f"unfinished results: the manifest says the run is {status!r}, not complete"
 
 
-def _regressions(summary: Summary) -> TestSuite:
-    suite = TestSuite("regressions")
-    for regression in summary.regressions:
-        case = TestCase(f"{regression.step} {regression.what}", classname="regression")
-        message = f"{regression.what} {regression.now:g} against {regression.baseline:g} in the baseline"
-        case.result = [Failure(message, "regression")]
-        suite.add_testcase(case)
-    return suite
-
-
-def write_junit(summary: Summary, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    junit(summary).write(str(path), pretty=True)
-    return path
+def _harness(manifest: ManifestFile) -> str:
+    conductor = manifest.conductor
+    if conductor is None or conductor.pid is None:
+        return "the harness"
+    where = f" on {conductor.host}" if conductor.host else ""
+    return f"the harness (pid {conductor.pid}{where})"

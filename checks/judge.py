@@ -7,12 +7,14 @@ One function shared by ``anef-harness gate``, the end of ``anef-harness run`` an
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-from checks.evaluate import Margins, Summary, evaluate, write_summary
-from checks.gate import write_junit
+from checks.evaluate import Summary, evaluate, write_summary
+from checks.junit import JUNIT, write_junit
+from checks.regressions import Margins
 from checks.rights import DEFAULT_HORIZON_DAYS
-from checks.slo import default_slo_path, load_slos
+from checks.slo import Objective, default_slo_path, load_slos
 
 
 def judge(
@@ -23,10 +25,12 @@ def judge(
     junit: Path | None = None,
     margins: Margins | None = None,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
+    extra: Sequence[Objective] = (),
 ) -> Summary:
-    """Evaluate a results folder and write its summary.json and JUnit file (default junit.xml)."""
-    objectives = load_slos(slo or default_slo_path())
+    """Evaluate a results folder and write its summary.json and JUnit file (default junit.xml).
+    ``extra``: objectives judged beside the SLO file's (``anef-harness run --threshold``)."""
+    objectives = [*load_slos(slo or default_slo_path()), *extra]
     summary = evaluate(folder, objectives, baseline=baseline, margins=margins, horizon_days=horizon_days)
     write_summary(folder, summary)
-    write_junit(summary, junit or folder / "junit.xml")
+    write_junit(summary, junit or folder / JUNIT)
     return summary

@@ -232,6 +232,11 @@ class Results:
         value = self.scalar("SELECT min(time) FROM events")
         return float(value) if value is not None else None
 
+    def last_time(self) -> float | None:
+        """When the last recorded step ended (epoch seconds)."""
+        value = self.scalar("SELECT max(time + coalesce(duration_ms, 0) / 1000) FROM events")
+        return float(value) if value is not None else None
+
     def events_where(self, where: str) -> Iterator[StepEvent]:
         """Step events matching a condition, in time order (for detectors)."""
         cursor = self.db.execute(

@@ -92,6 +92,8 @@ class DefectSample(_Part):
     applicant: int | None = None
     applicant_id: str | None = None
     time: float | None = None
+    status: int | None = None
+    duration_s: float | None = None
     message: str = ""
     objects: list[str] = Field(default_factory=list)
     evidence: dict[str, str | int | float | None] = Field(default_factory=dict)

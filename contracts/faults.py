@@ -116,7 +116,7 @@ class ProcedureNotSelectable(FaultParams):
     procedure: ProcedureName = "renewal"
 
 
-# --- security faults: each breaks one guarantee of the platform's security (README, "Security") --
+# --- security faults: each breaks one guarantee of the platform's security (docs/platform.md, "Security") --
 
 
 @fault(

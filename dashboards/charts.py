@@ -10,6 +10,7 @@ language (the caller passes the words and a number format); ``report_charts`` an
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
@@ -20,13 +21,17 @@ matplotlib.use("Agg")  # no display: figures only ever become SVG text
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
+from matplotlib.transforms import blended_transform_factory
 
 from checks.summary import SummaryFile
 from dashboards.i18n import Lang
 from dashboards.report_data import FAILURES, EventFigures
+from dashboards.windows import Window
 
 Format = Callable[[float], str]
+Digits = Callable[[float, int], str]  # a number with so many decimals, in the reader's language
 
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies.
 OUTCOME_COLOURS = {
@@ -38,6 +43,9 @@ OUTCOME_COLOURS = {
     "missing": "#56B4E9",
 }
 PERCENTILE_COLOURS = {"p50": "#009E73", "p95": "#E69F00", "p99": "#D55E00"}
+ACTIVITY_COLOURS = ("#0072B2", "#009E73", "#D55E00")  # throughput, in flight, failures
+# Windows: a colour and a hatching each, so they differ in grey print and for colour-blind readers too.
+WINDOW_STYLE = {"fault": ("#E69F00", "//"), "drill": ("#56B4E9", "\\\\")}
 TEXT = "#1b1b1b"
 GRID = "#d9d9d9"
 WIDTH_IN = 8.0
@@ -157,6 +165,70 @@ def consistency_chart(
 
 
 @dataclass(frozen=True)
+class Series:
+    label: str
+    values: Sequence[float]
+
+
+def activity_chart(
+    starts_s: Sequence[float],
+    series: Sequence[Series],
+    windows: Sequence[Window],
+    *,
+    x_label: str,
+    window_labels: Mapping[str, str],
+    number: Digits,
+    alt: str,
+) -> Chart:
+    """Small multiples over time (throughput, journeys in flight, failures), sharing the time axis,
+    with the fault and drill windows shaded and named (a moment is a dashed line)."""
+    figure = _figure(1.2 + 1.5 * len(series))
+    axes = figure.subplots(len(series), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, line, colour in zip(axes, series, ACTIVITY_COLOURS, strict=False):
+        _style(ax)
+        _shade(ax, windows)
+        ax.plot(starts_s, line.values, color=colour, linewidth=1.4, marker=".", drawstyle="steps-post")
+        ax.set_title(line.label, fontsize=9, color=TEXT, loc="left")
+        ax.set_ylim(bottom=0, top=max([*line.values, 0.0]) * 1.1 or 1.0)
+        _tick_labels(ax, number)
+    top = axes[0]
+    if windows:  # room above the line for the windows' names, inside the panel
+        top.set_ylim(bottom=0, top=max([*series[0].values, 0.0]) * 1.45 or 1.0)
+        _tick_labels(top, number)
+    on_top = blended_transform_factory(top.transData, top.transAxes)
+    for window in windows:
+        middle = window.start_s if window.end_s is None else (window.start_s + window.end_s) / 2
+        top.text(middle, 0.97, window.label, transform=on_top, ha="center", va="top", fontsize=7, color=TEXT)
+    kinds = sorted({w.kind for w in windows})
+    if kinds:
+        handles = [
+            Patch(facecolor=WINDOW_STYLE[k][0], alpha=0.35, hatch=WINDOW_STYLE[k][1], label=window_labels[k])
+            for k in kinds
+        ]
+        axes[-1].legend(handles=handles, fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(0.0, -0.35))
+    axes[-1].xaxis.set_major_formatter(FuncFormatter(lambda x, _: number(x, 0)))
+    axes[-1].set_xlabel(x_label, fontsize=9, color=TEXT)
+    return to_svg(figure, chart_id="chart-activity", alt=alt)
+
+
+def _tick_labels(ax: Axes, number: Digits) -> None:
+    """The y ticks with as many decimals as their spacing needs (0.25 steps: two; 5 steps: none)."""
+    ticks = [t for t in ax.get_yticks() if t >= 0]
+    step = min((b - a for a, b in itertools.pairwise(ticks) if b > a), default=1.0)
+    digits = next((d for d in range(4) if abs(round(step, d) - step) < step * 1e-6), 3)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: number(y, digits)))
+
+
+def _shade(ax: Axes, windows: Sequence[Window]) -> None:
+    for window in windows:
+        colour, hatch = WINDOW_STYLE[window.kind]
+        if window.end_s is None:
+            ax.axvline(window.start_s, color=colour, linestyle="--", linewidth=1.2)
+        else:
+            ax.axvspan(window.start_s, window.end_s, facecolor=colour, alpha=0.25, hatch=hatch, edgecolor=colour)
+
+
+@dataclass(frozen=True)
 class Panel:
     title: str
     values: Sequence[float | None]
@@ -185,10 +257,13 @@ def trend_chart(runs: Sequence[str], panels: Sequence[Panel], *, alt: str) -> Ch
 # --- the report's charts, in the reader's language ------------------------------------------------
 
 
-def report_charts(summary: SummaryFile, events: EventFigures, words: Lang) -> dict[str, Chart | None]:
-    """The failure, latency and consistency charts of a campaign (None where there is no data)."""
+def report_charts(
+    summary: SummaryFile, events: EventFigures, windows: Sequence[Window], words: Lang
+) -> dict[str, Chart | None]:
+    """The failure, activity, latency and consistency charts of a campaign (None where there is no data)."""
     return {
         "failures": _failures(summary, words) if summary.steps else None,
+        "activity": _activity(events, windows, words) if events.activity else None,
         "latency": _latency(events, words) if events.timeline else None,
         "consistency": _consistency(summary, words) if summary.time_to_consistency else None,
     }
@@ -202,6 +277,36 @@ def _failures(summary: SummaryFile, words: Lang) -> Chart:
     alt = words.t("steps_alt", top=top) if worst else words.t("steps_alt_clean")
     labels = {o: words.t(f"outcome.{o}") for o in FAILURES}
     return failure_chart(list(steps), shares, labels=labels, axis=words.t("steps_axis"), percent=words.pct, alt=alt)
+
+
+def _activity(events: EventFigures, windows: Sequence[Window], words: Lang) -> Chart:
+    line = events.activity
+    width = events.bucket_s
+    busiest = max(line, key=lambda b: b.steps)
+    worst = max(line, key=lambda b: b.failures)
+    alt = words.t(
+        "activity_alt",
+        bucket=words.seconds(width),
+        high=words.num(busiest.steps / width, 1),
+        at=words.seconds(busiest.start_s),
+        flight=words.num(max(b.in_flight for b in line), 1),
+        failures=words.num(worst.failures / width, 2),
+        failed_at=words.seconds(worst.start_s),
+        windows=len(windows),
+    )
+    return activity_chart(
+        [b.start_s for b in line],
+        [
+            Series(words.t("activity_throughput"), [b.steps / width for b in line]),
+            Series(words.t("activity_in_flight"), [b.in_flight for b in line]),
+            Series(words.t("activity_failures"), [b.failures / width for b in line]),
+        ],
+        windows,
+        x_label=words.t("latency_x"),
+        window_labels={"fault": words.t("window.fault"), "drill": words.t("window.drill")},
+        number=words.num,
+        alt=alt,
+    )
 
 
 def _latency(events: EventFigures, words: Lang) -> Chart:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from grafana_foundation_sdk.models.common import BigValueTextMode
 from grafana_foundation_sdk.models.dashboard import DataTransformerConfig, DynamicConfigValue
 
-from checks.slo import DEFAULT_TIME_WINDOW, Objective
+from checks.slo import DEFAULT_TIME_WINDOW, Objective, promql_duration
 from dashboards.grafana_panels import (
     GREEN,
     ORANGE,
@@ -48,7 +48,7 @@ def period_error_ratio(objectives: Sequence[Objective]) -> str:
     names (``ratio_rate3d``) also exist for every SLO as alert windows."""
     by_window: dict[str, list[str]] = {}
     for objective in objectives:
-        by_window.setdefault(objective.time_window, []).append(ids(objective).slo)
+        by_window.setdefault(promql_duration(objective.time_window), []).append(ids(objective).slo)
     if len(by_window) <= 1:
         window = next(iter(by_window), DEFAULT_TIME_WINDOW)
         return f"slo:sli_error:ratio_rate{window}{{{_SLO}}}"

@@ -1,4 +1,4 @@
-"""Publishing dashboards to a Grafana through its HTTP API, with grafana-client.
+"""Publishing dashboards to a Grafana through its HTTP API, with httpx.
 
 ``publish`` checks ``/api/health``, makes sure the folder exists (``GET /api/folders/:uid``, and on
 404 ``POST /api/folders``), then saves each dashboard with ``POST /api/dashboards/db``
@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
-from grafana_client.api import GrafanaApi
-from grafana_client.client import GrafanaClientError, GrafanaException, TokenAuth
+import httpx
 
 from checks.slo import load_slos
 from core.errors import ConfigError, TargetError
@@ -30,6 +29,7 @@ from synthetic_users.targets import is_loopback
 
 TIMEOUT_SECONDS = 10.0
 MESSAGE = "Published by anef-harness (dashboards as code)"
+USER_AGENT = "anef-harness (dashboards publish)"
 
 
 class GrafanaError(TargetError):
@@ -112,10 +112,10 @@ def publish(
     if not UID_PATTERN.fullmatch(folder_uid):
         raise ConfigError("--folder-uid", f"expected 1 to 40 letters, digits, '-' or '_', got {folder_uid!r}")
     payloads = {name: _payload(name, model, folder_uid, message) for name, model in dashboards.items()}
-    grafana = _Grafana(base, token, timeout)
-    version = grafana.health()
-    created = grafana.ensure_folder(folder, folder_uid)
-    published = tuple(grafana.save(name, payload) for name, payload in payloads.items())
+    with _Grafana(base, token, timeout) as grafana:
+        version = grafana.health()
+        created = grafana.ensure_folder(folder, folder_uid)
+        published = tuple(grafana.save(name, payload) for name, payload in payloads.items())
     return PublishReport(base, version, folder, folder_uid, created, published)
 
 
@@ -144,23 +144,22 @@ class _Grafana:
     """The few calls ``publish`` makes, each turning any failure into one ``GrafanaError`` line."""
 
     def __init__(self, base: str, token: str | None, timeout: float) -> None:
-        parts = urlsplit(base)
-        host = parts.hostname or ""
-        prefix = parts.path.strip("/")
         self.base, self.has_token = base, token is not None
-        # grafana-client glues the prefix to "api" without a slash, and IPv6 hosts without brackets.
-        self.api = GrafanaApi(
-            auth=TokenAuth(token) if token is not None else None,  # type: ignore[no-untyped-call]
-            host=f"[{host}]" if ":" in host else host,
-            port=parts.port,
-            url_path_prefix=f"{prefix}/" if prefix else "",
-            protocol=parts.scheme,
-            timeout=timeout,
-        )
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"  # a service account token (Grafana's HTTP API auth)
+        # The base keeps its path: a Grafana served under /grafana answers at /grafana/api/…
+        self.http = httpx.Client(base_url=f"{base}/api", headers=headers, timeout=timeout, follow_redirects=True)
+
+    def __enter__(self) -> _Grafana:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.http.close()
 
     def health(self) -> str:
         """Grafana's version, once ``/api/health`` says its database is ok."""
-        answer = self._call("checking /api/health", self.api.client.GET, "/health")
+        answer = self._call("checking /api/health", "GET", "/health")
         if not isinstance(answer, dict) or answer.get("database") != "ok":
             raise GrafanaError(f"Grafana at {self.base}: /api/health did not answer database ok: {_short(answer)}")
         return str(answer.get("version", "unknown"))
@@ -168,11 +167,11 @@ class _Grafana:
     def ensure_folder(self, title: str, uid: str) -> bool:
         """True when the folder had to be created."""
         try:
-            self._call(f"reading folder {uid!r}", self.api.folder.get_folder, uid, absent_ok=True)
+            self._call(f"reading folder {uid!r}", "GET", f"/folders/{quote(uid)}", absent_ok=True)
             return False
         except _Absent:
             pass
-        self._call(f"creating folder {title!r} (uid {uid!r})", self.api.folder.create_folder, title, uid=uid)
+        self._call(f"creating folder {title!r} (uid {uid!r})", "POST", "/folders", body={"title": title, "uid": uid})
         return True
 
     def save(self, name: str, payload: dict[str, Any]) -> PublishedDashboard:
@@ -181,7 +180,7 @@ class _Grafana:
         if unchanged is not None:
             return unchanged
         what = f"saving {name} (uid {dashboard['uid']!r})"
-        answer = self._call(what, self.api.dashboard.update_dashboard, payload)
+        answer = self._call(what, "POST", "/dashboards/db", body=payload)
         try:
             url = urljoin(self.base + "/", answer["url"])
             return PublishedDashboard(name, str(answer["uid"]), dashboard["title"], url, int(answer["version"]))
@@ -196,7 +195,7 @@ class _Grafana:
         dashboard = payload["dashboard"]
         uid = dashboard["uid"]
         try:
-            stored = self._call(f"reading {name} (uid {uid!r})", self.api.dashboard.get_dashboard, uid, absent_ok=True)
+            stored = self._call(f"reading {name} (uid {uid!r})", "GET", f"/dashboards/uid/{quote(uid)}", absent_ok=True)
         except _Absent:
             return None
         if not isinstance(stored, dict):
@@ -210,24 +209,34 @@ class _Grafana:
         except (KeyError, TypeError, ValueError):
             return None
 
-    def _call(self, what: str, method: Callable[..., Any], *args: Any, absent_ok: bool = False, **kwargs: Any) -> Any:
+    def _call(
+        self, what: str, method: str, path: str, *, body: Mapping[str, Any] | None = None, absent_ok: bool = False
+    ) -> Any:
+        """The JSON answer of ``method path``; a 404 raises ``_Absent`` when ``absent_ok``."""
         try:
-            return method(*args, **kwargs)
-        except GrafanaException as exc:
-            if absent_ok and exc.status_code == 404:
-                raise _Absent from None
-            raise GrafanaError(f"Grafana at {self.base}: {what}: {self._refusal(exc)}") from None
-        except OSError as exc:  # niquests' connection errors and timeouts are OSErrors
+            answer = self.http.request(method, path, json=body)
+        except httpx.TransportError as exc:  # refused, reset, timed out, DNS
             raise GrafanaError(f"Grafana at {self.base}: {what}: unreachable ({_reason(exc)})") from None
+        except httpx.HTTPError as exc:  # too many redirects and the like: no answer to judge
+            raise GrafanaError(f"Grafana at {self.base}: {what}: no answer ({_reason(exc)})") from None
+        if answer.status_code == 404 and absent_ok:
+            raise _Absent
+        if answer.status_code >= 400:
+            raise GrafanaError(f"Grafana at {self.base}: {what}: {self._refusal(answer)}")
+        try:
+            return answer.json()
         except ValueError as exc:  # an answer that is not JSON: not a Grafana API
             raise GrafanaError(f"Grafana at {self.base}: {what}: the answer is not Grafana's JSON ({exc})") from None
 
-    def _refusal(self, exc: GrafanaException) -> str:
-        status = exc.status_code
-        body = exc.response if isinstance(exc.response, dict) else {}
-        said = str(body.get("message") or exc.message)
-        if status == 0:
-            return f"no answer ({_reason(exc)})"
+    def _refusal(self, answer: httpx.Response) -> str:
+        """A refusal in Grafana's words: its JSON ``message`` (and ``status`` on a 412), else the body's text."""
+        status = answer.status_code
+        try:
+            body = answer.json()
+        except ValueError:
+            body = None
+        body = body if isinstance(body, dict) else {}
+        said = str(body.get("message") or " ".join(answer.text.split())[:200] or answer.reason_phrase)
         if status == 401:
             hint = "the token in GRAFANA_TOKEN was not accepted" if self.has_token else "set GRAFANA_TOKEN"
             return f"401 unauthorized ({said}): {hint}"
@@ -235,7 +244,7 @@ class _Grafana:
             return f"403 forbidden ({said}): the token needs the Editor or Admin role"
         if status == 412:
             return f"412 {body.get('status', 'precondition failed')}: {said}"
-        return f"{status} {said}" if isinstance(exc, GrafanaClientError) else f"{status} server error: {said}"
+        return f"{status} {said}" if status < 500 else f"{status} server error: {said}"
 
 
 class _Absent(Exception):

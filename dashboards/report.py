@@ -20,8 +20,9 @@ from checks.score import configured_rates
 from checks.summary import DefectSample, SummaryFile, read_summary
 from dashboards.charts import report_charts
 from dashboards.history import compare, key_figures
-from dashboards.i18n import Lang, language
+from dashboards.i18n import Lang, evidence_why, language
 from dashboards.report_data import FAILURES, CampaignFile, EventFigures, event_figures, read_campaign, utc
+from dashboards.windows import Window, run_windows
 from scenarios.manifest import ManifestFile, read_manifest
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -66,9 +67,11 @@ def render_report(results: Path, *, lang: str = "fr", history: Path | None = Non
     """The report's HTML."""
     words = language(lang)  # an unknown language fails before anything is read
     inputs = read_inputs(results)
-    events = event_figures(results)
+    manifest = inputs.manifest
+    events = event_figures(results, origin=manifest.load_started.timestamp() if manifest.load_started else None)
+    windows = _windows(inputs, events, words)
     database = history if history is not None else results.parent / "history.sqlite"
-    charts = report_charts(inputs.summary, events, words)
+    charts = report_charts(inputs.summary, events, windows, words)
     comparison = compare(database, results, key_figures(inputs.summary, events.request_p95_ms), words)
     page = {
         "L": words,
@@ -84,6 +87,7 @@ def render_report(results: Path, *, lang: str = "fr", history: Path | None = Non
         "defects": _defects(inputs, words),
         "faults": _faults(inputs),
         "schedule": _schedule(inputs, words),
+        "windows": windows,
         "comparison": comparison,
         "trend": _inline(comparison.trend.svg if comparison.trend else None),
         "version": inputs.manifest.versions.get("anef-harness") or _version(),
@@ -171,7 +175,8 @@ class SampleRow:
     applicant: str
     dossier: str
     step: str
-    message: str
+    finding: str  # the detector's explanation, in the report's language
+    message: str  # what the harness recorded, verbatim
     time: str
 
 
@@ -196,7 +201,8 @@ def _defects(inputs: ReportInput, words: Lang) -> list[DefectRow]:
                 applicant=str(s.applicant) if s.applicant is not None else (s.applicant_id or "—"),
                 dossier=_reference(s),
                 step=s.step,
-                message=s.message or s.why,
+                finding=evidence_why(words, defect, s),
+                message=s.message or "—",
                 time=words.clock(utc(s.time)) if s.time is not None else "—",
             )
             for s in figures.samples
@@ -223,6 +229,18 @@ def _reference(sample: DefectSample) -> str:
 
 
 # --- faults -----------------------------------------------------------------------------------------
+
+
+def _windows(inputs: ReportInput, events: EventFigures, words: Lang) -> list[Window]:
+    """The fault and drill windows on the charts' time axis (0: the load's start, else the first event)."""
+    if events.origin is None:
+        return []
+    manifest = inputs.manifest
+    if manifest.load_ended is not None:
+        end = manifest.load_ended.timestamp() - events.origin
+    else:
+        end = events.activity[-1].start_s + events.bucket_s if events.activity else 0.0
+    return run_windows(inputs.campaign, manifest, origin=events.origin, end_s=end, words=words)
 
 
 @dataclass(frozen=True)

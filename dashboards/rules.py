@@ -7,9 +7,16 @@ For each objective, three groups, as Sloth generates them:
   average of the 5-minute ratios;
 - ``sloth-slo-meta-recordings-ID``: objective, error budget, period, current and period burn
   rates, the error budget remaining, and ``sloth_slo_info``;
-- ``sloth-slo-alerts-ID``: one alert per severity (page, ticket), firing when both windows of any
-  of its burn-rate conditions exceed factor × (1 − objective): the multi-window, multi-burn-rate
-  alerts of the Google SRE Workbook (shared/reference-data.md, "SLO alerting").
+- ``sloth-slo-alerts-ID``: one alert per severity (the conditions' ``severity``, free text as in
+  OpenSLO, in the label ``sloth_severity``), firing when both windows of any of its burn-rate
+  conditions exceed factor × (1 − objective): the multi-window, multi-burn-rate alerts of the
+  Google SRE Workbook (shared/reference-data.md, "SLO alerting"). Each side is Sloth's
+  ``max(…) without (sloth_window)``: the alert keeps one label set, so one identity in
+  Alertmanager, for the whole incident, whichever window pair fires. A condition's ``alertAfter``
+  is the alert's ``for:``; its short window is ``BurnRateAlert.short_window``.
+
+Durations are OpenSLO shorthands turned into PromQL ones (``checks.slo.promql_duration``):
+``1M`` is ``30d``, ``1Q`` ``90d``, ``1Y`` ``365d``.
 
 The error ratio comes from the harness's metrics (``dashboards.metrics``): ``anef_step_total``
 counts attempts by step and outcome; a latency objective ("ok within 800 ms") reads the bucket of
@@ -29,14 +36,13 @@ from typing import Any
 import yaml
 from prometheus_client.utils import floatToGoString
 
-from checks.slo import Objective, Selector, duration_seconds
+from checks.slo import BurnRateAlert, Objective, Selector, duration_seconds, promql_duration
 from core.errors import ConfigError
 from dashboards.metrics import DURATION_BUCKETS, LAG_BUCKETS
 from scenarios.journeys import watch_kind
 
 # Sloth's windows: those of its default alerts (shared/reference-data.md) and the 5m base.
 SLOTH_WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
-SEVERITIES = ("page", "ticket")
 RULES_MODE = "anef-harness"
 EPSILON = "1e-12"
 
@@ -97,12 +103,12 @@ def write_rules(objectives: Sequence[Objective], out: Path, source: str = "SLO f
 
 
 def windows(objective: Objective) -> list[str]:
-    """The error-ratio windows recorded for an objective: Sloth's, those of its alerts, its period."""
+    """The error-ratio windows recorded for an objective (PromQL durations): Sloth's, those of its
+    alerts; not its period, recorded apart."""
     found = set(SLOTH_WINDOWS)
     for alert in objective.burn_rate_alerts:
-        found.update({alert.lookback_window, alert.alert_after})
-    found.discard("0m")
-    found.discard(objective.time_window)
+        found.update({promql_duration(alert.lookback_window), promql_duration(alert.short_window)})
+    found.discard(promql_duration(objective.time_window))
     return sorted(found, key=duration_seconds)
 
 
@@ -118,7 +124,7 @@ def _groups(objective: Objective, sloth: SlothIds, source: str) -> list[dict[str
         }
         for window in windows(objective)
     ]
-    period = objective.time_window
+    period = promql_duration(objective.time_window)
     recordings.append(
         {
             "record": f"slo:sli_error:ratio_rate{period}",
@@ -170,42 +176,67 @@ def _groups(objective: Objective, sloth: SlothIds, source: str) -> list[dict[str
         {"name": f"sloth-slo-sli-recordings-{sloth.id}", "rules": recordings},
         {"name": f"sloth-slo-meta-recordings-{sloth.id}", "rules": meta},
     ]
-    alerts = list(_alerts(objective, sloth, labels))
+    alerts = list(_alerts(objective, sloth, labels, source))
     if alerts:
         groups.append({"name": f"sloth-slo-alerts-{sloth.id}", "rules": alerts})
     return groups
 
 
-def _alerts(objective: Objective, sloth: SlothIds, labels: dict[str, str]) -> Iterable[dict[str, Any]]:
+def _alerts(objective: Objective, sloth: SlothIds, labels: dict[str, str], source: str) -> Iterable[dict[str, Any]]:
     name = "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", sloth.slo) if part) + "SLO"
-    for severity in SEVERITIES:
+    severities = dict.fromkeys(alert.severity for alert in objective.burn_rate_alerts)
+    for severity in severities:
         conditions = [a for a in objective.burn_rate_alerts if a.severity == severity]
-        if not conditions:
-            continue
-        pairs = []
-        for alert in conditions:
-            op = ">=" if alert.op == "gte" else ">"
-            # Less 1e-12: a ratio of rates carries rounding noise (1 − 856/1000 may come out as
-            # 0.14399999999999996), and a burn of exactly the factor must reach its threshold.
-            threshold = f"({_number(alert.threshold)} * {_number(1 - objective.target)} - {EPSILON})"
-            windows_ = [w for w in (alert.alert_after, alert.lookback_window) if w != "0m"]
-            sides = [f"(slo:sli_error:ratio_rate{w}{{{sloth.selector()}}} {op} {threshold})" for w in windows_]
-            pairs.append("(\n    " + "\n    and ignoring (sloth_window)\n    ".join(sides) + "\n)")
-        yield {
+        hold = _hold(objective, severity, conditions, source)
+        rule: dict[str, Any] = {
             "alert": name,
-            "expr": "\nor ignoring (sloth_window)\n".join(pairs),
-            "labels": {**labels, "sloth_severity": severity, "severity": severity},
-            "annotations": {
-                "summary": f"{objective.display_name}: the error budget of {sloth.slo} burns too fast ({severity})",
-                "title": f"({severity}) {sloth.service} {sloth.slo} SLO error budget burn rate is too fast.",
-                "description": (
-                    f"Objective {_number(objective.target * 100)} % over {objective.time_window}; "
-                    "conditions: "
-                    + "; ".join(f"{a.threshold}× over {a.lookback_window} and {a.alert_after}" for a in conditions)
-                    + "."
-                ),
-            },
+            "expr": "\nor\n".join(_pair(alert, objective, sloth) for alert in conditions),
         }
+        if hold:
+            rule["for"] = hold
+        rule["labels"] = {**labels, "sloth_severity": severity, "severity": severity}
+        rule["annotations"] = {
+            "summary": f"{objective.display_name}: the error budget of {sloth.slo} burns too fast ({severity})",
+            "title": f"({severity}) {sloth.service} {sloth.slo} SLO error budget burn rate is too fast.",
+            "description": (
+                f"Objective {_number(objective.target * 100)} % over {objective.time_window}; "
+                "conditions: "
+                + "; ".join(f"{a.threshold}× over {a.lookback_window} and {a.short_window}" for a in conditions)
+                + (f"; held for {hold}" if hold else "")
+                + "."
+            ),
+        }
+        yield rule
+
+
+def _pair(alert: BurnRateAlert, objective: Objective, sloth: SlothIds) -> str:
+    """Sloth's form of one window pair: each side ``max(…) without (sloth_window)``, so the alert's
+    labels do not depend on the pair (nor the window) that fires."""
+    op = ">=" if alert.op == "gte" else ">"
+    # Less 1e-12: a ratio of rates carries rounding noise (1 − 856/1000 may come out as
+    # 0.14399999999999996), and a burn of exactly the factor must reach its threshold.
+    threshold = f"({_number(alert.threshold)} * {_number(1 - objective.target)} - {EPSILON})"
+    sides = [
+        f"max(slo:sli_error:ratio_rate{promql_duration(window)}{{{sloth.selector()}}} {op} {threshold})"
+        " without (sloth_window)"
+        for window in (alert.short_window, alert.lookback_window)
+    ]
+    return "(\n    " + "\n    and\n    ".join(sides) + "\n)"
+
+
+def _hold(objective: Objective, severity: str, conditions: Sequence[BurnRateAlert], source: str) -> str:
+    """The alert's ``for:`` (PromQL; "" for none): the conditions' ``alertAfter``, which must agree,
+    since the conditions of one severity make one alert."""
+    holds = {promql_duration(a.alert_after) for a in conditions if duration_seconds(a.alert_after) > 0}
+    zero = any(duration_seconds(a.alert_after) == 0 for a in conditions)
+    if len(holds) + zero > 1:
+        given = ", ".join(f"{a.name} {a.alert_after}" for a in conditions)
+        raise RulesError(
+            source,
+            f"SLO {objective.name}: the {severity} conditions give different alertAfter ({given}); "
+            "they make one alert, with one 'for:': give them the same alertAfter",
+        )
+    return next(iter(holds), "")
 
 
 class _ErrorRatio:

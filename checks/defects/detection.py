@@ -51,6 +51,7 @@ class Evidence:
     card: str | None
     message: str
     status: int | None
+    weakness: str | None = None  # what a security probe found (its evidence names it)
 
     @property
     def ended(self) -> float:
@@ -69,13 +70,22 @@ class Detection:
     objects: tuple[str, ...] = ()  # ids the ledger would name (dossier, document, request, card, procedure)
 
     def sample(self) -> dict[str, Any]:
-        """JSON-ready, for ``summary.json`` and reports."""
+        """JSON-ready, for ``summary.json`` and reports. Beside the English ``why``, the fields it was
+        made of (ids, status, duration, weakness), from which the report words it in its language."""
         e = self.evidence
-        ids = {"dossier": e.dossier, "document": e.document, "request": e.request, "card": e.card}
+        ids = {
+            "dossier": e.dossier,
+            "document": e.document,
+            "request": e.request,
+            "card": e.card,
+            "weakness": e.weakness,
+        }
         return {
             "title": self.title,
             "why": self.why,
             "step": e.step,
+            "status": e.status,
+            "duration_s": round(e.duration_s, 3),
             "applicant": e.applicant,
             "applicant_id": e.applicant_id,
             "time": round(e.time, 6),
@@ -115,4 +125,5 @@ def evidence_of(event: StepEvent) -> Evidence:
         card=text(ids.get("card")),
         message=event.message,
         status=event.status,
+        weakness=text(ids.get("weakness")),
     )

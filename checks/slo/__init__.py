@@ -13,8 +13,10 @@ step events, selected by its own metric source type ``anef-harness``::
       type: anef-harness
       spec: {steps: [renewal.upload], outcomes: [ok], max_duration_ms: 800, channel: api}
 
-Other metric source types (``Prometheus``…) are kept when they carry ``spec.query``, for the live
-rules, but an SLO the harness must evaluate can only count its own step events.
+Other tools' metric sources (``Prometheus``, ``Datadog``…, whatever their ``spec``) are valid
+OpenSLO: an SLI over them that no SLO uses is checked and ignored; an SLO over them is listed in
+``SloFile.external`` (``anef-harness slo check`` accepts it), and ``load_slos`` refuses it, because
+the gate and the rules count the harness's own step events only.
 
 What the reader accepts beyond the letter of OpenSLO, and what it refuses, on purpose:
 - ``budgetingMethod`` must be ``Occurrences`` (good events / all events): the only method that is
@@ -22,8 +24,15 @@ What the reader accepts beyond the letter of OpenSLO, and what it refuses, on pu
 - ``timeWindow`` must be rolling (it becomes the Prometheus rules' window); absent, it is 30 days.
 - An ``AlertPolicy`` has exactly one condition, as OpenSLO v1 says ("max of one condition"): a
   multi-window, multi-burn-rate set is one policy per window, all listed under the SLO.
-- A burn-rate ``AlertCondition`` carries the long window in ``lookbackWindow`` and the short window
-  of the SRE Workbook's multi-window alerts in ``alertAfter`` (OpenSLO v1 has no field for it).
+- A burn-rate ``AlertCondition``'s ``lookbackWindow`` is the long window of the SRE Workbook's
+  multi-window alerts; the short window is its annotation ``anef-harness/short-window``, else 1/12
+  of the long window (1h → 5m, 6h → 30m, 1d → 2h, 3d → 6h); ``alertAfter`` is, as OpenSLO defines
+  it, how long the condition must hold before the alert fires (the rule's ``for:``).
+- ``severity`` is free text, as in OpenSLO v1 (the alerts' ``sloth_severity``); ``counter`` is
+  optional; durations take every OpenSLO unit (s m h d w M Q Y; M = 30 d, Q = 90 d, Y = 365 d).
+- Not supported, and said so: Timeslices and RatioTimeslices budgeting, calendar-aligned windows,
+  composite SLOs (objectives with their own indicator or a ``compositeWeight``), thresholdMetric
+  and raw-ratio SLIs in an SLO, alerts on a falling burn rate (``op: lt``/``lte``).
 - ``notificationTargets`` may be absent: the harness notifies no one.
 - ``Service``, ``DataSource`` and ``AlertNotificationTarget`` objects are checked and kept (services
   for display); when the file defines Services, an SLO's ``spec.service`` must name one of them.
@@ -47,10 +56,14 @@ from checks.slo.fields import (
     Name,
     Window,
     duration_seconds,
+    promql_duration,
+    seconds_as_promql,
 )
 from checks.slo.objective import (
     DEFAULT_TIME_WINDOW,
+    SHORT_WINDOW_ANNOTATION,
     BurnRateAlert,
+    ExternalSlo,
     Objective,
     SloFile,
 )
@@ -67,7 +80,6 @@ from checks.slo.openslo import (
     DataSourceObject,
     DataSourceSpec,
     ExternalSource,
-    ExternalSpec,
     HarnessSource,
     InlineCondition,
     InlineIndicator,
@@ -109,6 +121,7 @@ __all__ = [
     "KINDS",
     "MODELS",
     "OUTCOMES",
+    "SHORT_WINDOW_ANNOTATION",
     "AlertConditionObject",
     "AlertConditionSpec",
     "AlertNotificationTargetObject",
@@ -121,8 +134,8 @@ __all__ = [
     "DataSourceSpec",
     "Description",
     "Duration",
+    "ExternalSlo",
     "ExternalSource",
-    "ExternalSpec",
     "Finite",
     "HarnessSource",
     "InlineCondition",
@@ -157,4 +170,6 @@ __all__ = [
     "duration_seconds",
     "load_slo_file",
     "load_slos",
+    "promql_duration",
+    "seconds_as_promql",
 ]

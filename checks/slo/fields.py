@@ -7,6 +7,7 @@ Each validator refuses with a whole sentence (what was expected, what was given)
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any
@@ -21,14 +22,26 @@ from scenarios.journeys import known_steps
 API_VERSION = "openslo/v1"
 HARNESS_SOURCE = "anef-harness"
 OUTCOMES = tuple(outcome.value for outcome in Outcome)
-_UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "M": 30 * 86400, "Q": 90 * 86400, "Y": 365 * 86400}
+_UNIT_SECONDS = {
+    "s": 1,
+    "m": 60,
+    "h": 3600,
+    "d": 86400,
+    "w": 7 * 86400,
+    "M": 30 * 86400,
+    "Q": 90 * 86400,
+    "Y": 365 * 86400,
+}
 
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 _LABEL_KEY = re.compile(r"[a-zA-Z0-9]([-._a-zA-Z0-9]{0,61}[a-zA-Z0-9])?")
 _ANNOTATION_KEY = re.compile(
     r"([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?" + _LABEL_KEY.pattern
 )
-_DURATION = re.compile(r"(\d+)([mhdwMQY])")
+DURATION = re.compile(r"(\d+)([smhdwMQY])")
+# PromQL has no month or quarter, and its ``y`` is 365 days: calendar units become days, as the
+# OpenSLO Go SDK counts them (M = 30 d, Q = 90 d, Y = 365 d).
+_PROMQL_UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
 
 
 def problem(message: str) -> PydanticCustomError:
@@ -37,12 +50,33 @@ def problem(message: str) -> PydanticCustomError:
 
 
 def duration_seconds(shorthand: str) -> float:
-    """Seconds in an OpenSLO duration shorthand (``5m``, ``1h``, ``30d``); calendar units are
-    approximated (M = 30 d, Q = 90 d, Y = 365 d) because campaigns never span them."""
-    match = _DURATION.fullmatch(shorthand)
+    """Seconds in an OpenSLO duration shorthand (``5m``, ``1h``, ``30d``, ``1M``); calendar units
+    count as the OpenSLO Go SDK counts them: M = 30 d, Q = 90 d, Y = 365 d."""
+    match = DURATION.fullmatch(shorthand)
     if match is None:
         raise ValueError(f"not an OpenSLO duration: {shorthand!r}")
     return float(int(match[1]) * _UNIT_SECONDS[match[2]])
+
+
+def promql_duration(shorthand: str) -> str:
+    """The same duration as PromQL writes it, in the unit OpenSLO used when PromQL has it
+    (``5m``, ``2w``), else in days (``1M`` → ``30d``, ``1Q`` → ``90d``, ``1Y`` → ``365d``)."""
+    match = DURATION.fullmatch(shorthand)
+    if match is None:
+        raise ValueError(f"not an OpenSLO duration: {shorthand!r}")
+    if match[2] in "smhdw":
+        return shorthand
+    return seconds_as_promql(duration_seconds(shorthand))
+
+
+def seconds_as_promql(seconds: float) -> str:
+    """A whole number of seconds in the largest PromQL unit that divides it (``150`` → ``150s``,
+    ``7200`` → ``2h``); fractions of a second are rounded up."""
+    whole = max(1, math.ceil(seconds))
+    for unit, size in _PROMQL_UNITS:
+        if whole % size == 0:
+            return f"{whole // size}{unit}"
+    raise AssertionError("unreachable: every whole number of seconds is a number of s")
 
 
 def _name(value: str) -> str:
@@ -73,9 +107,9 @@ def _label_values(value: Any) -> list[str]:
 
 
 def _duration(value: str) -> str:
-    if not _DURATION.fullmatch(value):
+    if not DURATION.fullmatch(value):
         raise problem(
-            f"expected a duration such as 5m, 1h or 30d (a whole number, then m h d w M Q or Y), got {value!r}"
+            f"expected a duration such as 5m, 1h, 30d or 1M (a whole number, then s m h d w M Q or Y), got {value!r}"
         )
     return value
 

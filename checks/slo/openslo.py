@@ -67,31 +67,28 @@ class HarnessSource(_Closed):
     spec: SelectorSpec
 
 
-class ExternalSpec(BaseModel):
-    """Another tool's query: only ``query`` (PromQL for Prometheus) is read, for the live rules."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    query: str
-
-
 class ExternalSource(_Closed):
+    """Another tool's metric source (Prometheus, Datadog, AppDynamics…): its ``spec`` is that tool's
+    business ("anything that is valid YAML"), so it is kept, not read; an SLO over it is valid
+    OpenSLO that the harness does not evaluate (``checks.slo.reader``)."""
+
     metric_source_ref: Name | None = None
     type: str | None = None
-    spec: ExternalSpec
+    spec: Any = None
 
     @model_validator(mode="before")
     @classmethod
-    def _needs_query(cls, data: Any) -> Any:
-        if isinstance(data, Mapping) and not (isinstance(data.get("spec"), Mapping) and "query" in data["spec"]):
+    def _typed(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
             kind = data.get("type")
             hint = suggest(kind, [HARNESS_SOURCE], listed=0) if isinstance(kind, str) else ""
-            if hint:
+            if hint:  # 'anef_harness' is the harness's own type misspelt, not another tool's
                 raise problem(f"unknown metricSource type {kind!r}{hint}")
-            raise problem(
-                f"a metricSource of type {kind!r} needs spec.query (e.g. PromQL); "
-                f"the harness's own type is {HARNESS_SOURCE!r}, with steps and outcomes in spec"
-            )
+            if kind is None and data.get("metricSourceRef") is None:
+                raise problem(
+                    "give type (Prometheus, Datadog…; the harness's own is "
+                    f"{HARNESS_SOURCE!r}) or metricSourceRef (the name of a DataSource)"
+                )
         return data
 
 
@@ -106,7 +103,7 @@ class MetricSpec(_Closed):
 
 
 class RatioMetric(_Closed):
-    counter: bool
+    counter: bool | None = None  # optional in OpenSLO v1: every official example may omit it
     good: MetricSpec | None = None
     bad: MetricSpec | None = None
     total: MetricSpec | None = None
@@ -115,9 +112,15 @@ class RatioMetric(_Closed):
 
     @model_validator(mode="after")
     def _fraction(self) -> RatioMetric:
+        """Either ``raw`` with ``rawType``, or ``total`` with exactly one of ``good`` and ``bad``
+        (whether the harness can evaluate a raw ratio is the reader's business)."""
+        counts = (self.good, self.bad, self.total)
         if self.raw is not None or self.raw_type is not None:
-            raise problem("precomputed (raw) ratios are not supported: the harness counts events; give good and total")
-        if self.total is None or (self.good is None) == (self.bad is None):
+            if any(part is not None for part in counts):
+                raise problem("give either raw (with rawType) or total with good or bad, not both")
+            if self.raw is None or self.raw_type is None:
+                raise problem("a precomputed ratio needs both raw and rawType (success or failure)")
+        elif self.total is None or (self.good is None) == (self.bad is None):
             raise problem("give total and exactly one of good and bad")
         return self
 
@@ -147,17 +150,30 @@ class ObjectiveSpec(_Closed):
     value: Any = None
     time_slice_target: Any = None
     time_slice_window: Any = None
+    indicator: Any = None
+    indicator_ref: Any = None
+    composite_weight: Any = None
 
     @field_validator("op", "value")
     @classmethod
     def _threshold_only(cls, value: Any) -> Any:
-        raise problem("op and value compare a thresholdMetric, which the harness does not evaluate")
+        raise problem(
+            "thresholdMetric objectives (op and value) are not supported: the harness evaluates ratioMetric SLIs"
+        )
 
     @field_validator("time_slice_target", "time_slice_window")
     @classmethod
     def _timeslices_only(cls, value: Any) -> Any:
         raise problem(
             "timeSliceTarget and timeSliceWindow belong to Timeslices budgeting; the harness uses Occurrences"
+        )
+
+    @field_validator("indicator", "indicator_ref", "composite_weight")
+    @classmethod
+    def _composite(cls, value: Any) -> Any:
+        raise problem(
+            "composite SLOs are not supported: give the SLO one indicator (spec.indicator or "
+            "spec.indicatorRef) and one SLO per indicator"
         )
 
     @model_validator(mode="after")
@@ -179,7 +195,10 @@ class TimeWindow(_Closed):
     @model_validator(mode="after")
     def _rolling(self) -> TimeWindow:
         if not self.is_rolling or self.calendar is not None:
-            raise problem("the harness supports rolling windows only: {duration: 30d, isRolling: true}")
+            raise problem(
+                "calendar-aligned time windows are not supported; the harness supports rolling windows "
+                "only: {duration: 30d, isRolling: true}"
+            )
         return self
 
 
@@ -194,7 +213,10 @@ class BurnRateCondition(_Closed):
     @classmethod
     def _rising(cls, value: str) -> str:
         if value in ("lt", "lte"):
-            raise problem(f"a burn-rate alert fires when the burn rate rises: expected gte or gt, got {value!r}")
+            raise problem(
+                f"alerts on a falling burn rate are not supported (a burn-rate alert fires when the burn rate "
+                f"rises): expected gte or gt, got {value!r}"
+            )
         if value not in ("gte", "gt"):
             raise problem(f"expected gte or gt, got {value!r}")
         return value
@@ -202,7 +224,7 @@ class BurnRateCondition(_Closed):
 
 class AlertConditionSpec(_Closed):
     description: Description = ""
-    severity: Literal["page", "ticket"]
+    severity: str = Field(min_length=1)  # free in OpenSLO v1 ("sev1", "page"…): the alerts' sloth_severity
     condition: BurnRateCondition
 
 
@@ -249,6 +271,11 @@ class AlertPolicySpec(_Closed):
         ]
     ] = Field(default_factory=list)
 
+    @field_validator("notification_targets", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return [] if value is None else value
+
     @field_validator("conditions")
     @classmethod
     def _one_condition(cls, value: list[Any]) -> list[Any]:
@@ -285,6 +312,11 @@ class SloSpec(_Closed):
         ]
     ] = Field(default_factory=list)
 
+    @field_validator("alert_policies", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return [] if value is None else value  # "alertPolicies:" with nothing after it, as OpenSLO's examples write
+
     @field_validator("budgeting_method")
     @classmethod
     def _occurrences(cls, value: str) -> str:
@@ -293,7 +325,8 @@ class SloSpec(_Closed):
             raise problem(f"unknown budgeting method {value!r}{suggest(value, methods, listed=len(methods))}")
         if value != "Occurrences":
             raise problem(
-                f"the harness evaluates budgetingMethod Occurrences only (good events / all events), got {value!r}"
+                f"budgetingMethod {value} is not supported: the harness evaluates Occurrences only "
+                "(good events / all events)"
             )
         return value
 
@@ -318,7 +351,7 @@ class ServiceSpec(_Closed):
 class DataSourceSpec(_Closed):
     description: Description = ""
     type: str
-    connection_details: dict[str, Any] = Field(default_factory=dict)
+    connection_details: Any = None  # "everything that is valid YAML can be put here"
 
 
 class OpenSloObject(_Closed):

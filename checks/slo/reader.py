@@ -17,8 +17,16 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from checks.slo import openslo
-from checks.slo.fields import API_VERSION, HARNESS_SOURCE
-from checks.slo.objective import DEFAULT_TIME_WINDOW, BurnRateAlert, Objective, SloFile
+from checks.slo.fields import API_VERSION, DURATION, HARNESS_SOURCE, duration_seconds, seconds_as_promql
+from checks.slo.objective import (
+    DEFAULT_TIME_WINDOW,
+    SHORT_WINDOW_ANNOTATION,
+    SHORT_WINDOW_DIVISOR,
+    BurnRateAlert,
+    ExternalSlo,
+    Objective,
+    SloFile,
+)
 from checks.slo.openslo import KINDS, MODELS
 from checks.slo.selector import Selector, from_spec, not_within
 from core import describe, yamlfile
@@ -40,12 +48,19 @@ def default_slo_path() -> Path:
 
 
 def load_slos(path: Path) -> list[Objective]:
-    """The objectives of an SLO file, validated; ``SloError`` (one line) on any mistake."""
-    return load_slo_file(path).objectives
+    """The objectives of an SLO file, validated, for a command that evaluates them all (the gate,
+    the rules, the dashboards); ``SloError`` (one line) on any mistake, and on an SLO over another
+    tool's metrics, which such a command cannot use."""
+    loaded = load_slo_file(path)
+    if loaded.external:
+        first = loaded.external[0]
+        raise SloError(first.where, first.problem)
+    return loaded.objectives
 
 
 def load_slo_file(path: Path) -> SloFile:
-    """The objectives and services of an SLO file, validated; ``SloError`` (one line) on any mistake."""
+    """Everything an SLO file holds, validated: ``SloError`` (one line) on any mistake; SLOs over
+    other tools' metrics are valid OpenSLO, listed in ``SloFile.external``, not refused."""
     return _Reader(path).read()
 
 
@@ -88,8 +103,16 @@ class _Reader:
             self._fail_file("no SLO object in the file; expected at least one object with kind: SLO")
         self._check_references()
         services = {name: p.model.metadata.display_name or name for name, p in self.by_kind["Service"].items()}
-        objectives = [objective for parsed in slos.values() for objective in self._objectives(parsed)]
-        return SloFile(objectives, types.MappingProxyType(services))
+        objectives: list[Objective] = []
+        external: list[ExternalSlo] = []
+        for parsed in slos.values():
+            found = self._objectives(parsed)
+            if isinstance(found, ExternalSlo):
+                external.append(found)
+            else:
+                objectives.extend(found)
+        kinds = types.MappingProxyType({kind: len(self.by_kind[kind]) for kind in KINDS})
+        return SloFile(objectives, types.MappingProxyType(services), tuple(external), kinds)
 
     # -- errors --
 
@@ -99,10 +122,14 @@ class _Reader:
 
     def _fail(self, item: _Item, loc: Loc, problem: str, *, line: int | None = None) -> NoReturn:
         """One line: the file and line, the object, the field path (under ``spec``) and the problem."""
+        error = self._error(item, loc, problem, line=line)
+        raise error
+
+    def _error(self, item: _Item, loc: Loc, problem: str, *, line: int | None = None) -> SloError:
         clean = describe.clean(loc)
         shown = clean[1:] if len(clean) > 1 and clean[0] == "spec" else clean
         where = f"{item.label}: {'.'.join(str(part) for part in shown)}: " if shown else f"{item.label}: "
-        self._fail_file(where + problem, line or _line(item, clean))
+        return SloError(f"{self.path}:{line or _line(item, clean)}", (where + problem).replace("\n", " "))
 
     def _fail_validation(self, item: _Item, model: type[BaseModel], exc: ValidationError) -> NoReturn:
         errors = exc.errors()
@@ -210,7 +237,7 @@ class _Reader:
 
     # -- pass 3: objectives --
 
-    def _objectives(self, parsed: _Parsed) -> list[Objective]:
+    def _objectives(self, parsed: _Parsed) -> list[Objective] | ExternalSlo:
         item, slo = parsed.item, parsed.model
         assert isinstance(slo.spec, openslo.SloSpec)
         spec = slo.spec
@@ -223,8 +250,11 @@ class _Reader:
             referenced = self._resolve(item, ("spec", "indicatorRef"), "SLI", spec.indicator_ref)
             assert isinstance(referenced.spec, openslo.SliSpec)
             indicator, origin, prefix = referenced.spec, ("spec", "indicatorRef"), ("spec", "indicatorRef")
-        good, total = self._ratio(item, indicator, origin, prefix, spec.indicator_ref)
-        alerts = tuple(self._alerts(spec))
+        ratio = self._ratio(item, indicator, origin, prefix, spec.indicator_ref)
+        if isinstance(ratio, ExternalSlo):
+            return replace(ratio, name=slo.metadata.name)
+        good, total = ratio
+        alerts = tuple(self._alerts(parsed))
         window = spec.time_window[0].duration if spec.time_window else DEFAULT_TIME_WINDOW
         labels = types.MappingProxyType({key: ",".join(value) for key, value in slo.metadata.labels.items()})
         several = len(spec.objectives) > 1
@@ -246,30 +276,56 @@ class _Reader:
 
     def _ratio(
         self, item: _Item, sli: openslo.SliSpec, origin: Loc, prefix: Loc, ref: str | None
-    ) -> tuple[Selector, Selector]:
-        """(good, total) of an SLI, or the reason the harness cannot count it (at the SLO's field
-        ``origin``; ``prefix`` is where the SLI's fields are when it is inline)."""
+    ) -> tuple[Selector, Selector] | ExternalSlo:
+        """(good, total) of an SLI, an ``ExternalSlo`` when it reads another tool's metrics, or the
+        reason the harness cannot count it (at the SLO's field ``origin``; ``prefix`` is where the
+        SLI's fields are when it is inline)."""
         source = f"SLI {ref!r}: " if ref is not None else ""
         at = origin if ref is not None else prefix
         if sli.ratio_metric is None:
-            self._fail(item, at, f"{source}the harness evaluates ratioMetric SLIs only (good or bad events / total)")
+            self._fail(
+                item,
+                at,
+                f"{source}thresholdMetric SLIs are not supported: the harness evaluates ratioMetric SLIs "
+                "(good or bad events / total)",
+            )
         ratio = sli.ratio_metric
+        if ratio.raw is not None:
+            self._fail(
+                item,
+                at,
+                f"{source}precomputed ratios (ratioMetric.raw) are not supported: the harness counts events; "
+                "give good or bad, and total",
+            )
         selectors: dict[str, Selector] = {}
+        external: dict[str, str] = {}
         for part in ("good", "bad", "total"):
             metric: openslo.MetricSpec | None = getattr(ratio, part)
             if metric is None:
                 continue
             found = metric.metric_source
-            if not isinstance(found, openslo.HarnessSource):
-                inside: Loc = ("ratioMetric", part, "metricSource", "type")
-                self._fail(
-                    item,
-                    origin if ref is not None else (*prefix, *inside),
-                    f"{source}{'.'.join(map(str, inside)) + ' ' if ref is not None else ''}{found.type!r}: "
-                    f"the harness can evaluate only metricSource type {HARNESS_SOURCE!r} (its step events); "
-                    "other types are kept for the live rules",
+            if isinstance(found, openslo.HarnessSource):
+                selectors[part] = from_spec(found.spec)
+            else:
+                external[part] = self._source_type(found)
+        if external:
+            part, kind = next(iter(external.items()))
+            inside: Loc = ("ratioMetric", part, "metricSource", "type")
+            field = "" if ref is None else ".".join(map(str, inside)) + " "
+            if selectors:  # half the ratio counted by the harness, half by another tool: no one can
+                why = f"good, bad and total must read the same events; this SLI mixes {HARNESS_SOURCE!r} with {kind!r}"
+            else:
+                why = (
+                    "the SLO reads another tool's metrics; the harness evaluates, and writes Prometheus rules "
+                    f"for, SLIs over its own step events only (metricSource type {HARNESS_SOURCE!r}): the file is "
+                    "valid OpenSLO ('anef-harness slo check' accepts it) but this command cannot use this SLO"
                 )
-            selectors[part] = from_spec(found.spec)
+            error = self._error(
+                item, origin if ref is not None else (*prefix, *inside), f"{source}{field}{kind!r}: {why}"
+            )
+            if selectors:
+                raise error
+            return ExternalSlo("", tuple(dict.fromkeys(external.values())), error.source, error.problem)
         total = selectors["total"]
         if "bad" in selectors:
             return replace(total, negated=selectors["bad"]), total
@@ -279,25 +335,60 @@ class _Reader:
             self._fail(item, at, f"{source}good must count only events that total counts, but {outside}")
         return good, total
 
-    def _alerts(self, spec: openslo.SloSpec) -> Iterator[BurnRateAlert]:
-        for entry in spec.alert_policies:
+    def _source_type(self, found: openslo.ExternalSource) -> str:
+        """The type of another tool's metric source, from its DataSource when it only names one."""
+        if found.type is not None:
+            return found.type
+        data_source = self.by_kind["DataSource"].get(found.metric_source_ref or "")
+        if data_source is not None:
+            assert isinstance(data_source.model.spec, openslo.DataSourceSpec)
+            return data_source.model.spec.type
+        return f"DataSource {found.metric_source_ref}"
+
+    def _conditions(self, parsed: _Parsed) -> Iterator[tuple[_Item, Loc, openslo.Metadata, openslo.AlertConditionSpec]]:
+        """Each burn-rate condition of an SLO, with the object and field path where it is written."""
+        slo = parsed.model.spec
+        assert isinstance(slo, openslo.SloSpec)
+        for number, entry in enumerate(slo.alert_policies):
+            loc: Loc
             if isinstance(entry, openslo.PolicyRef):
-                policy = self.by_kind["AlertPolicy"][entry.alert_policy_ref].model.spec
+                found = self.by_kind["AlertPolicy"][entry.alert_policy_ref]
+                policy, item, loc = found.model.spec, found.item, ("spec",)
             else:
-                policy = entry.spec
+                policy, item, loc = entry.spec, parsed.item, ("spec", "alertPolicies", number, "spec")
             assert isinstance(policy, openslo.AlertPolicySpec)
-            for condition in policy.conditions:
+            for index, condition in enumerate(policy.conditions):
                 if isinstance(condition, openslo.ConditionRef):
-                    model = self.by_kind["AlertCondition"][condition.condition_ref].model
-                    name = model.metadata.name
-                    assert isinstance(model.spec, openslo.AlertConditionSpec)
-                    alert = model.spec
+                    model = self.by_kind["AlertCondition"][condition.condition_ref]
+                    assert isinstance(model.model.spec, openslo.AlertConditionSpec)
+                    yield model.item, (), model.model.metadata, model.model.spec
                 else:
-                    name, alert = condition.metadata.name, condition.spec
-                burn = alert.condition
-                yield BurnRateAlert(
-                    name, alert.severity, burn.threshold, burn.lookback_window, burn.alert_after, burn.op
-                )
+                    yield item, (*loc, "conditions", index), condition.metadata, condition.spec
+
+    def _alerts(self, parsed: _Parsed) -> Iterator[BurnRateAlert]:
+        for item, loc, metadata, alert in self._conditions(parsed):
+            burn = alert.condition
+            yield BurnRateAlert(
+                name=metadata.name,
+                severity=alert.severity,
+                threshold=burn.threshold,
+                lookback_window=burn.lookback_window,
+                short_window=self._short_window(item, loc, metadata, burn.lookback_window),
+                alert_after=burn.alert_after,
+                op=burn.op,
+            )
+
+    def _short_window(self, item: _Item, loc: Loc, metadata: openslo.Metadata, lookback: str) -> str:
+        """The annotation ``anef-harness/short-window`` when given, else 1/12 of the lookback window."""
+        given = metadata.annotations.get(SHORT_WINDOW_ANNOTATION)
+        if given is None:
+            return seconds_as_promql(duration_seconds(lookback) / SHORT_WINDOW_DIVISOR)
+        where: Loc = (*loc, "metadata", "annotations", SHORT_WINDOW_ANNOTATION)
+        if not DURATION.fullmatch(given) or duration_seconds(given) == 0:
+            self._fail(item, where, f"expected a duration such as 5m or 30m, got {given!r}")
+        if duration_seconds(given) >= duration_seconds(lookback):
+            self._fail(item, where, f"the short window must be shorter than lookbackWindow {lookback}, got {given!r}")
+        return given
 
 
 def _missing(kind: str, name: str, defined: Mapping[str, Any]) -> str:

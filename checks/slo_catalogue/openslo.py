@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from checks.slo import SHORT_WINDOW_ANNOTATION
 from checks.slo_catalogue.model import SERVICE, WINDOW, Slo
 
 BURN_RATES = [
@@ -48,16 +49,17 @@ def alerting() -> list[tuple[str, dict[str, Any]]]:
         comment = (
             f"{severity}: the error ratio over {long} and over {short} both above {factor} x (1 - target),\n"
             f"i.e. {budget} of the 30-day error budget spent. OpenSLO v1 has no field for the short window of\n"
-            "a multi-window alert: it is carried in alertAfter."
+            "a multi-window alert: the harness reads it from the annotation anef-harness/short-window (1/12 of\n"
+            "lookbackWindow when absent). No alertAfter: the alert fires as soon as both windows burn."
         )
-        condition = {"kind": "burnrate", "op": "gte", "threshold": factor, "lookbackWindow": long, "alertAfter": short}
+        condition = {"kind": "burnrate", "op": "gte", "threshold": factor, "lookbackWindow": long}
         description = f"Burn rate at least {factor} over {long} and {short} ({budget} of the 30-day budget)."
         documents.append(
             (
                 comment,
                 obj(
                     "AlertCondition",
-                    {"name": name},
+                    {"name": name, "annotations": {SHORT_WINDOW_ANNOTATION: short}},
                     {"description": description, "severity": severity, "condition": condition},
                 ),
             )

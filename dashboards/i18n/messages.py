@@ -135,6 +135,41 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "outcome.lost": ("perdu", "lost"),
     "outcome.corrupt": ("altéré", "corrupt"),
     "outcome.missing": ("absent", "missing"),
+    "activity_heading": ("Activité au fil de la campagne", "Activity over the campaign"),
+    "activity_intro": (
+        "Par tranche de {bucket} depuis le début de la charge : le débit (étapes terminées par seconde), les "
+        "parcours en cours (leur nombre moyen sur la tranche) et les échecs (étapes terminées en échec par "
+        "seconde). Les périodes de pannes injectées et d'exercices sont hachurées et nommées sur le graphique, "
+        "et listées dans le tableau qui le suit.",
+        "Per {bucket} bucket since the load started: throughput (steps ended per second), journeys in flight "
+        "(their average number over the bucket) and failures (steps ended failed per second). Fault and drill "
+        "windows are hatched and named on the chart, and listed in the table below it.",
+    ),
+    "activity_alt": (
+        "Débit, parcours en cours et échecs par tranche de {bucket}. Débit le plus haut : {high} étapes par seconde "
+        "vers {at} ; au plus {flight} parcours en cours ; échecs les plus nombreux : {failures} par seconde vers "
+        "{failed_at}. Périodes de pannes ou d'exercices : {windows}, détaillées dans le tableau suivant.",
+        "Throughput, journeys in flight and failures per {bucket} bucket. Highest throughput: {high} steps per "
+        "second at about {at}; at most {flight} journeys in flight; most failures: {failures} per second at about "
+        "{failed_at}. Fault or drill windows: {windows}, detailed in the next table.",
+    ),
+    "activity_throughput": ("Débit (étapes par seconde)", "Throughput (steps per second)"),
+    "activity_in_flight": ("Parcours en cours", "Journeys in flight"),
+    "activity_failures": ("Échecs (étapes en échec par seconde)", "Failures (failed steps per second)"),
+    "activity_data": ("Données du graphique ({n} tranches de {bucket})", "Chart data ({n} buckets of {bucket})"),
+    "activity_from": ("Début de la tranche (s)", "Bucket start (s)"),
+    "windows_caption": ("Périodes de pannes et d'exercices", "Fault and drill windows"),
+    "windows_none": ("Aucune panne ni exercice pendant la campagne.", "No fault or drill during the campaign."),
+    "window_kind": ("Nature", "Kind"),
+    "window_from": ("Du (s)", "From (s)"),
+    "window_to": ("Au (s)", "To (s)"),
+    "window_what": ("Quoi", "What"),
+    "window_moment": ("instant", "moment"),
+    "window.fault": ("panne injectée", "injected fault"),
+    "window.drill": ("exercice", "drill"),
+    "window.platform_down": ("plateforme arrêtée", "platform down"),
+    "window.mailbox_down": ("messagerie arrêtée", "mailbox down"),
+    "window.cut": ("{dependency} coupé", "{dependency} cut off"),
     "latency_heading": ("Latence au fil de la campagne", "Latency over the campaign"),
     "latency_intro": (
         "Percentiles de la durée des étapes de requête par tranche de {bucket} (les attentes de cohérence *.reconcile, "
@@ -183,6 +218,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "defect_lives": ("Ce que vit le demandeur", "What the applicant lives"),
     "samples": ("Exemples observés", "Evidence samples"),
+    "finding": ("Constat", "Finding"),
+    "recorded": ("Message enregistré (tel quel)", "Message recorded (verbatim)"),
     "dossier_or_object": ("Dossier ou objet", "Dossier or object"),
     "time": ("Heure", "Time"),
     "quality_heading": ("Niveaux de qualité des démarches en ligne", "Service-quality bands of online procedures"),

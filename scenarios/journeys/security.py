@@ -42,7 +42,7 @@ from synthetic_users.population import Applicant, Population
 
 PROBE_PROCEDURE = "duplicate"  # needs only a card (every synthetic applicant has one) and no details
 PROBE_KIND = "complement"
-# The platform accepts 10 MB at most (README, "Uploads"); one byte over the larger reading of
+# The platform accepts 10 MB at most (docs/platform.md, "Uploads"); one byte over the larger reading of
 # "10 MB" (10 MiB) is over the limit whichever the platform means.
 UPLOAD_LIMIT = 10 * 1024 * 1024
 # Timing: a few interleaved samples per side, an exact rank test and a robust shift estimate.

@@ -45,10 +45,20 @@ def availability_slos(tmp_path: Path) -> Path:
     return path
 
 
-def run(*args: str | Path, timeout: float = 240.0) -> subprocess.CompletedProcess[str]:
-    """``anef-harness run …`` in a child process, as a user would type it."""
+def run(*args: str | Path, timeout: float = 240.0, quiet: bool = True) -> subprocess.CompletedProcess[str]:
+    """``anef-harness run …`` in a child process, as a user would type it (stdout and stderr are
+    pipes: not a terminal)."""
     return subprocess.run(
-        [sys.executable, "-m", "anef_harness", "run", *map(str, args), "--quiet", "--metrics-port", "0"],
+        [
+            sys.executable,
+            "-m",
+            "anef_harness",
+            "run",
+            *map(str, args),
+            *(["--quiet"] if quiet else []),
+            "--metrics-port",
+            "0",
+        ],
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -73,6 +74,32 @@ def test_smoke_with_faults_off_runs_every_journey_and_every_step_is_ok(tmp_path:
     assert load_campaign(out / "campaign.yaml").name == "smoke"  # the resolved campaign reloads as it ran
     assert "results: " in done.stdout
     assert "verdict: pass" in done.stdout
+
+
+def test_outside_a_terminal_progress_is_timestamped_lines_and_json_output_is_one_document(tmp_path: Path) -> None:
+    """What CI sees: a progress line every few seconds on stderr, then one JSON document on stdout,
+    with a threshold judged as an SLO; Locust's own HTML report is kept in the folder."""
+    source = campaign(
+        tmp_path, duration="12s", population={"size": 1500}, browser={"users": 0}, slo=str(availability_slos(tmp_path))
+    )
+    out = tmp_path / "results"
+    done = run(
+        source, "--out", out, "--output", "json", "--threshold", "login.submit:fail<50%", "--users", "4", quiet=False
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    document = json.loads(done.stdout)
+    assert (document["verdict"], document["exit_code"], document["results"]) == ("pass", 0, str(out))
+    assert document["steps"]["login.submit"]["total"] > 0
+    assert any(slo["name"] == "threshold-login-submit-fail" and slo["met"] for slo in document["slos"])
+    progress = re.findall(
+        r"^\d\d:\d\d:\d\d smoke \d+s/12s.*: (\d+) attempts, [\d.]+% failed; worst: ", done.stderr, re.M
+    )
+    assert len(progress) >= 2, done.stderr  # every 5 s, and once at the end
+    assert int(progress[-1]) == sum(step["total"] for step in document["steps"].values())
+    assert "┏" not in done.stderr  # no live table redrawn into a log
+    assert yaml.safe_load((out / "campaign.yaml").read_text())["load"]["users"] == 4
+    assert (out / "locust.html").stat().st_size > 0
 
 
 def test_documented_defects_fail_only_the_steps_where_they_live(tmp_path: Path) -> None:

@@ -1,8 +1,10 @@
-"""The gate: verdicts, exit codes, JUnit names, regressions against a baseline, bad input."""
+"""The gate: verdicts, exit codes (3 for results not whole), JUnit names, regressions, bad input."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +13,14 @@ from junitparser import JUnitXml
 from typer.testing import CliRunner
 
 from anef_harness.cli import app
-from checks.evaluate import Margins, evaluate
+from checks.evaluate import evaluate
+from checks.gate import Decision, decide
+from checks.regressions import Margins
 from checks.slo import load_slos
+from core.exits import ExitCode
 from scenarios.events import Event
+from scenarios.manifest import process_identity
+from tests.checks.test_accounting import results_folder
 from tests.checks.test_store_and_rights import folder, step
 
 SLO_FILE = """\
@@ -114,12 +121,68 @@ def test_regression_against_a_baseline_fails(tmp_path: Path) -> None:
     assert "regression: login.submit p95_ms 100 → 200" in done.output
 
 
-def test_partial_results_are_judged_and_the_verdict_says_partial(tmp_path: Path) -> None:
+def test_partial_results_are_judged_shown_and_exit_3_with_the_reason_on_one_line(tmp_path: Path) -> None:
     results = folder(tmp_path / "r", logins(100, 0), status="interrupted")
     done = gate(results, "--slo", slo_file(tmp_path))
-    assert done.exit_code == 0
-    assert "partial results" in done.output
+    assert done.exit_code == 3, done.output
+    assert "verdict: pass (partial results: the run is interrupted; not a verdict)" in done.stdout
+    assert done.stderr.splitlines() == [
+        "anef-harness: partial results: the run was interrupted (Ctrl-C or SIGTERM) before its end; "
+        "a verdict on half a run is not a verdict"
+    ]
     assert json.loads((results / "summary.json").read_text())["partial"] is True
+    assert (results / "junit.xml").is_file()
+
+
+def test_a_folder_whose_harness_was_killed_exits_3_even_with_slos_breached(tmp_path: Path) -> None:
+    # The measured case: the load ran on against a dead platform, SLOs breached; exit 1 would
+    # blame the platform for what the harness's death did.
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    killed = process_identity().model_copy(update={"pid": int(gone.stdout)})
+    results = results_folder(tmp_path, {"worker-0.jsonl": list(logins(50, 50))}, status="running", conductor=killed)
+    done = gate(results, "--slo", slo_file(tmp_path))
+    assert done.exit_code == 3, done.output
+    assert "SLOs breached" in done.stdout  # the verdict and its tables still come first
+    assert "verdict: fail (partial results: the run is aborted; not a verdict)" in done.stdout
+    [line] = done.stderr.splitlines()
+    assert line == (
+        f"anef-harness: partial results: the harness (pid {killed.pid} on {killed.host}) stopped before the end "
+        "of the run (killed or crashed); a verdict on half a run is not a verdict"
+    )
+
+
+@pytest.mark.parametrize(
+    ("manifest", "reason"),
+    [
+        (
+            {"status": "partial", "killed_by_drill": ["locust-worker-1"]},
+            "a drill killed load process(es) locust-worker-1",
+        ),
+        (
+            {"status": "partial", "warnings": ["load process(es) failed: locust-worker-0 (exit 1, log w.log)"]},
+            "partial results: load process(es) failed: locust-worker-0 (exit 1, log w.log)",
+        ),
+        ({"status": "failed", "problem": "target unreachable"}, "aborted results: the run failed (target unreachable)"),
+        ({"status": "running", "conductor": process_identity()}, "is still running this campaign"),
+    ],
+    ids=["drill-killed-worker", "worker-failed", "failed", "running"],
+)
+def test_results_not_whole_exit_3_whatever_the_verdict(tmp_path: Path, manifest: dict[str, Any], reason: str) -> None:
+    results = results_folder(tmp_path, {"worker-0.jsonl": list(logins(100, 0))}, **manifest)
+    done = gate(results, "--slo", slo_file(tmp_path))
+    assert done.exit_code == 3, done.output
+    assert "verdict: pass" in done.stdout
+    [line] = done.stderr.splitlines()
+    assert reason in line
+    assert line.endswith("a verdict on half a run is not a verdict")
+
+
+def test_run_and_gate_decide_with_one_function(tmp_path: Path) -> None:
+    from anef_harness import conductor, gate_cli
+
+    assert conductor.decide is gate_cli.decide is decide
+    complete = evaluate(folder(tmp_path / "r", logins(90, 10)), load_slos(slo_file(tmp_path)))
+    assert decide(complete) == Decision(ExitCode.FAILED)
 
 
 @pytest.mark.parametrize(

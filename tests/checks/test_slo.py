@@ -8,6 +8,7 @@ edit alone (``test_base_is_valid`` keeps that true) and the expected line is whe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -356,7 +357,7 @@ CASES = [
         edit("  budgetingMethod: Occurrences\n  timeWindow:", "  budgetingMethod: Timeslices\n  timeWindow:"),
         "SLO renewal-upload",
         "budgetingMethod",
-        ("Occurrences only", "got 'Timeslices'"),
+        ("Occurrences only", "Timeslices is not supported"),
         "budgetingMethod: Timeslices",
     ),
     Case(
@@ -448,11 +449,11 @@ CASES = [
         ("    total:", "metricSource:"),
     ),
     Case(
-        "external-source-without-query",
-        edit(SLI_TOTAL, SLI_TOTAL.replace("anef-harness", "Prometheus")),
+        "external-source-without-type",
+        edit(SLI_TOTAL, SLI_TOTAL.replace("type: anef-harness", "metricSourceRef: null")),
         "SLI upload-ok",
         "ratioMetric.total.metricSource",
-        ("type 'Prometheus' needs spec.query",),
+        ("give type", "or metricSourceRef"),
         ("    total:", "metricSource:"),
     ),
     Case(
@@ -463,7 +464,7 @@ CASES = [
         (
             "SLI 'upload-ok'",
             "ratioMetric.total.metricSource.type 'Prometheus'",
-            "only metricSource type 'anef-harness'",
+            "this SLI mixes 'anef-harness' with 'Prometheus'",
         ),
         "indicatorRef: upload-ok",
     ),
@@ -475,7 +476,7 @@ CASES = [
         ),
         "SLO renewal-latency",
         "indicator.spec.ratioMetric.total.metricSource.type",
-        ("'Prometheus'", "only metricSource type 'anef-harness'"),
+        ("'Prometheus'", "good, bad and total must read the same events"),
         "type: Prometheus",
     ),
     Case(
@@ -487,11 +488,19 @@ CASES = [
         "metricSource: everything",
     ),
     Case(
+        "composite-weight",
+        edit("      target: 0.99\n", "      target: 0.99\n      compositeWeight: 2\n"),
+        "SLO renewal-upload",
+        "objectives.0.compositeWeight",
+        ("composite SLOs are not supported",),
+        "compositeWeight: 2",
+    ),
+    Case(
         "threshold-objective",
         edit("      target: 0.99\n", "      target: 0.99\n      op: lte\n"),
         "SLO renewal-upload",
         "objectives.0.op",
-        ("thresholdMetric", "does not evaluate"),
+        ("thresholdMetric", "not supported"),
         "op: lte",
     ),
     # --- references ---
@@ -531,12 +540,12 @@ CASES = [
     ),
     # --- alerting ---
     Case(
-        "severity-typo",
-        edit("  severity: page\n", "  severity: pager\n"),
+        "severity-empty",
+        edit("  severity: page\n", "  severity: ''\n"),
         "AlertCondition fast-burn",
         "severity",
-        ("'page' or 'ticket'", "got 'pager'", "did you mean 'page'?"),
-        "severity: pager",
+        ("at least 1 character",),
+        "severity: ''",
     ),
     Case(
         "burn-rate-falling",
@@ -551,7 +560,7 @@ CASES = [
         edit("lookbackWindow: 1h", "lookbackWindow: 1 hour"),
         "AlertCondition fast-burn",
         "condition.lookbackWindow",
-        ("5m, 1h or 30d", "got '1 hour'"),
+        ("5m, 1h, 30d or 1M", "got '1 hour'"),
         "lookbackWindow: 1 hour",
     ),
     Case(
@@ -671,9 +680,10 @@ def test_base_is_valid(tmp_path: Path) -> None:
     assert upload.good == Selector(frozenset({"renewal.upload"}), frozenset({"ok"}))
     assert upload.total == Selector(frozenset({"renewal.upload"}))
     assert dict(upload.labels) == {"journey": "renewal", "tags": "upload,documents"}
-    assert [(a.name, a.severity, a.threshold, a.lookback_window, a.alert_after) for a in upload.burn_rate_alerts] == [
-        ("fast-burn", "page", 14.4, "1h", "5m")
-    ]
+    assert [
+        (a.name, a.severity, a.threshold, a.lookback_window, a.short_window, a.alert_after)
+        for a in upload.burn_rate_alerts
+    ] == [("fast-burn", "page", 14.4, "1h", "5m", "5m")]
     fast, mostly = by_name["renewal-latency/0"], by_name["renewal-latency/1"]
     renewal_steps = frozenset(known_steps()["renewal.upload"].step_names)
     assert fast.good == Selector(renewal_steps, frozenset({"ok"}), 800.0, "api")
@@ -748,6 +758,91 @@ spec:
     ]
 
 
+def test_counter_is_optional_as_in_openslo_v1(tmp_path: Path) -> None:
+    path = tmp_path / "slos.yaml"
+    path.write_text(re.sub(r"^ *counter: true\n", "", BASE, flags=re.MULTILINE), encoding="utf-8")
+    base = tmp_path / "base.yaml"
+    base.write_text(BASE, encoding="utf-8")
+
+    assert "counter" not in path.read_text()
+    assert load_slos(path) == load_slos(base)
+
+
+def test_unused_slis_of_any_source_are_accepted(tmp_path: Path) -> None:
+    """OpenSLO lets a metric source's spec hold anything (AppDynamics has no query), and an SLI may
+    be a raw ratio or a threshold: when no SLO uses it, the harness has nothing to refuse."""
+    path = tmp_path / "slos.yaml"
+    path.write_text(
+        BASE
+        + """---
+apiVersion: openslo/v1
+kind: SLI
+metadata: {name: app-dynamics}
+spec:
+  ratioMetric:
+    bad: {metricSource: {type: AppDynamics, spec: {applicationName: my-app, metricPath: Slow}}}
+    total: {metricSource: {type: AppDynamics, spec: {applicationName: my-app, metricPath: All}}}
+---
+apiVersion: openslo/v1
+kind: SLI
+metadata: {name: raw-ratio}
+spec:
+  ratioMetric:
+    rawType: success
+    raw: {metricSource: {metricSourceRef: prometheus, spec: {query: avg(ratio)}}}
+---
+apiVersion: openslo/v1
+kind: SLI
+metadata: {name: lag}
+spec:
+  thresholdMetric: {metricSource: {type: Prometheus, spec: {query: max(lag)}}}
+""",
+        encoding="utf-8",
+    )
+
+    loaded = load_slo_file(path)
+
+    assert [objective.name for objective in loaded.objectives] == [
+        "renewal-upload",
+        "renewal-latency/0",
+        "renewal-latency/1",
+    ]
+    assert loaded.kinds["SLI"] == 4
+    assert loaded.external == ()
+
+
+def test_an_slo_over_another_tools_metrics_is_valid_but_not_evaluated(tmp_path: Path) -> None:
+    prometheus = "{metricSource: {type: Prometheus, spec: {query: sum(requests)}}}"
+    path = tmp_path / "slos.yaml"
+    path.write_text(
+        BASE
+        + f"""---
+apiVersion: openslo/v1
+kind: SLO
+metadata: {{name: web}}
+spec:
+  service: anef
+  budgetingMethod: Occurrences
+  indicator:
+    metadata: {{name: web-ok}}
+    spec: {{ratioMetric: {{good: {prometheus}, total: {prometheus}}}}}
+  objectives: [{{target: 0.99}}]
+""",
+        encoding="utf-8",
+    )
+
+    loaded = load_slo_file(path)
+    with pytest.raises(SloError) as raised:
+        load_slos(path)
+
+    assert [(slo.name, slo.sources) for slo in loaded.external] == [("web", ("Prometheus",))]
+    assert len(loaded.objectives) == 3
+    message = str(raised.value)
+    assert message.startswith(f"{path}:")
+    assert "SLO web: indicator.spec.ratioMetric.good.metricSource.type: 'Prometheus': the SLO reads another" in message
+    assert "'anef-harness slo check' accepts it" in message
+
+
 # --- the shipped file ------------------------------------------------------------------------
 
 
@@ -800,8 +895,9 @@ def test_shipped_file_has_the_defect_objectives(shipped: list[Objective]) -> Non
 
 def test_every_shipped_objective_has_the_four_burn_rate_alerts(shipped: list[Objective]) -> None:
     for objective in shipped:
-        alerts = {(a.severity, a.threshold, a.lookback_window, a.alert_after) for a in objective.burn_rate_alerts}
+        alerts = {(a.severity, a.threshold, a.lookback_window, a.short_window) for a in objective.burn_rate_alerts}
         assert alerts == BURN_RATES, objective.name
+        assert {a.alert_after for a in objective.burn_rate_alerts} == {"0m"}, objective.name
         assert (objective.service, objective.time_window) == ("anef", "30d")
 
 

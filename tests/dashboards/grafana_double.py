@@ -53,6 +53,7 @@ class Request:
     path: str
     status: int
     body: Any
+    headers: Mapping[str, str] = field(default_factory=dict)  # names lower-cased
 
 
 @dataclass
@@ -83,7 +84,8 @@ class GrafanaDouble:
                     body = json.loads(raw)
                 except ValueError:
                     body = raw
-            self.requests.append(Request(method, path, answer[0], body))
+            lowered = {name.lower(): value for name, value in headers.items()}
+            self.requests.append(Request(method, path, answer[0], body, lowered))
             return answer
 
     # --- routing -----------------------------------------------------------------------------

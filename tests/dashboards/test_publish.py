@@ -88,6 +88,45 @@ def test_publish_creates_the_folder_and_the_dashboards(grafana: GrafanaDouble, m
     assert all(body["overwrite"] is True and body["folderUid"] == "anef-harness" and body["message"] for body in saves)
 
 
+def test_every_call_speaks_grafana_http_api(grafana: GrafanaDouble, models: dict[str, Any]) -> None:
+    """Bearer token on every call, JSON bodies declared as JSON, and only the documented endpoints."""
+    publish(models, url=grafana.url, token=TOKEN)
+    publish({**models, "anef-slos.json": {**models["anef-slos.json"], "refresh": "1m"}}, url=grafana.url, token=TOKEN)
+    documented = {
+        ("GET", "/api/health"),
+        ("GET", "/api/folders/anef-harness"),
+        ("POST", "/api/folders"),
+        ("GET", "/api/dashboards/uid/anef-slos"),
+        ("GET", "/api/dashboards/uid/anef-campaign"),
+        ("POST", "/api/dashboards/db"),
+    }
+    assert {(request.method, request.path) for request in grafana.requests} == documented
+    for request in grafana.requests:
+        assert request.headers["authorization"] == f"Bearer {TOKEN}", request.path
+        assert "application/json" in request.headers["accept"]
+        if request.method == "POST":
+            assert request.headers["content-type"] == "application/json"
+            assert isinstance(request.body, dict)
+    folder = next(request.body for request in grafana.requests if request.path == "/api/folders")
+    assert folder == {"title": "ANEF", "uid": "anef-harness"}
+
+
+def test_a_grafana_under_a_path_prefix_is_reached_below_it(grafana: GrafanaDouble) -> None:
+    """``--grafana-url http://host/grafana`` (Grafana's serve_from_sub_path): the API is /grafana/api/…"""
+    with pytest.raises(GrafanaError, match=r"/grafana: checking /api/health: 404 Not found$"):
+        publish({}, url=f"{grafana.url}/grafana/", token=TOKEN)  # the double serves no prefix: its 404 says where
+    assert [request.path for request in grafana.requests] == ["/grafana/api/health"]
+
+
+def test_a_server_error_is_one_line_with_grafana_message(grafana: GrafanaDouble, models: dict[str, Any]) -> None:
+    grafana.refuse("POST", "/api/folders", 500, {"message": "database is locked"})
+    with pytest.raises(GrafanaError) as caught:
+        publish(models, url=grafana.url, token=TOKEN)
+    assert str(caught.value) == (
+        f"Grafana at {grafana.url}: creating folder 'ANEF' (uid 'anef-harness'): 500 server error: database is locked"
+    )
+
+
 def test_publishing_twice_changes_nothing(grafana: GrafanaDouble, models: dict[str, Any]) -> None:
     publish(models, url=grafana.url, token=TOKEN)
     again = publish(models, url=grafana.url, token=TOKEN)

@@ -1,5 +1,6 @@
 """The report in a real browser (Playwright driving Debian's Chromium): no console errors, the
-charts render, and a run with faults off and one with defects differ where they should."""
+charts render, a run with faults off and one with defects differ where they should, and axe-core
+finds no serious or critical accessibility violation (RGAA) in either language."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from dashboards.report import write_report
 from scenarios.browser.runner import BrowserOptions, launch
+from tests.accessibility import blocking, described
 from tests.checks.test_gate import logins
 from tests.dashboards.test_report import defects_and_rights, judged, spread
+from tests.dashboards.test_report_timeline import drilled_run
 
 pytestmark = pytest.mark.browser
 
@@ -86,3 +89,22 @@ def test_faults_off_and_defects_differ_where_they_should(browser: Browser, repor
     finally:
         clean.close()
         faulty.close()
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_report_has_no_serious_accessibility_violation(browser: Browser, tmp_path: Path, lang: str) -> None:
+    runs = {
+        "clean": judged(tmp_path / "clean", spread(logins(100, 0)), campaign="smoke"),
+        "faulty": judged(tmp_path / "faulty", spread(logins(90, 10) + defects_and_rights()), campaign="smoke"),
+        "drilled": drilled_run(tmp_path / "drilled"),  # fault and drill windows, the activity chart
+    }
+    for name, results in runs.items():
+        page, problems = opened(browser, write_report(results, lang=lang))
+        try:
+            # Folded parts (SLOs met, the charts' data) are checked open: axe skips what is hidden.
+            page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+            found = blocking(page)
+            assert not found, described(f"report {name} ({lang})", found)
+            assert not problems, problems
+        finally:
+            page.close()

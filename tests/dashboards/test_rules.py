@@ -8,6 +8,7 @@ promtool (``scripts/setup`` installs it).
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -102,22 +103,27 @@ def _recording_labels(rules: dict[str, Any], slo: str, window: str) -> dict[str,
     raise AssertionError(f"no {window} recording for {slo}")
 
 
-def _expected(rules: dict[str, Any], slo: str, severity: str, window: str) -> dict[str, Any]:
-    """The alert as promtool reports it: the rule's labels over those of the recording that fired
-    first (the left-most window pair), and the rule's static annotations."""
+def _expected(rules: dict[str, Any], slo: str, severity: str) -> dict[str, Any]:
+    """The alert as promtool reports it: the recordings' labels but sloth_window (Sloth's
+    ``max(…) without (sloth_window)``), the rule's labels, and its static annotations."""
     alert = _alert(rules, slo, severity)
-    return {
-        "exp_labels": {**_recording_labels(rules, slo, window), **alert["labels"]},
-        "exp_annotations": alert["annotations"],
-    }
+    labels = {k: v for k, v in _recording_labels(rules, slo, "5m").items() if k != "sloth_window"}
+    return {"exp_labels": {**labels, **alert["labels"]}, "exp_annotations": alert["annotations"]}
 
 
-def _unit_test(tmp_path: Path, rules_file: Path, series: list[dict[str, str]], checks: list[dict[str, Any]]) -> str:
-    test = {
-        "rule_files": [str(rules_file)],
-        "evaluation_interval": "1m",
-        "tests": [{"interval": "1m", "input_series": series, "alert_rule_test": checks}],
-    }
+def _unit_test(
+    tmp_path: Path,
+    rules_file: Path,
+    series: list[dict[str, str]],
+    checks: list[dict[str, Any]],
+    queries: list[dict[str, Any]] | None = None,
+) -> str:
+    """promtool's verdict on ``checks`` (alert_rule_test) and ``queries`` (promql_expr_test): "" when
+    they all pass, promtool's report when not."""
+    test: dict[str, Any] = {"interval": "1m", "input_series": series, "alert_rule_test": checks}
+    if queries:
+        test["promql_expr_test"] = queries
+    test = {"rule_files": [str(rules_file)], "evaluation_interval": "1m", "tests": [test]}
     path = tmp_path / "test.yaml"
     path.write_text(yaml.safe_dump(test, sort_keys=False), encoding="utf-8")
     done = _promtool("test", "rules", path)
@@ -138,7 +144,7 @@ def test_page_alert_fires_at_a_14_4x_burn(tmp_path: Path, unit_rules: Path) -> N
     slo = "login-submit-availability"  # 99 %: a 14.4× burn is an error ratio of 14.4 %
     # Both severities fire (a 14.4× burn exceeds every factor); the page through its first
     # window pair, 14.4× over 1h and 5m, exactly at the factor.
-    page, ticket = _expected(rules, slo, "page", "5m"), _expected(rules, slo, "ticket", "2h")
+    page, ticket = _expected(rules, slo, "page"), _expected(rules, slo, "ticket")
     checks = [{"eval_time": "10m", "alertname": "LoginSubmitAvailabilitySLO", "exp_alerts": [page, ticket]}]
     assert _unit_test(tmp_path, unit_rules, _logins(856, 144), checks) == ""
 
@@ -149,7 +155,7 @@ def test_page_alert_stays_silent_at_1x(tmp_path: Path, unit_rules: Path) -> None
     page alert does not (page and ticket share the alert's name, as Sloth's do)."""
     rules = yaml.safe_load(unit_rules.read_text())
     slo = "login-submit-availability"
-    ticket = _expected(rules, slo, "ticket", "6h")
+    ticket = _expected(rules, slo, "ticket")
     checks = [
         {"eval_time": t, "alertname": "LoginSubmitAvailabilitySLO", "exp_alerts": [ticket]} for t in ("10m", "1h", "7h")
     ]
@@ -171,7 +177,7 @@ def test_latency_slo_reads_the_duration_histogram_bucket(tmp_path: Path, unit_ru
     ]
     name = "AgentRequestSendLatencySLO"
     checks = [
-        {"eval_time": "150m", "alertname": name, "exp_alerts": [_expected(rules, slo, "ticket", "2h")]},
+        {"eval_time": "150m", "alertname": name, "exp_alerts": [_expected(rules, slo, "ticket")]},
     ]
     assert _unit_test(tmp_path, unit_rules, series, checks) == ""
     page = _alert(rules, slo, "page")
@@ -221,3 +227,207 @@ def test_an_slo_the_rules_cannot_express_is_one_line_and_exit_2(tmp_path: Path, 
     assert str(path) in lines[0]
     assert "SLO login-fast" in lines[0]
     assert expected in lines[0]
+
+
+# --- one alert per incident -----------------------------------------------------------------------
+
+INCIDENT = (60, 240)  # minutes: 20 % of logins fail (a 20× burn of a 99 % SLO) for three hours
+PAGE = 'ALERTS{alertname="LoginSubmitAvailabilitySLO", sloth_severity="page", alertstate="firing"}'
+
+
+def _incident_logins(minutes: int = 330) -> list[dict[str, str]]:
+    """1,000 logins a minute; 200 of them fail during ``INCIDENT``, none outside it."""
+    start, end = INCIDENT
+    ok, errors, ok_values, error_values = 0, 0, [], []
+    for minute in range(minutes + 1):
+        ok_values.append(str(ok))
+        error_values.append(str(errors))
+        failing = 200 if start <= minute < end else 0
+        ok, errors = ok + 1000 - failing, errors + failing
+    series = 'anef_step_total{{journey="login",step="login.submit",outcome="{}"}}'
+    return [
+        {"series": series.format("ok"), "values": " ".join(ok_values)},
+        {"series": series.format("error"), "values": " ".join(error_values)},
+    ]
+
+
+def _series(labels: dict[str, str]) -> str:
+    return "{" + ", ".join(f'{key}="{value}"' for key, value in sorted(labels.items())) + "}"
+
+
+def _one_page_per_incident(rules: dict[str, Any]) -> list[dict[str, Any]]:
+    """promtool checks: the page alert fires with the same labels all through the incident (the
+    30m/6h pair fires first, the 5m/1h pair joins it), and it was one series from start to end."""
+    labels = {
+        "__name__": "ALERTS",
+        "alertname": "LoginSubmitAvailabilitySLO",
+        "alertstate": "firing",
+        **_expected(rules, "login-submit-availability", "page")["exp_labels"],
+    }
+    during = [
+        {"expr": PAGE, "eval_time": f"{minute}m", "exp_samples": [{"labels": _series(labels), "value": 1}]}
+        for minute in range(100, 251, 10)
+    ]
+    before = [{"expr": PAGE, "eval_time": "65m", "exp_samples": []}]
+    whole = [
+        {
+            "expr": f"count(count_over_time({PAGE}[330m]))",
+            "eval_time": "330m",
+            "exp_samples": [{"labels": "{}", "value": 1}],
+        }
+    ]
+    return before + during + whole
+
+
+@needs_promtool
+def test_a_three_hour_incident_is_one_page_alert_from_start_to_end(tmp_path: Path, unit_rules: Path) -> None:
+    rules = yaml.safe_load(unit_rules.read_text())
+    queries = _one_page_per_incident(rules)
+
+    assert _unit_test(tmp_path, unit_rules, _incident_logins(), [], queries) == ""
+
+    # The same checks fail on the rules as they were, each window pair's labels (sloth_window)
+    # passed to the alert: the page changed identity when the 5m/1h pair took over.
+    text = unit_rules.read_text()
+    per_window = re.sub(
+        r"^(\s+)(and|or)$",
+        r"\1\2 ignoring (sloth_window)",
+        text.replace("max(slo:", "(slo:").replace(" without (sloth_window)", ""),
+        flags=re.MULTILINE,
+    )
+    assert per_window != text
+    old = tmp_path / "per-window.rules.yaml"
+    old.write_text(per_window, encoding="utf-8")
+    report = _unit_test(tmp_path, old, _incident_logins(), [], queries)
+    assert "sloth_window" in report
+
+
+@needs_promtool
+def test_at_a_1x_burn_no_page_ever_fires(tmp_path: Path, unit_rules: Path) -> None:
+    """Seven hours at exactly the budget's pace: the ticket (1× over 3d and 6h) fires, no page does."""
+    page = 'ALERTS{alertname="LoginSubmitAvailabilitySLO", sloth_severity="page"}'  # pending or firing
+    ticket = 'ALERTS{alertname="LoginSubmitAvailabilitySLO", sloth_severity="ticket", alertstate="firing"}'
+    queries: list[dict[str, Any]] = [
+        {"expr": f"count_over_time({page}[420m])", "eval_time": "420m", "exp_samples": []},
+        {
+            "expr": f"count(count_over_time({ticket}[420m]))",
+            "eval_time": "420m",
+            "exp_samples": [{"labels": "{}", "value": 1}],
+        },
+    ]
+
+    assert _unit_test(tmp_path, unit_rules, _logins(99, 1), [], queries) == ""
+    # At 14.4× the same expectation fails: the page fires.
+    assert "LoginSubmitAvailabilitySLO" in _unit_test(tmp_path, unit_rules, _logins(856, 144), [], queries[:1])
+
+
+# --- OpenSLO read as v1 says ----------------------------------------------------------------------
+
+GOOD, TOTAL = "{steps: [login.submit], outcomes: [ok]}", "{steps: [login.submit]}"
+
+
+def _rules_of(path: Path) -> dict[str, Any]:
+    return build_rules(load_slos(path), str(path))
+
+
+@needs_promtool
+@pytest.mark.parametrize(("window", "days"), [("1M", "30"), ("1Q", "90"), ("1Y", "365"), ("2w", "14")])
+def test_calendar_units_become_promql_days_promtool_accepts(tmp_path: Path, window: str, days: str) -> None:
+    page = {"severity": "page", "threshold": "14.4", "lookback": "1h"}
+    path = write_slo(tmp_path / "slo.yaml", good=GOOD, total=TOTAL, window=window, conditions=[page])
+    out = write_rules(load_slos(path), tmp_path / "rules.yaml")
+
+    done = _promtool("check", "rules", out)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    text = out.read_text()
+    period = f"{days}d" if window != "2w" else "2w"  # PromQL has w, not M, Q (nor a 365-day-only Y)
+    assert f"[{period}]" in text
+    assert window == period or f"[{window}]" not in text
+    assert f"slo:sli_error:ratio_rate{period}" in text
+    meta = {r["record"]: r for g in yaml.safe_load(text)["groups"] for r in g["rules"] if "record" in r}
+    assert meta["slo:time_period:days"]["expr"] == f"vector({days})"
+
+
+def test_alert_after_is_the_alerts_for_and_the_short_window_is_a_twelfth(tmp_path: Path) -> None:
+    """OpenSLO's alertAfter: "the duration the condition needs to be valid for before alerting"."""
+    conditions = [
+        {"severity": "page", "threshold": "14.4", "lookback": "1h", "after": "2m"},
+        {"severity": "page", "threshold": "6", "lookback": "6h", "after": "2m", "short": "20m"},
+    ]
+    path = write_slo(tmp_path / "slo.yaml", good=GOOD, total=TOTAL, conditions=conditions)
+
+    page = _alert(_rules_of(path), "login-fast", "page")
+
+    assert page["for"] == "2m"
+    assert "ratio_rate5m{" in page["expr"]  # 1h / 12
+    assert "ratio_rate20m{" in page["expr"]  # the annotation
+    assert "ratio_rate30m{" not in page["expr"]
+
+
+def test_conditions_of_one_severity_must_agree_on_alert_after(tmp_path: Path) -> None:
+    conditions = [
+        {"severity": "page", "threshold": "14.4", "lookback": "1h", "after": "2m"},
+        {"severity": "page", "threshold": "6", "lookback": "6h"},
+    ]
+    path = write_slo(tmp_path / "slo.yaml", good=GOOD, total=TOTAL, conditions=conditions)
+
+    done = CliRunner().invoke(app, ["rules", str(path)])
+
+    assert done.exit_code == 2
+    assert "the page conditions give different alertAfter (condition-0 2m, condition-1 0m)" in done.output
+
+
+def test_a_free_severity_is_the_alerts_sloth_severity(tmp_path: Path) -> None:
+    conditions = [
+        {"severity": "sev1", "threshold": "14.4", "lookback": "1h"},
+        {"severity": "warning", "threshold": "1", "lookback": "3d"},
+    ]
+    path = write_slo(tmp_path / "slo.yaml", good=GOOD, total=TOTAL, conditions=conditions)
+
+    rules = _rules_of(path)
+
+    assert _alert(rules, "login-fast", "sev1")["labels"]["severity"] == "sev1"
+    assert "ratio_rate6h{" in _alert(rules, "login-fast", "warning")["expr"]  # 3d / 12
+    assert "for" not in _alert(rules, "login-fast", "warning")
+
+
+@pytest.mark.parametrize(
+    ("short", "expected"),
+    [
+        ("1 minute", "expected a duration such as 5m or 30m, got '1 minute'"),
+        ("2h", "the short window must be shorter than lookbackWindow 1h, got '2h'"),
+    ],
+)
+def test_a_bad_short_window_annotation_is_one_line(tmp_path: Path, short: str, expected: str) -> None:
+    conditions = [{"severity": "page", "threshold": "14.4", "lookback": "1h", "short": short}]
+    path = write_slo(tmp_path / "slo.yaml", good=GOOD, total=TOTAL, conditions=conditions)
+
+    done = CliRunner().invoke(app, ["slo", "check", str(path)])
+
+    assert done.exit_code == 2
+    assert (
+        f"SLO login-fast: alertPolicies.0.spec.conditions.0.metadata.annotations.anef-harness/short-window: {expected}"
+        in done.output
+    )
+
+
+def test_an_slo_over_prometheus_metrics_is_valid_but_not_turned_into_rules(tmp_path: Path) -> None:
+    prometheus = "{type: Prometheus, spec: {query: 'sum(rate(http_requests_total[5m]))'}}"
+    path = write_slo(tmp_path / "slo.yaml", good=GOOD, total=TOTAL)
+    path.write_text(
+        path.read_text()
+        .replace("type: anef-harness\n            spec: ", "")
+        .replace(GOOD, prometheus)
+        .replace(TOTAL, prometheus)
+        .replace("metricSource:\n            ", "metricSource: ")
+    )
+
+    checked = CliRunner().invoke(app, ["slo", "check", str(path)])
+    refused = CliRunner().invoke(app, ["rules", str(path)])
+
+    assert checked.exit_code == 0, checked.output
+    assert "1 SLO on other tools' metrics (Prometheus), valid but not evaluated" in checked.output
+    assert refused.exit_code == 2
+    assert "'Prometheus': the SLO reads another tool's metrics" in refused.output
+    assert "kept for the live rules" not in refused.output

@@ -1,4 +1,4 @@
-"""The four security faults (README, "Faults" and "Security").
+"""The four security faults (docs/platform.md, "Faults" and "Security").
 
 The platform is otherwise secure (tests/reference_platform/test_security.py); each fault breaks
 exactly one of its guarantees. For each: at rate 1 the weakness shows to an applicant and the

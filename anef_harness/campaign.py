@@ -346,8 +346,10 @@ def _line_of(path: Path, loc: Sequence[str | int]) -> str:
 
 
 def resolved_yaml(campaign: Campaign) -> str:
-    """The campaign with every default written out, as the results folder keeps it."""
-    data = campaign.model_dump(mode="json", exclude_none=True)
+    """The campaign with every default written out, as the results folder keeps it: all but the
+    admin token, a secret that results (shared, archived, attached to CI pages) must not carry; the
+    campaign runs again as is with ANEF_ADMIN_TOKEN set."""
+    data = campaign.model_dump(mode="json", exclude_none=True, exclude={"admin_token"})
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 

@@ -35,7 +35,8 @@ class PrintingSink:
 def run_demo(*, port: int, smtp_port: int, data_dir: Path) -> None:
     import uvicorn
 
-    settings = Settings(port=port, smtp_port=smtp_port, data_dir=data_dir, admin_token="demo-admin-token")  # noqa: S106
+    # A fresh token each time: a fixed one would open the admin API to any page that reaches the port.
+    settings = Settings(port=port, smtp_port=smtp_port, data_dir=data_dir)
     context = build_context(settings)
     today = context.clock.today()
     expiry = today + timedelta(days=90)  # inside the renewal window (120 to 60 days before)
@@ -77,9 +78,9 @@ ANEF reference platform (demo) on {base}
   Pages (French):   {base}/connexion   — log in as {applicant.email} / {APPLICANT_PASSWORD}
   OpenAPI:          {base}/docs
   Agent API:        POST {base}/api/agent/login {{"login": "agent.paris", "password": "{AGENT_PASSWORD}"}}
-  Admin API:        curl -H 'Authorization: Bearer demo-admin-token' {base}/_admin/faults
+  Admin API:        curl -H 'Authorization: Bearer {settings.admin_token}' {base}/_admin/faults
   Inject a documented defect (or start with --faults anef-2024 for all seven):
-    curl -X PUT -H 'Authorization: Bearer demo-admin-token' -H 'Content-Type: application/json' \\
+    curl -X PUT -H 'Authorization: Bearer {settings.admin_token}' -H 'Content-Type: application/json' \\
          -d '{{"faults": [{{"id": "reset_email_lost", "rate": 1}}]}}' {base}/_admin/faults
   E-mails sent by the platform are printed below. Ctrl-C stops the demo (data kept in {data_dir}).
   Today on the platform clock: {today:%d/%m/%Y}.

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from anef_harness.admin_token import read_admin_token
 from anef_harness.exits import fail_usage
 from core.describe import describe
 from core.errors import ConfigError
@@ -29,8 +30,9 @@ def platform_serve(
     faults: Annotated[
         str | None, typer.Option(help="Fault profile: a YAML file or a shipped profile name (anef-2024).")
     ] = None,
-    admin_token: Annotated[
-        str | None, typer.Option(envvar="ANEF_ADMIN_TOKEN", help="Bearer token of the admin API (random if not given).")
+    admin_token_file: Annotated[
+        Path | None,
+        typer.Option(help="A file holding the admin API's token (else ANEF_ADMIN_TOKEN; random if neither)."),
     ] = None,
     smtp: Annotated[str, typer.Option(help="SMTP server for outgoing e-mail, HOST:PORT.")] = "127.0.0.1:1025",
     data_dir: Annotated[Path, typer.Option(help="Folder for SQLite files and uploaded documents.")] = Path(
@@ -47,6 +49,7 @@ def platform_serve(
     from reference_platform.settings import Settings, parse_smtp
 
     try:
+        admin_token = read_admin_token(admin_token_file)
         smtp_host, smtp_port = parse_smtp(smtp)
         options: dict[str, object] = {
             "allow_remote": allow_remote,
@@ -72,7 +75,8 @@ def platform_serve(
         fail_usage(str(exc))
     except ValidationError as exc:
         option, _, problem = describe(exc).partition(": ")
-        fail_usage(f"--{option.replace('_', '-')}: {problem}")
+        flag = {"admin_token": "admin-token-file", "allowed_hosts": "allowed-host"}.get(option.split(".")[0])
+        fail_usage(f"--{flag or option.replace('_', '-')}: {problem}")
 
 
 def _profile_path(name_or_path: str) -> Path:

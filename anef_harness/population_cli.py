@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from anef_harness.admin_token import read_admin_token
 from anef_harness.exits import fail_usage
 from core.errors import ConfigError, HarnessError
 from synthetic_users.population import Population
@@ -102,14 +103,17 @@ def seed_command(
     seed_value: SeedOption = None,
     spec_file: SpecOption = None,
     reference_date: DateOption = None,
-    admin_token: Annotated[str, typer.Option(envvar="ANEF_ADMIN_TOKEN", help="The platform's admin token.")] = "",
+    admin_token_file: Annotated[
+        Path | None, typer.Option(help="A file holding the platform's admin token (else ANEF_ADMIN_TOKEN).")
+    ] = None,
     allow_remote: Annotated[bool, typer.Option(help="Allow a target that is not a loopback address.")] = False,
 ) -> None:
     """Put the population's initial state and the prefecture agents into the platform (idempotent)."""
     try:
         url = check_target(target, allow_remote=allow_remote)
+        admin_token = read_admin_token(admin_token_file)
         if not admin_token:
-            raise ConfigError("--admin-token", "required (or set ANEF_ADMIN_TOKEN)")
+            raise ConfigError("--admin-token-file", "required (or set ANEF_ADMIN_TOKEN)")
         population = Population(resolve_spec(size, seed_value, spec_file, reference_date))
         with _progress("seeding") as progress:
             task = progress.add_task("seed", total=len(population) + len(agents_of(population)))

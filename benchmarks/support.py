@@ -125,8 +125,6 @@ class PlatformProcess:
             str(self.port),
             "--data-dir",
             str(self.data_dir),
-            "--admin-token",
-            ADMIN_TOKEN,
             "--smtp",
             f"127.0.0.1:{self.smtp_port}",
         ]
@@ -141,7 +139,8 @@ class PlatformProcess:
         log_path = self.data_dir.parent / f"platform-{self.port}.log"
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(self.command(), stdout=self._log, stderr=subprocess.STDOUT)
+        env = {**os.environ, "ANEF_ADMIN_TOKEN": ADMIN_TOKEN}  # never on the command line (ps)
+        self.process = subprocess.Popen(self.command(), stdout=self._log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

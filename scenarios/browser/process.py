@@ -52,9 +52,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--target", required=True, help="the platform's base URL")
     parser.add_argument("--mailbox", help="the mailbox's HTTP API URL (needed by password_reset)")
-    parser.add_argument(
-        "--admin-token", help="accepted for symmetry with the other load processes; never used (no ground truth)"
-    )
     parser.add_argument("--population-json", help="the population spec: a JSON file, or inline JSON")
     parser.add_argument("--size", type=int, help="population size (overrides the spec)")
     parser.add_argument("--seed", type=int, help="population seed (overrides the spec)")

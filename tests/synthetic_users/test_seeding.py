@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 import sys
@@ -45,15 +46,20 @@ def test_seeded_applicants_and_agents_can_log_in_and_reseeding_changes_nothing(
     )
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, token: str = ADMIN_TOKEN) -> subprocess.CompletedProcess[str]:
+    """The command with the admin token in the environment (never on the command line)."""
     return subprocess.run(
-        [sys.executable, "-m", "anef_harness", "population", *args], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "anef_harness", "population", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "ANEF_ADMIN_TOKEN": token},
     )
 
 
 def test_the_seed_command_seeds_and_reports(platform: PlatformProcess) -> None:
     seed_value = str(random.randrange(10**9))
-    args = ("seed", "--target", platform.url, "--size", "50", "--seed", seed_value, "--admin-token", ADMIN_TOKEN)
+    args = ("seed", "--target", platform.url, "--size", "50", "--seed", seed_value)
     first = run_cli(*args)
     assert first.returncode == 0, first.stderr
     assert "50 applicants" in first.stdout
@@ -124,14 +130,14 @@ def test_bad_options_are_one_line(tmp_path: Path, args: tuple[str, ...], expecte
 
 def test_an_unreachable_target_is_one_line_naming_it() -> None:
     target = f"http://127.0.0.1:{free_port()}"
-    result = run_cli("seed", "--target", target, "--size", "5", "--seed", "1", "--admin-token", "x")
+    result = run_cli("seed", "--target", target, "--size", "5", "--seed", "1")
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1, result.stderr
     assert f"--target: cannot reach {target}" in result.stderr
 
 
 def test_a_remote_target_is_refused_unless_allowed() -> None:
-    result = run_cli("seed", "--target", "http://203.0.113.7:8000", "--size", "5", "--seed", "1", "--admin-token", "x")
+    result = run_cli("seed", "--target", "http://203.0.113.7:8000", "--size", "5", "--seed", "1")
     assert result.returncode == 2
     assert "not a loopback address" in result.stderr
     with pytest.raises(httpx.ConnectError):

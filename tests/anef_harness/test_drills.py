@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -173,8 +174,10 @@ def test_after_the_harness_is_killed_report_and_gate_work_on_what_was_recorded(t
     finally:
         harness.send_signal(signal.SIGKILL)
         harness.wait(timeout=10)
-    # The load processes die with the harness (they stop their users and close their files).
-    wait_until(lambda: not any(_alive(pid) for pid in manifest["pids"].values()), timeout=30, interval=0.1)
+        killed = time.monotonic()
+    # The load stops with the harness: a load tool whose conductor died must not go on sending.
+    wait_until(lambda: not any(_alive(pid) for pid in manifest["pids"].values()), timeout=30, interval=0.02)
+    assert time.monotonic() - killed < 1.0, "the load outlived its conductor by a second or more"
     recorded = _steps_on_disk(out)
     gate = subprocess.run(
         [sys.executable, "-m", "anef_harness", "gate", str(out)], cwd=ROOT, capture_output=True, text=True, check=False

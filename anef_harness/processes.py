@@ -162,7 +162,16 @@ def start_locust(plan: LoadPlan) -> list[Child]:
     """The Locust processes: the first is the one whose exit ends the run."""
     logs = plan.results / "logs"
     ui = (
-        ["--web-host", "127.0.0.1", "--web-port", str(plan.web_port), "--autostart", "--autoquit", "5"]
+        [
+            "--web-host",
+            "127.0.0.1",
+            "--web-port",
+            str(plan.web_port),
+            "--autostart",
+            "--autoquit",
+            "5",
+            "--anef-view-only",
+        ]
         if plan.web
         else ["--headless"]
     )

@@ -16,10 +16,11 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import push_to_gateway, start_http_server
+from prometheus_client import push_to_gateway
 
 from checks.evaluate import evaluate
 from core.errors import ConfigError
+from dashboards.endpoint import serve_metrics
 from dashboards.metrics import HarnessMetrics, build_metrics
 from scenarios.events import Event
 
@@ -45,7 +46,7 @@ class LiveMetrics:
         self._judge: threading.Thread | None = None
         self.last_judgement_s: float | None = None
         try:
-            self._server, _ = start_http_server(port, addr=host, registry=self.metrics.registry)
+            self._server = serve_metrics(port, host, self.metrics.registry)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
                 raise MetricsPortError(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -11,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from core.net import is_loopback
 from reference_platform.errors import ConfigError
 
 
@@ -88,7 +88,7 @@ class Settings(BaseModel):
     @field_validator("host")
     @classmethod
     def _loopback_unless_allowed(cls, host: str, info: ValidationInfo) -> str:
-        if not info.data.get("allow_remote") and not _is_loopback(host):
+        if not info.data.get("allow_remote") and not is_loopback(host):
             raise ValueError(f"{host} is not a loopback address; allow remote access (--allow-remote) to listen there")
         return host
 
@@ -112,15 +112,6 @@ class Settings(BaseModel):
             return self.public_url.rstrip("/")
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def parse_smtp(value: str) -> tuple[str, int]:

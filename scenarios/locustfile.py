@@ -9,6 +9,7 @@ seeded with the campaign's population (``anef-harness population seed``).
 
 from __future__ import annotations
 
+import logging
 import signal
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,16 @@ from locust.argument_parser import LocustArgumentParser
 from locust.env import Environment
 from locust.runners import MasterRunner
 
-from scenarios.campaign_file import load_scenario, results_folder
+from scenarios.campaign_file import load_scenario, read_yaml, results_folder
 from scenarios.users import AgentUser, ApplicantUser, CampaignShape, build_runtime, close_runtime
+from scenarios.web_guard import guard_web_ui, target_refusal
 from synthetic_users.partition import Partition
 
 __all__ = ["AgentUser", "ApplicantUser", "CampaignShape"]
+
+log = logging.getLogger(__name__)
+# The campaign's allow_targets: the hosts besides loopback the load may be sent to.
+ALLOWED_TARGETS: list[str] = []
 
 
 @events.init_command_line_parser.add_listener
@@ -32,6 +38,9 @@ def _arguments(parser: LocustArgumentParser) -> None:
     parser.add_argument("--anef-results", type=str, default="", help="results folder", include_in_web_ui=False)
     parser.add_argument("--anef-mailbox", type=str, default="", help="mailbox API URL", include_in_web_ui=False)
     parser.add_argument("--anef-workers", type=int, default=1, help="number of load workers", include_in_web_ui=False)
+    parser.add_argument(
+        "--anef-view-only", action="store_true", help="the web UI only shows the run", include_in_web_ui=False
+    )
 
 
 @events.init.add_listener
@@ -40,6 +49,9 @@ def _init(environment: Environment, **_: Any) -> None:
     if options is None or not options.campaign:
         raise SystemExit("anef-harness locustfile: --campaign FILE is required")
     spec = load_scenario(Path(options.campaign))
+    ALLOWED_TARGETS[:] = read_yaml(Path(options.campaign)).get("allow_targets") or []
+    if environment.web_ui is not None and environment.web_ui.app is not None:
+        guard_web_ui(environment.web_ui.app, view_only=options.anef_view_only)
     CampaignShape.spec = spec
     AgentUser.fixed_count = spec.agents.users
     ApplicantUser.host = environment.host
@@ -48,6 +60,12 @@ def _init(environment: Environment, **_: Any) -> None:
 @events.test_start.add_listener
 def _start(environment: Environment, **_: Any) -> None:
     runner = environment.runner
+    refusal = target_refusal(environment.host, ALLOWED_TARGETS)
+    if refusal is not None:  # a host given through the web UI is guarded like one on the command line
+        log.error("anef-harness locustfile: refusing to send load: %s", refusal)
+        if runner is not None:
+            gevent.spawn(runner.quit)
+        raise SystemExit(2)
     if runner is not None:
         # Locust installs its own SIGTERM handler only after a shape's run; until then SIGTERM
         # would kill the process without its quitting hooks (events in memory, the oracle).

@@ -8,24 +8,15 @@ evil.example, so a guard built on it can be walked past. A URL with user info is
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Collection
 from dataclasses import dataclass
 
 from ada_url import URL
 
 from core.errors import ConfigError
+from core.net import is_loopback
 
-LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+__all__ = ["Target", "check_target", "is_loopback", "parse_http_url", "target_problem"]
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.net import host_of
 from reference_platform.api.uploads import MULTIPART_ALLOWANCE
 from reference_platform.settings import Settings
 
@@ -38,14 +39,6 @@ UPLOAD_SUFFIXES = ("/documents", "/pieces")  # the API's and the pages' upload r
 
 class BodyTooLarge(Exception):
     """The body went past the route's limit while it was being read."""
-
-
-def host_of(header: str) -> str:
-    """The host part of a ``Host`` header, lower-cased, without port or IPv6 brackets."""
-    header = header.strip().lower()
-    if header.startswith("["):
-        return header[1 : header.find("]")] if "]" in header else header
-    return header.rpartition(":")[0] if header.count(":") == 1 else header
 
 
 def allowed_hosts(settings: Settings) -> frozenset[str]:

@@ -202,15 +202,20 @@ def relaunch(playwright: Playwright, options: BrowserOptions, stats: BrowserStat
     return launch(playwright, options)
 
 
+def within_guard(url: str, target: str) -> bool:
+    """Whether Chromium may request ``url`` during a journey against ``target``: the target's host or loopback."""
+    parsed, allowed = parse_http_url(url), parse_http_url(target)
+    if not isinstance(parsed, Target):
+        return url.startswith(("data:", "blob:", "about:"))  # the page's own content, no network
+    return is_loopback(parsed.host) or (isinstance(allowed, Target) and parsed.host == allowed.host)
+
+
 def keep_to(target: str) -> Callable[[Route], None]:
     """A route handler that lets Chromium reach only the target and loopback: a redirect or a link
     to another host is aborted (the target guard holds inside the browser too)."""
-    parsed = parse_http_url(target)
-    allowed = parsed.host if isinstance(parsed, Target) else ""
 
     def handle(route: Route) -> None:
-        url = parse_http_url(route.request.url)
-        if isinstance(url, Target) and (url.host == allowed or is_loopback(url.host)):
+        if within_guard(route.request.url, target):
             route.continue_()
         else:
             log.warning("browser: request to %s refused by the target guard", route.request.url)

@@ -14,12 +14,14 @@ DELETE body is not valid JSON; this mailbox answers 400 instead.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from core.net import host_of, is_loopback
 from synthetic_users.mailbox.message import Address, Attachment, StoredMessage
 from synthetic_users.mailbox.search import SearchError, parse_query
 from synthetic_users.mailbox.store import MessageStore, Page
@@ -116,9 +118,17 @@ class DeleteRequest(BaseModel):
     IDs: list[str] = []
 
 
-def create_app(store: MessageStore) -> FastAPI:
-    """The API over ``store``; nothing is shared between apps."""
+def create_app(store: MessageStore, *, any_host: bool = False) -> FastAPI:
+    """The API over ``store``; nothing is shared between apps. Unless it listens beyond loopback
+    (``any_host``, by explicit consent), it answers only to loopback names: the mailbox holds reset
+    links, and a web page must not read it through DNS rebinding."""
     app = FastAPI(title="anef-harness mailbox (Mailpit API v1 subset)", version="1")
+
+    @app.middleware("http")
+    async def _loopback_hosts(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        if not any_host and not is_loopback(host_of(request.headers.get("host", ""))):
+            return PlainTextResponse("Host not allowed\n", status_code=400)
+        return await call_next(request)
 
     @app.get("/api/v1/messages", response_model=MessagesSummary)
     def list_messages(start: str | None = None, limit: str | None = None) -> MessagesSummary:

@@ -7,7 +7,6 @@ the CLI (``serve_until_signalled``).
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import signal
 import socket
@@ -20,6 +19,7 @@ import uvicorn
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from core.errors import ConfigError
+from core.net import is_loopback
 from synthetic_users.mailbox.api import create_app
 from synthetic_users.mailbox.smtp import DEFAULT_BOUNCE_DOMAINS, MailboxHandler, SmtpServer
 from synthetic_users.mailbox.store import DEFAULT_MAX_BYTES, DEFAULT_RETENTION, MessageStore
@@ -49,16 +49,6 @@ class MailboxSettings(BaseModel):
         if not info.data.get("allow_remote") and not is_loopback(host):
             raise ValueError(f"{host} is not a loopback address; allow remote access (--allow-remote) to listen there")
         return host
-
-
-def is_loopback(host: str) -> bool:
-    """``localhost`` or a loopback IP address (``127.0.0.0/8``, ``::1``)."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # another host name: it could resolve anywhere
 
 
 class MailboxServer:
@@ -93,7 +83,7 @@ class MailboxServer:
         self._smtp = SmtpServer(handler, smtp_socket, max_message_bytes=self.settings.max_message_bytes)
         self._smtp.start()
         config = uvicorn.Config(
-            create_app(self.store),
+            create_app(self.store, any_host=not is_loopback(self.settings.host)),
             log_config=None,  # leave the process's logging alone
             log_level="warning",
             access_log=False,

@@ -142,3 +142,8 @@ def test_final_figures_are_pushed_under_the_run_id(tmp_path: Path, live: LiveMet
 def test_a_pushgateway_down_raises_oserror_for_the_conductor_to_warn(live: LiveMetrics) -> None:
     with pytest.raises(OSError, match="Connection refused"):
         live.push(f"http://127.0.0.1:{free_port()}", "run")
+
+
+def test_the_endpoint_answers_only_to_loopback_names(live: LiveMetrics) -> None:
+    assert httpx.get(live.url, headers={"Host": "evil.example"}, timeout=5).status_code == 400
+    assert httpx.get(live.url, headers={"Host": f"localhost:{live.port}"}, timeout=5).status_code == 200

@@ -355,3 +355,11 @@ def test_cli_serve_receives_a_message() -> None:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
     assert process.returncode == 0, process.stderr.read() if process.stderr else ""
+
+
+def test_the_mailbox_answers_only_to_loopback_names(api: httpx.Client) -> None:
+    """It holds reset links: a page of evil.example rebound to 127.0.0.1 must not read it."""
+    rebound = api.get("/api/v1/messages", headers={"Host": "evil.example"})
+    assert rebound.status_code == 400
+    assert api.get("/api/v1/messages", headers={"Host": "localhost"}).status_code == 200
+    assert api.get("/api/v1/messages").status_code == 200

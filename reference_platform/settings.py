@@ -54,6 +54,9 @@ class Settings(BaseModel):
     password_cost: PasswordCost = REAL_ACCOUNT_COST
     synthetic_password_cost: PasswordCost = SYNTHETIC_ACCOUNT_COST
     upload_max_bytes: int = Field(10 * 1024 * 1024, ge=1)
+    # What one applicant's documents may take on disk, and how many one dossier may hold.
+    applicant_storage_max_bytes: int = Field(200 * 1024 * 1024, ge=1)
+    dossier_max_documents: int = Field(40, ge=1)
     # Every other body (JSON, forms) and the streamed bulk seed: enforced before any route code.
     body_max_bytes: int = Field(1024 * 1024, ge=1024)
     seed_max_bytes: int = Field(256 * 1024 * 1024, ge=1024)

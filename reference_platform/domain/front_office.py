@@ -19,6 +19,7 @@ from contracts.faults import (
 )
 from reference_platform.context import PlatformContext
 from reference_platform.domain.accounts import queue_email
+from reference_platform.domain.documents import check_accepts, check_new, size_label
 from reference_platform.domain.outbox import enqueue
 from reference_platform.domain.procedures import (
     DOCUMENT_KINDS,
@@ -218,11 +219,6 @@ def documents_of(db: Session, dossier: Dossier) -> list[Document]:
     )
 
 
-def size_label(size: int) -> str:
-    """A size as the pages write it: "10 Mo", "500 Ko"."""
-    return f"{size // 1_000_000} Mo" if size >= 1_000_000 else f"{max(1, size // 1_000)} Ko"
-
-
 def check_upload(
     ctx: PlatformContext, content: bytes, *, applicant: str | None = None, dossier: str | None = None, route: str = ""
 ) -> str:
@@ -289,15 +285,9 @@ def add_document(
     Callers should store the file first (``store_upload``), outside the write transaction, so
     that the fsync does not hold other writers back; bytes are stored here otherwise.
     """
-    if kind not in DOCUMENT_KINDS:
-        raise InvalidInput("kind", f"kind : type de pièce inconnu ; attendu l'un de {', '.join(DOCUMENT_KINDS)}.")
-    if dossier.state not in (
-        DossierState.DRAFT,
-        DossierState.SUBMITTED,
-        DossierState.UNDER_REVIEW,
-        DossierState.COMPLEMENT_REQUESTED,
-    ):
-        raise DomainError("dossier_closed", "Ce dossier n'accepte plus de pièces.")
+    size = content.size if isinstance(content, StoredFile) else len(content)
+    check_accepts(dossier)
+    check_new(ctx, db, applicant, dossier, kind=kind, size=size)
     stored = content if isinstance(content, StoredFile) else store_upload(ctx, content)
     display = re.sub(r"[\x00-\x1f/\\]", "_", filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1])[:255] or "piece"
     document = Document(

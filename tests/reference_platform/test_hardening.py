@@ -324,3 +324,45 @@ def test_listening_beyond_loopback_needs_consent(tmp_path: Path) -> None:
     assert refused.returncode == 2
     assert refused.stderr.strip().count("\n") == 0, refused.stderr
     assert "--host: 0.0.0.0 is not a loopback address" in refused.stderr
+
+
+def test_a_refused_upload_leaves_no_file_behind(app_settings: Settings) -> None:
+    """Every refusal (an unknown kind, a full dossier, the applicant's quota) comes before the file
+    is stored: a refused upload cannot fill the disk."""
+    settings = app_settings.model_copy(update={"dossier_max_documents": 2, "applicant_storage_max_bytes": 150_000})
+    with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
+        api = Api(client)
+        applicant = applicant_seed()
+        api.seed(applicant)
+        auth = api.login(applicant)
+        draft = client.post("/api/me/dossiers", headers=auth, json={"procedure": "renewal"}).json()
+        blobs = settings.data_dir / "blobs"
+
+        def stored() -> int:
+            return sum(1 for path in blobs.rglob("*") if path.is_file())
+
+        assert api.upload(auth, draft["id"], "passport", pdf_bytes(60_000)).status_code == 201
+        unknown = api.upload(auth, draft["id"], "carte_vitale", pdf_bytes(10_000))
+        assert unknown.status_code == 422
+        over_quota = api.upload(auth, draft["id"], "photo", pdf_bytes(100_000))
+        assert over_quota.status_code == 413
+        assert over_quota.json()["error"]["code"] == "storage_quota"
+        assert api.upload(auth, draft["id"], "photo", pdf_bytes(20_000)).status_code == 201
+        full = api.upload(auth, draft["id"], "proof_of_address", pdf_bytes(5_000))
+        assert full.status_code == 409
+        assert full.json()["error"]["code"] == "too_many_documents"
+        assert stored() == 2
+
+
+def test_an_applicants_file_reaches_the_agent_as_an_attachment(api: Api) -> None:
+    """Never rendered inline in the agent's browser: an uploaded file is untrusted content."""
+    applicant, agent = applicant_seed(), agent_seed()
+    api.seed(applicant, agent)
+    dossier = api.submitted_renewal(api.login(applicant))
+    agent_auth = api.agent_login(agent)
+    document = dossier["documents"][0]["id"]
+    path = f"/api/agent/dossiers/{dossier['id']}/documents/{document}/content"
+    wait_until(lambda: api.http.get(path, headers=agent_auth).status_code == 200, 10)
+    served = api.http.get(path, headers=agent_auth)
+    assert served.headers["content-disposition"].startswith("attachment")
+    assert served.headers["x-content-type-options"] == "nosniff"

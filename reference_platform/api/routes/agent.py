@@ -80,7 +80,12 @@ def document_content(dossier_id: ObjectId, document_id: ObjectId, agent: Current
         document = db.get(back.DocumentRecord, document_id)
     if document is None or document.dossier_id != found.id:
         raise NotFound("document_not_found", "Pièce introuvable dans ce dossier.")
-    return Response(ctx.blobs.get(document.sha256), media_type=document.content_type)
+    # An attachment, never rendered inline in the agent's browser: an applicant's file is untrusted
+    # content (the guard adds nosniff and a CSP that runs nothing).
+    disposition = f'attachment; filename="piece-{document.id}"'
+    return Response(
+        ctx.blobs.get(document.sha256), media_type=document.content_type, headers={"Content-Disposition": disposition}
+    )
 
 
 @router.post("/dossiers/{dossier_id}/review", response_model=schemas.AgentDossierOut)

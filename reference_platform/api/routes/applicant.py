@@ -17,7 +17,7 @@ from reference_platform.api.deps import (
 )
 from reference_platform.api.routes import ERRORS
 from reference_platform.api.uploads import UPLOAD_FORM, read_upload_form
-from reference_platform.domain import accounts, front_office
+from reference_platform.domain import accounts, documents, front_office
 from reference_platform.domain.procedures import Procedure
 from reference_platform.domain.security import csrf_token, new_token
 
@@ -137,9 +137,12 @@ def cancel_dossier(dossier_id: ObjectId, applicant: CurrentApplicant, ctx: Conte
     openapi_extra=UPLOAD_FORM,
 )
 def upload(dossier_id: ObjectId, applicant: CurrentApplicant, request: Request, ctx: Context) -> schemas.DocumentOut:
-    with ctx.stores.front.read() as db:  # not the caller's dossier: 404 before a byte of the file is read
-        front_office.get_dossier(db, applicant, dossier_id)
+    with ctx.stores.front.read() as db:  # not the caller's dossier, or closed: refused before the file is read
+        documents.check_accepts(front_office.get_dossier(db, applicant, dossier_id))
     form = read_upload_form(request, ctx.settings.upload_max_bytes)
+    with ctx.stores.front.read() as db:  # every refusal before the file is stored: no orphan blob
+        found = front_office.get_dossier(db, applicant, dossier_id)
+        documents.check_new(ctx, db, applicant, found, kind=form.kind, size=len(form.content))
     stored = front_office.store_upload(
         ctx, form.content, applicant=applicant.id, dossier=dossier_id, route=route_of(request)
     )

@@ -25,7 +25,7 @@ from reference_platform.api.deps import (
 )
 from reference_platform.api.routes.applicant import RESET_ANSWER, set_session_cookie
 from reference_platform.api.uploads import read_upload_form
-from reference_platform.domain import accounts, front_office
+from reference_platform.domain import accounts, documents, front_office
 from reference_platform.domain.procedures import DOCUMENT_KINDS, LABELS, Procedure
 from reference_platform.domain.security import csrf_token, csrf_valid, new_token
 from reference_platform.errors import DomainError, Forbidden, Unauthorized
@@ -294,7 +294,7 @@ def dossier_page(dossier_id: ObjectId, request: Request, ctx: Context) -> Respon
         applicant=applicant,
         dossier=dossier,
         uploadable=uploadable,
-        max_size=front_office.size_label(ctx.settings.upload_max_bytes),
+        max_size=documents.size_label(ctx.settings.upload_max_bytes),
     )
 
 
@@ -306,12 +306,15 @@ def upload_submit(dossier_id: ObjectId, request: Request, ctx: Context) -> Respo
     try:
         applicant = signed_in(request, ctx)
         with ctx.stores.front.read() as db:
-            front_office.get_dossier(db, applicant, dossier_id)
+            documents.check_accepts(front_office.get_dossier(db, applicant, dossier_id))
     except DomainError as error:
         return refusal_page(request, ctx, error, applicant)
     form = read_upload_form(request, ctx.settings.upload_max_bytes)
     check_csrf(request, ctx, form.csrf)
     try:
+        with ctx.stores.front.read() as db:  # every refusal before the file is stored: no orphan blob
+            found = front_office.get_dossier(db, applicant, dossier_id)
+            documents.check_new(ctx, db, applicant, found, kind=form.kind, size=len(form.content))
         stored = front_office.store_upload(
             ctx, form.content, applicant=applicant.id, dossier=dossier_id, route=route_of(request)
         )

@@ -23,3 +23,10 @@ def host_of(header: str) -> str:
     if header.startswith("["):
         return header[1 : header.find("]")] if "]" in header else header
     return header.rpartition(":")[0] if header.count(":") == 1 else header
+
+
+def loopback_unless_allowed(host: str, allow_remote: bool) -> str:
+    """A listening address: loopback, or anything with explicit consent (DESIGN: safe by default)."""
+    if not allow_remote and not is_loopback(host):
+        raise ValueError(f"{host} is not a loopback address; allow remote access (--allow-remote) to listen there")
+    return host

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from core.net import is_loopback
+from core.net import loopback_unless_allowed
 from reference_platform.errors import ConfigError
 
 
@@ -91,9 +91,7 @@ class Settings(BaseModel):
     @field_validator("host")
     @classmethod
     def _loopback_unless_allowed(cls, host: str, info: ValidationInfo) -> str:
-        if not info.data.get("allow_remote") and not is_loopback(host):
-            raise ValueError(f"{host} is not a loopback address; allow remote access (--allow-remote) to listen there")
-        return host
+        return loopback_unless_allowed(host, bool(info.data.get("allow_remote")))
 
     @field_validator("database_url")
     @classmethod

@@ -86,6 +86,8 @@ def app_settings(tmp_path: Path, smtp: SmtpSink, database_url: str | None) -> Se
         reset_max_requests=1_000_000,
         reset_client_max_requests=1_000_000,
         login_client_max_failures=1_000_000,
+        dossier_max_documents=1_000_000,
+        applicant_storage_max_bytes=10**12,
     )
 
 

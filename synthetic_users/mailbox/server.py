@@ -19,7 +19,7 @@ import uvicorn
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from core.errors import ConfigError
-from core.net import is_loopback
+from core.net import is_loopback, loopback_unless_allowed
 from synthetic_users.mailbox.api import create_app
 from synthetic_users.mailbox.smtp import DEFAULT_BOUNCE_DOMAINS, MailboxHandler, SmtpServer
 from synthetic_users.mailbox.store import DEFAULT_MAX_BYTES, DEFAULT_RETENTION, MessageStore
@@ -45,10 +45,7 @@ class MailboxSettings(BaseModel):
     @field_validator("host")
     @classmethod
     def _loopback_unless_allowed(cls, host: str, info: ValidationInfo) -> str:
-        # The project sends traffic only to loopback unless told otherwise (DESIGN: safe by default).
-        if not info.data.get("allow_remote") and not is_loopback(host):
-            raise ValueError(f"{host} is not a loopback address; allow remote access (--allow-remote) to listen there")
-        return host
+        return loopback_unless_allowed(host, bool(info.data.get("allow_remote")))
 
 
 class MailboxServer:

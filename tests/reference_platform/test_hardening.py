@@ -366,3 +366,14 @@ def test_an_applicants_file_reaches_the_agent_as_an_attachment(api: Api) -> None
     served = api.http.get(path, headers=agent_auth)
     assert served.headers["content-disposition"].startswith("attachment")
     assert served.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [(b"\x00\xc3\xba^ \xf3\x9e\xab\xa8\xc3\x94", "line 1: not JSON"), (b"\xff\xfe{}", "line 1: not UTF-8")],
+)
+def test_a_seed_line_that_is_not_utf8_json_is_invalid_input(api: Api, line: bytes, said: str) -> None:
+    """Found by schemathesis: json.loads on bytes guessed UTF-16 from a NUL byte and raised a 500."""
+    refused = api.admin("POST", "/_admin/seed", content=line, headers={"Content-Type": "application/x-ndjson"})
+    assert refused.status_code == 422, refused.text
+    assert said in refused.json()["error"]["message"]

@@ -104,7 +104,11 @@ async def seed(request: Request, ctx: Context) -> SeedResult:
 
 def _parse(raw: bytes, line_no: int) -> ApplicantSeed | AgentSeed:
     try:
-        return SeedRecord.validate_python(json.loads(raw))
+        # Decoded as UTF-8 first: json.loads on bytes guesses UTF-16 or UTF-32 from NUL bytes, and a
+        # line it cannot decode would be a 500.
+        return SeedRecord.validate_python(json.loads(raw.decode("utf-8")))
+    except UnicodeDecodeError:
+        raise InvalidInput("body", f"line {line_no}: not UTF-8") from None
     except json.JSONDecodeError as exc:
         raise InvalidInput("body", f"line {line_no}: not JSON ({exc.msg})") from None
     except ValidationError as exc:

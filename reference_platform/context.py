@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from reference_platform.clock import PlatformClock
 from reference_platform.domain.security import Passwords
+from reference_platform.domain.turns import Turns
 from reference_platform.faults.injector import FaultInjector
 from reference_platform.metrics import PlatformMetrics
 from reference_platform.settings import Settings
@@ -22,3 +23,4 @@ class PlatformContext:
     clock: PlatformClock
     passwords: Passwords
     metrics: PlatformMetrics
+    login_turns: Turns = field(default_factory=Turns)  # login throttling, one attempt per key at a time

@@ -55,8 +55,8 @@ def login(
 ) -> tuple[Applicant, str]:
     """Check the credentials (throttled: ``domain.throttle``) and open a session; returns its token.
 
-    The attempt is counted before the password is verified, and the password is verified outside
-    any write transaction (it is the slow part).
+    Attempts on the same account from the same client take turns (``domain.turns``); the
+    password is verified outside any write transaction (it is the slow part).
     """
     asked = key = identifier.strip().lower()
     with ctx.stores.front.read() as db:
@@ -65,18 +65,21 @@ def login(
         )
     if applicant is not None:
         key = throttle_key(applicant)  # one count per account, whichever identifier is typed
-    keys = throttle.counters(key, client, ctx.settings)
-    throttle.reserve(ctx.stores.front, LoginThrottle, keys, ctx.settings)
-    try:
-        throttle.verify(ctx, applicant.password_hash if applicant else None, password)
-    except Unauthorized:
-        disclose(disclosure(ctx, asked, applicant, route), unknown_identifier)
-        raise
+    keys = throttle.Keys.of(key, client)
+    with ctx.login_turns.of(keys.own):
+        with ctx.stores.front.read() as db:
+            throttle.check(db, LoginThrottle, keys, ctx.settings)
+        try:
+            throttle.verify(ctx, applicant.password_hash if applicant else None, password)
+        except Unauthorized:
+            throttle.failed(ctx.stores.front, LoginThrottle, keys, ctx.settings)
+            disclose(disclosure(ctx, asked, applicant, route), unknown_identifier)
+            raise
     assert applicant is not None
     token = new_token()
     expires = utcnow() + timedelta(seconds=ctx.settings.session_ttl_seconds)
     with ctx.stores.front.write() as db:
-        throttle.release(db, LoginThrottle, keys)
+        throttle.succeeded(db, LoginThrottle, keys)
         db.add(LoginSession(token_hash=token_hash(token), applicant_id=applicant.id, expires_at=expires))
     return applicant, token
 

@@ -6,6 +6,8 @@ quotas bound the disk one applicant can fill.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -31,20 +33,39 @@ def check_accepts(dossier: Dossier) -> None:
         raise DomainError("dossier_closed", "Ce dossier n'accepte plus de pièces.")
 
 
-def check_new(
-    ctx: PlatformContext, db: Session, applicant: Applicant, dossier: Dossier, *, kind: str, size: int
-) -> None:
-    """Everything that can refuse a document, checked before its file is stored: a refusal after
-    the store would leave a blob nobody references. The per-dossier and per-applicant quotas bound
-    the disk an applicant can fill."""
+@dataclass(frozen=True)
+class Room:
+    """How full the dossier and the applicant's storage are, read before the upload's body."""
+
+    documents: int  # already in the dossier
+    stored: int  # bytes the applicant's documents take
+
+
+def room(db: Session, applicant: Applicant, dossier: Dossier) -> Room:
+    """One query over the applicant's documents: those of this dossier, and the bytes of all."""
+    count, stored = db.execute(
+        select(
+            func.count(Document.id).filter(Document.dossier_id == dossier.id),
+            func.coalesce(func.sum(Document.size), 0),
+        ).where(Document.applicant_id == applicant.id)
+    ).one()
+    return Room(int(count), int(stored))
+
+
+def check_kind(kind: str) -> None:
     if kind not in DOCUMENT_KINDS:
         raise InvalidInput("kind", f"kind : type de pièce inconnu ; attendu l'un de {', '.join(DOCUMENT_KINDS)}.")
+
+
+def check_room(ctx: PlatformContext, space: Room, *, size: int = 0) -> None:
+    """The per-dossier and per-applicant quotas, which bound the disk one applicant can fill.
+    Checked before the file is stored (two uploads at the same instant may pass by one file)."""
     settings = ctx.settings
-    count = db.scalar(select(func.count()).select_from(Document).where(Document.dossier_id == dossier.id)) or 0
-    if count >= settings.dossier_max_documents:
-        raise DomainError("too_many_documents", f"Ce dossier compte déjà {count} pièces, le maximum.", status=409)
-    stored = db.scalar(select(func.sum(Document.size)).where(Document.applicant_id == applicant.id)) or 0
-    if stored + size > settings.applicant_storage_max_bytes:
+    if space.documents >= settings.dossier_max_documents:
+        raise DomainError(
+            "too_many_documents", f"Ce dossier compte déjà {space.documents} pièces, le maximum.", status=409
+        )
+    if space.stored + size > settings.applicant_storage_max_bytes:
         raise DomainError(
             "storage_quota",
             f"Vos pièces dépassent l'espace autorisé ({size_label(settings.applicant_storage_max_bytes)}).",

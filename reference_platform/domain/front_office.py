@@ -19,7 +19,7 @@ from contracts.faults import (
 )
 from reference_platform.context import PlatformContext
 from reference_platform.domain.accounts import queue_email
-from reference_platform.domain.documents import check_accepts, check_new, size_label
+from reference_platform.domain.documents import check_accepts, check_kind, check_room, room, size_label
 from reference_platform.domain.outbox import enqueue
 from reference_platform.domain.procedures import (
     DOCUMENT_KINDS,
@@ -285,9 +285,10 @@ def add_document(
     Callers should store the file first (``store_upload``), outside the write transaction, so
     that the fsync does not hold other writers back; bytes are stored here otherwise.
     """
-    size = content.size if isinstance(content, StoredFile) else len(content)
     check_accepts(dossier)
-    check_new(ctx, db, applicant, dossier, kind=kind, size=size)
+    check_kind(kind)
+    if not isinstance(content, StoredFile):  # a file stored by the caller had its room checked before
+        check_room(ctx, room(db, applicant, dossier), size=len(content))
     stored = content if isinstance(content, StoredFile) else store_upload(ctx, content)
     display = re.sub(r"[\x00-\x1f/\\]", "_", filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1])[:255] or "piece"
     document = Document(

@@ -57,16 +57,22 @@ def login(ctx: PlatformContext, login_name: str, password: str, client: str = "u
     """Check an agent's credentials (throttled like applicants': ``domain.throttle``) and open a
     session; the password is verified outside any write transaction."""
     name = login_name.strip().lower()
+    keys = throttle.Keys.of(f"agent:{name}", client)
     with ctx.stores.back.read() as db:
         agent = db.scalar(select(Agent).where(Agent.login == name))
-    keys = throttle.counters(f"agent:{name}", client, ctx.settings)
-    throttle.reserve(ctx.stores.back, LoginThrottle, keys, ctx.settings)
-    throttle.verify(ctx, agent.password_hash if agent else None, password)
+    with ctx.login_turns.of(keys.own):
+        with ctx.stores.back.read() as db:
+            throttle.check(db, LoginThrottle, keys, ctx.settings)
+        try:
+            throttle.verify(ctx, agent.password_hash if agent else None, password)
+        except Unauthorized:
+            throttle.failed(ctx.stores.back, LoginThrottle, keys, ctx.settings)
+            raise
     assert agent is not None
     token = new_token()
     expires = utcnow() + timedelta(seconds=ctx.settings.session_ttl_seconds)
     with ctx.stores.back.write() as db:
-        throttle.release(db, LoginThrottle, keys)
+        throttle.succeeded(db, LoginThrottle, keys)
         db.add(AgentSession(token_hash=token_hash(token), agent_id=agent.id, expires_at=expires))
     return agent, token
 

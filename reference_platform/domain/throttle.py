@@ -1,21 +1,24 @@
-"""Login throttling, the same for applicants and agents.
+"""Login throttling, the same for applicants and agents: failed logins counted per window of
+``login_lockout_seconds`` from the first, against three counters.
 
-Every attempt is counted *before* its password is checked, by one atomic upsert per counter, so
-parallel guesses cannot all pass a check made before any of them failed. Three counters, each
-over a window of ``login_lockout_seconds`` from its first attempt:
-- the account from this client (``login_max_failures``, 5): the lockout an attacker imposes
-  falls on the attacker's own client, not on the account's owner signing in from elsewhere;
-- the account from anywhere (``login_account_max_failures``): guessing spread over many clients;
-- the client on any account (``login_client_max_failures``): one client trying many accounts.
-A successful login takes its attempt back and clears the account-from-this-client counter.
+- **The account from this client** (``login_max_failures``, 5): the lockout an attacker imposes
+  falls on the attacker's client, not on the account's owner signing in from elsewhere; a success
+  clears it.
+- **The account from anywhere** (``login_account_max_failures``): guessing spread over many clients.
+- **The client on any account** (``login_client_max_failures``): one client trying many accounts.
+
+Attempts on the same account from the same client take turns (``domain.turns``): read the counters,
+check the password, write the failure, as one step, so parallel guesses cannot all pass a check made
+before any of them failed (at most 5 are checked), and a success costs no extra write.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, or_, update
+from sqlalchemy import case, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -28,21 +31,41 @@ from reference_platform.storage.db import Store
 TOO_MANY = "Trop de tentatives de connexion. Réessayez dans quelques minutes."
 
 
-def counters(account: str, client: str, settings: Settings) -> list[tuple[str, int]]:
-    """The keys an attempt on ``account`` from ``client`` counts against, with their limits."""
-    return [
-        (f"{account}|client:{client}", settings.login_max_failures),
-        (account, settings.login_account_max_failures),
-        (f"client:{client}", settings.login_client_max_failures),
-    ]
+@dataclass(frozen=True)
+class Keys:
+    """The counters an attempt on an account from a client is judged by."""
+
+    own: str  # the account from this client
+    account: str
+    client: str
+
+    @classmethod
+    def of(cls, account: str, client: str) -> Keys:
+        return cls(f"{account}|client:{client}", account, f"client:{client}")
 
 
-def reserve(store: Store, table: type[ThrottleColumns], keys: Sequence[tuple[str, int]], settings: Settings) -> None:
-    """Count one attempt against every key, atomically; refuse (429) if any is past its limit."""
-    with store.write() as db:
-        allowed = count(db, table, keys, settings.login_lockout_seconds)
-    if not allowed:
+def check(db: Session, table: type[ThrottleColumns], keys: Keys, settings: Settings) -> None:
+    """Refuse (429) when any of the three counters is at its limit (reads only)."""
+    since = utcnow() - timedelta(seconds=settings.login_lockout_seconds)
+    limits = {
+        keys.own: settings.login_max_failures,
+        keys.account: settings.login_account_max_failures,
+        keys.client: settings.login_client_max_failures,
+    }
+    rows = db.execute(select(table.key, table.failures).where(table.key.in_(limits), table.window_start >= since)).all()
+    if any(failures >= limits[key] for key, failures in rows):
         raise Throttled("too_many_attempts", TOO_MANY)
+
+
+def failed(store: Store, table: type[ThrottleColumns], keys: Keys, settings: Settings) -> None:
+    """A wrong password, counted against the three counters."""
+    with store.write() as db:
+        count(db, table, [(keys.own, 0), (keys.account, 0), (keys.client, 0)], settings.login_lockout_seconds)
+
+
+def succeeded(db: Session, table: type[ThrottleColumns], keys: Keys) -> None:
+    """A right password (in the session's write transaction): the client's count on the account ends."""
+    db.execute(delete(table).where(table.key == keys.own))
 
 
 def count(db: Session, table: type[ThrottleColumns], keys: Sequence[tuple[str, int]], window_seconds: int) -> bool:
@@ -54,7 +77,7 @@ def count(db: Session, table: type[ThrottleColumns], keys: Sequence[tuple[str, i
     return all(seen <= limit for seen, limit in counts)
 
 
-def _count(db: Session, table: type[ThrottleColumns], key: str, now: object, stale: object) -> int:
+def _count(db: Session, table: type[ThrottleColumns], key: str, now: datetime, stale: datetime) -> int:
     insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
     expired = table.window_start < stale
     statement = (
@@ -70,14 +93,6 @@ def _count(db: Session, table: type[ThrottleColumns], key: str, now: object, sta
         .returning(table.failures)
     )
     return int(db.execute(statement).scalar_one())
-
-
-def release(db: Session, table: type[ThrottleColumns], keys: Sequence[tuple[str, int]]) -> None:
-    """A successful login (in its write transaction): its own attempt is taken back; the
-    account-from-this-client counter is cleared."""
-    own, *shared = (key for key, _ in keys)
-    db.execute(delete(table).where(table.key == own))
-    db.execute(update(table).where(table.key.in_(shared), table.failures > 0).values(failures=table.failures - 1))
 
 
 def verify(ctx: PlatformContext, password_hash: str | None, password: str) -> None:

@@ -137,12 +137,14 @@ def cancel_dossier(dossier_id: ObjectId, applicant: CurrentApplicant, ctx: Conte
     openapi_extra=UPLOAD_FORM,
 )
 def upload(dossier_id: ObjectId, applicant: CurrentApplicant, request: Request, ctx: Context) -> schemas.DocumentOut:
-    with ctx.stores.front.read() as db:  # not the caller's dossier, or closed: refused before the file is read
-        documents.check_accepts(front_office.get_dossier(db, applicant, dossier_id))
-    form = read_upload_form(request, ctx.settings.upload_max_bytes)
-    with ctx.stores.front.read() as db:  # every refusal before the file is stored: no orphan blob
+    with ctx.stores.front.read() as db:  # not the caller's, closed or full: refused before the file is read
         found = front_office.get_dossier(db, applicant, dossier_id)
-        documents.check_new(ctx, db, applicant, found, kind=form.kind, size=len(form.content))
+        documents.check_accepts(found)
+        space = documents.room(db, applicant, found)
+    documents.check_room(ctx, space)
+    form = read_upload_form(request, ctx.settings.upload_max_bytes)
+    documents.check_kind(form.kind)  # every refusal before the file is stored: no orphan blob
+    documents.check_room(ctx, space, size=len(form.content))
     stored = front_office.store_upload(
         ctx, form.content, applicant=applicant.id, dossier=dossier_id, route=route_of(request)
     )

@@ -305,16 +305,18 @@ def upload_submit(dossier_id: ObjectId, request: Request, ctx: Context) -> Respo
     applicant: Applicant | None = None
     try:
         applicant = signed_in(request, ctx)
-        with ctx.stores.front.read() as db:
-            documents.check_accepts(front_office.get_dossier(db, applicant, dossier_id))
+        with ctx.stores.front.read() as db:  # not the caller's, closed or full: refused before the file is read
+            found = front_office.get_dossier(db, applicant, dossier_id)
+            documents.check_accepts(found)
+            space = documents.room(db, applicant, found)
+        documents.check_room(ctx, space)
     except DomainError as error:
         return refusal_page(request, ctx, error, applicant)
     form = read_upload_form(request, ctx.settings.upload_max_bytes)
     check_csrf(request, ctx, form.csrf)
     try:
-        with ctx.stores.front.read() as db:  # every refusal before the file is stored: no orphan blob
-            found = front_office.get_dossier(db, applicant, dossier_id)
-            documents.check_new(ctx, db, applicant, found, kind=form.kind, size=len(form.content))
+        documents.check_kind(form.kind)  # every refusal before the file is stored: no orphan blob
+        documents.check_room(ctx, space, size=len(form.content))
         stored = front_office.store_upload(
             ctx, form.content, applicant=applicant.id, dossier=dossier_id, route=route_of(request)
         )

@@ -66,15 +66,15 @@ def login(
     if applicant is not None:
         key = throttle_key(applicant)  # one count per account, whichever identifier is typed
     keys = throttle.Keys.of(key, client)
-    with ctx.login_turns.of(keys.own):
-        with ctx.stores.front.read() as db:
-            throttle.check(db, LoginThrottle, keys, ctx.settings)
-        try:
-            throttle.verify(ctx, applicant.password_hash if applicant else None, password)
-        except Unauthorized:
-            throttle.failed(ctx.stores.front, LoginThrottle, keys, ctx.settings)
-            disclose(disclosure(ctx, asked, applicant, route), unknown_identifier)
-            raise
+    throttle.guarded_check(
+        ctx,
+        ctx.stores.front,
+        LoginThrottle,
+        keys,
+        applicant.password_hash if applicant else None,
+        password,
+        on_failure=lambda: disclose(disclosure(ctx, asked, applicant, route), unknown_identifier),
+    )
     assert applicant is not None
     token = new_token()
     expires = utcnow() + timedelta(seconds=ctx.settings.session_ttl_seconds)

@@ -60,14 +60,7 @@ def login(ctx: PlatformContext, login_name: str, password: str, client: str = "u
     keys = throttle.Keys.of(f"agent:{name}", client)
     with ctx.stores.back.read() as db:
         agent = db.scalar(select(Agent).where(Agent.login == name))
-    with ctx.login_turns.of(keys.own):
-        with ctx.stores.back.read() as db:
-            throttle.check(db, LoginThrottle, keys, ctx.settings)
-        try:
-            throttle.verify(ctx, agent.password_hash if agent else None, password)
-        except Unauthorized:
-            throttle.failed(ctx.stores.back, LoginThrottle, keys, ctx.settings)
-            raise
+    throttle.guarded_check(ctx, ctx.stores.back, LoginThrottle, keys, agent.password_hash if agent else None, password)
     assert agent is not None
     token = new_token()
     expires = utcnow() + timedelta(seconds=ctx.settings.session_ttl_seconds)

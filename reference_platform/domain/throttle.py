@@ -14,7 +14,8 @@ before any of them failed (at most 5 are checked), and a success costs no extra 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,6 +30,13 @@ from reference_platform.storage.common import ThrottleColumns, utcnow
 from reference_platform.storage.db import Store
 
 TOO_MANY = "Trop de tentatives de connexion. Réessayez dans quelques minutes."
+KEY_LENGTH = 254  # the column's length
+
+
+def stored_key(key: str) -> str:
+    """The key as the table keeps it: a long one (an unknown identifier of 254 characters with its
+    client) by its SHA-256, which PostgreSQL's bounded column accepts."""
+    return key if len(key) <= KEY_LENGTH else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -48,9 +56,9 @@ def check(db: Session, table: type[ThrottleColumns], keys: Keys, settings: Setti
     """Refuse (429) when any of the three counters is at its limit (reads only)."""
     since = utcnow() - timedelta(seconds=settings.login_lockout_seconds)
     limits = {
-        keys.own: settings.login_max_failures,
-        keys.account: settings.login_account_max_failures,
-        keys.client: settings.login_client_max_failures,
+        stored_key(keys.own): settings.login_max_failures,
+        stored_key(keys.account): settings.login_account_max_failures,
+        stored_key(keys.client): settings.login_client_max_failures,
     }
     rows = db.execute(select(table.key, table.failures).where(table.key.in_(limits), table.window_start >= since)).all()
     if any(failures >= limits[key] for key, failures in rows):
@@ -65,7 +73,7 @@ def failed(store: Store, table: type[ThrottleColumns], keys: Keys, settings: Set
 
 def succeeded(db: Session, table: type[ThrottleColumns], keys: Keys) -> None:
     """A right password (in the session's write transaction): the client's count on the account ends."""
-    db.execute(delete(table).where(table.key == keys.own))
+    db.execute(delete(table).where(table.key == stored_key(keys.own)))
 
 
 def count(db: Session, table: type[ThrottleColumns], keys: Sequence[tuple[str, int]], window_seconds: int) -> bool:
@@ -82,7 +90,7 @@ def _count(db: Session, table: type[ThrottleColumns], key: str, now: datetime, s
     expired = table.window_start < stale
     statement = (
         insert(table)
-        .values(key=key, failures=1, window_start=now)
+        .values(key=stored_key(key), failures=1, window_start=now)
         .on_conflict_do_update(
             index_elements=[table.key],
             set_={
@@ -93,6 +101,28 @@ def _count(db: Session, table: type[ThrottleColumns], key: str, now: datetime, s
         .returning(table.failures)
     )
     return int(db.execute(statement).scalar_one())
+
+
+def guarded_check(
+    ctx: PlatformContext,
+    store: Store,
+    table: type[ThrottleColumns],
+    keys: Keys,
+    password_hash: str | None,
+    password: str,
+    on_failure: Callable[[], None] = lambda: None,
+) -> None:
+    """Take this account-and-client's turn, refuse past a limit, check the password and count a
+    failure (``on_failure`` runs after the count, before the refusal is raised)."""
+    with ctx.login_turns.of(keys.own):
+        with store.read() as db:
+            check(db, table, keys, ctx.settings)
+        try:
+            verify(ctx, password_hash, password)
+        except Unauthorized:
+            failed(store, table, keys, ctx.settings)
+            on_failure()
+            raise
 
 
 def verify(ctx: PlatformContext, password_hash: str | None, password: str) -> None:

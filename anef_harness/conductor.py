@@ -10,7 +10,6 @@ stops the load cleanly and keeps what ran.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import time
@@ -18,7 +17,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from urllib.parse import urlsplit
 
 from rich.console import Console
 from rich.live import Live
@@ -28,8 +26,8 @@ from rich.table import Table
 from anef_harness.campaign import Campaign, FaultChange, change_set, fault_set, resolved_yaml
 from anef_harness.embedded import EmbeddedTarget
 from anef_harness.exits import ExitCode
-from anef_harness.manifest import Manifest, atomic_write
-from anef_harness.outputs import write_outputs
+from anef_harness.manifest import Manifest
+from anef_harness.outputs import keep_ledger, scrape_targets, write_outputs
 from anef_harness.processes import Child, LoadPlan, free_port, start_browser, start_locust
 from anef_harness.progress import (
     PROGRESS_INTERVAL,
@@ -45,7 +43,6 @@ from checks.gate import decide
 from checks.judge import judge
 from checks.results import EventTail, Tally
 from checks.slo import Objective
-from contracts.admin import Ledger
 from core.errors import ConfigError, HarnessError, TargetError
 from dashboards.live import LiveMetrics
 from drills.admin import AdminClient, set_clock
@@ -116,7 +113,7 @@ def run_campaign(campaign: Campaign, options: RunOptions, console: Console, resu
     try:
         with _signals_interrupt(), _target(campaign, results, console) as (url, token, mailbox, admin, embedded):
             manifest.data.target = TargetInfo(url=url, embedded=campaign.target == "embedded", mailbox=mailbox)
-            _scrape_targets(results, campaign, url, live)
+            scrape_targets(results, campaign, url, live)
             dependencies.mailbox = mailbox
             dependencies.upstream["mailbox"] = mailbox
             dependencies.check()  # a dependency down from the start: said now, before the load
@@ -145,7 +142,7 @@ def run_campaign(campaign: Campaign, options: RunOptions, console: Console, resu
                 relays=dependencies.relays,
             )
             status = _load(campaign, plan, world, manifest, tally, console, live, dependencies, options)
-            _keep_ledger(admin, results, console)
+            keep_ledger(admin, results, console)
     except Interrupted:
         status = "interrupted"
     except (TargetError, HarnessError) as exc:
@@ -403,18 +400,6 @@ def _watch(
             console.print(line(time.time()), soft_wrap=True, markup=False)
 
 
-def _scrape_targets(results: Path, campaign: Campaign, url: str, live: LiveMetrics | None) -> None:
-    """``prometheus-targets.json``: the run's endpoints for Prometheus's file-based discovery
-    (``file_sd_configs``), labelled with the campaign and the run."""
-    labels = {"campaign": campaign.name, "run_id": results.name}
-    groups = [{"targets": [urlsplit(url).netloc], "labels": {**labels, "anef_component": "platform"}}]
-    if campaign.target != "embedded":
-        groups = []  # a remote platform's /metrics is the operator's to scrape
-    if live is not None:
-        groups.append({"targets": [f"{live.host}:{live.port}"], "labels": {**labels, "anef_component": "harness"}})
-    atomic_write(results / "prometheus-targets.json", json.dumps(groups, indent=1))
-
-
 def _final_metrics(
     live: LiveMetrics,
     summary: Summary | None,
@@ -447,13 +432,3 @@ def _note(manifest: Manifest, console: Console, message: str) -> None:
     console.print(f"note: {message}")
     manifest.data.notes.append(message)
     manifest.write()
-
-
-def _keep_ledger(admin: AdminClient, results: Path, console: Console) -> None:
-    """The platform's ledger of injected faults, kept for scoring (never for detection)."""
-    try:
-        entries = admin.ledger()
-    except TargetError as exc:
-        console.print(f"[yellow]warning:[/] could not fetch the fault ledger: {exc}")
-        return
-    (results / "ledger.json").write_text(Ledger(entries=entries).model_dump_json(indent=1), encoding="utf-8")

@@ -1,22 +1,32 @@
 """What a campaign leaves beside its summary: the Prometheus rules and Grafana dashboards of its
-SLOs, its entry in the history database, and ``report.html``.
+SLOs, its entry in the history database, ``report.html``, Prometheus's scrape targets and the
+platform's fault ledger.
 
 Each is written on its own: one that fails is a warning in the manifest, never a lost result.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from rich.console import Console
+
+from anef_harness.campaign import Campaign
+from anef_harness.manifest import atomic_write
 from checks.slo import default_slo_path, load_slos
-from core.errors import HarnessError
+from contracts.admin import Ledger
+from core.errors import HarnessError, TargetError
 from dashboards import history
 from dashboards.grafana import write_dashboards
+from dashboards.live import LiveMetrics
 from dashboards.publish import dashboards_from, publish
 from dashboards.report import write_report
 from dashboards.rules import write_rules
+from drills.admin import AdminClient
 
 RULES_FILE = "prometheus-rules.yaml"
 DASHBOARDS_DIR = "grafana"
@@ -60,3 +70,25 @@ def write_outputs(
     if attempt("report.html not written", lambda: write_report(results, lang=lang, history=history.database(root))):
         return report
     return None
+
+
+def scrape_targets(results: Path, campaign: Campaign, url: str, live: LiveMetrics | None) -> None:
+    """``prometheus-targets.json``: the run's endpoints for Prometheus's file-based discovery
+    (``file_sd_configs``), labelled with the campaign and the run."""
+    labels = {"campaign": campaign.name, "run_id": results.name}
+    groups = [{"targets": [urlsplit(url).netloc], "labels": {**labels, "anef_component": "platform"}}]
+    if campaign.target != "embedded":
+        groups = []  # a remote platform's /metrics is the operator's to scrape
+    if live is not None:
+        groups.append({"targets": [f"{live.host}:{live.port}"], "labels": {**labels, "anef_component": "harness"}})
+    atomic_write(results / "prometheus-targets.json", json.dumps(groups, indent=1))
+
+
+def keep_ledger(admin: AdminClient, results: Path, console: Console) -> None:
+    """The platform's ledger of injected faults, kept for scoring (never for detection)."""
+    try:
+        entries = admin.ledger()
+    except TargetError as exc:
+        console.print(f"[yellow]warning:[/] could not fetch the fault ledger: {exc}")
+        return
+    (results / "ledger.json").write_text(Ledger(entries=entries).model_dump_json(indent=1), encoding="utf-8")

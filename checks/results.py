@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import msgspec
-import numpy as np
+from ddsketch import DDSketch
 
 from checks.summary import JourneyFigures, StepFigures
 from scenarios.events import Event, JourneyEvent, JourneyOutcome, Outcome, StepEvent, decode
@@ -64,12 +64,21 @@ def _decoded(line: bytes) -> Event | None:
         return None
 
 
+SKETCH_ACCURACY = 0.01  # relative error of the live percentiles
+
+
 @dataclass
 class Tally:
-    """Counts and durations per step, fed event by event (live) or from files (at the end)."""
+    """Counts and durations per step, fed event by event (the live progress).
+
+    Durations go into a DDSketch per step (percentiles within 1 % relative error, in memory that
+    grows with the log of the range of durations, not with their number): a soak's live figures
+    stay flat in memory however long it runs. The final figures are exact (``checks.evaluate``).
+    """
 
     outcomes: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
-    durations: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    durations: dict[str, DDSketch] = field(default_factory=lambda: defaultdict(lambda: DDSketch(SKETCH_ACCURACY)))
+    longest: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     journeys: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     failed_at: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     first_time: float | None = None
@@ -84,7 +93,8 @@ class Tally:
             if event.channel != "api":
                 self.channels.setdefault(event.channel, Tally()).add(msgspec.structs.replace(event, channel="api"))
             self.outcomes[event.step][event.outcome.value] += 1
-            self.durations[event.step].append(event.duration_ms)
+            self.durations[event.step].add(max(event.duration_ms, 0.0))
+            self.longest[event.step] = max(self.longest[event.step], event.duration_ms)
         elif isinstance(event, JourneyEvent):
             self.journeys[event.journey][event.outcome.value] += 1
             if event.failed_step:
@@ -101,8 +111,9 @@ class Tally:
     def step(self, step: str) -> StepFigures:
         counts = self.outcomes[step]
         total = sum(counts.values())
-        values = np.asarray(self.durations[step], dtype=float)
-        p50, p95, p99 = (float(v) for v in np.percentile(values, [50, 95, 99])) if values.size else (0.0, 0.0, 0.0)
+        sketch = self.durations[step]
+        seen = sketch.count > 0
+        p50, p95, p99 = (float(sketch.get_quantile_value(q) or 0.0) if seen else 0.0 for q in (0.5, 0.95, 0.99))
         return StepFigures(
             total=total,
             outcomes={outcome: counts.get(outcome, 0) for outcome in OUTCOMES},
@@ -110,7 +121,7 @@ class Tally:
             p50_ms=round(p50, 3),
             p95_ms=round(p95, 3),
             p99_ms=round(p99, 3),
-            max_ms=round(float(values.max()), 3) if values.size else 0.0,
+            max_ms=round(self.longest[step], 3),
         )
 
     def journey_summaries(self) -> dict[str, JourneyFigures]:

@@ -17,6 +17,7 @@ from anef_harness.commands import Lazy, lazy_group
 COMMANDS = {
     "run": Lazy("anef_harness.run_cli", ("load", "platform")),
     "demo": Lazy("anef_harness.run_cli", ("load", "platform")),
+    "worker": Lazy("anef_harness.worker_cli", ("load",)),
     "campaigns": Lazy("anef_harness.campaigns_cli"),
     "gate": Lazy("anef_harness.gate_cli"),
     "score": Lazy("anef_harness.score_cli"),

@@ -10,8 +10,11 @@ stops the load cleanly and keeps what ran.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import shutil
 import signal
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -51,6 +54,7 @@ from drills.dependencies import Dependencies
 from drills.schedule import Action, FaultSchedule
 from drills.world import DrillArgs, DrillWorld
 from scenarios.manifest import FaultChangeRecord, TargetInfo, moment
+from scenarios.relay import WORKERS_FILE
 from synthetic_users.population import Population
 from synthetic_users.seeding import seed
 
@@ -71,6 +75,9 @@ class RunOptions:
     progress: ProgressMode = "live"  # chosen by the command line from what stdout and stderr are
     progress_interval: float = PROGRESS_INTERVAL
     thresholds: tuple[Objective, ...] = ()  # --threshold: judged with the SLO file's objectives
+    remote_workers: int = 0  # --expect-workers: workers that join from elsewhere (`anef-harness worker`)
+    master_bind: str = "127.0.0.1"  # where the master listens (loopback unless --allow-remote)
+    master_port: int = 0
 
 
 @dataclass
@@ -133,6 +140,10 @@ def run_campaign(campaign: Campaign, options: RunOptions, console: Console, resu
                 population_json=campaign.population.model_dump_json(),
                 journey_settings_json=campaign.journey_settings.model_dump_json(),
                 pause=campaign.journey_settings.pause,
+                remote_workers=options.remote_workers,
+                master_bind=options.master_bind,
+                master_port=options.master_port,
+                workers_folder=Path(tempfile.mkdtemp(prefix=f"anef-{results.name}-workers-")),
             )
             world = DrillWorld(
                 admin=admin,
@@ -309,13 +320,21 @@ def _load(
             live.judge_in_background(plan.results, on_error=lambda m: _warn(manifest, console, m))
         if plan.web:
             console.print(f"Locust's web UI: http://127.0.0.1:{plan.web_port}")
+        if plan.remote_workers:
+            console.print(
+                f"waiting for {plan.remote_workers} worker(s): anef-harness worker --master HOST:{plan.master_port} "
+                f"(the master listens on {plan.master_bind})"
+            )
         _watch(children, plan, tally, t0, campaign, console, live, schedule, options)
-        failed = [c for c in children if c.failed]
+        failed = [f"{c.name} (exit {c.process.returncode}, log {c.log})" for c in children if c.failed]
+        failed += _workers_lost(plan)
         if failed:
             status = "partial"
-            names = ", ".join(f"{c.name} (exit {c.process.returncode}, log {c.log})" for c in failed)
+            names = ", ".join(failed)
             console.print(f"[yellow]warning:[/] load process(es) failed: {names}")
             manifest.data.warnings.append(f"load process(es) failed: {names}")
+        elif plan.workers_folder is not None:
+            shutil.rmtree(plan.workers_folder, ignore_errors=True)  # every local worker's events reached the master
     except Interrupted:
         status = "interrupted"
         console.print("interrupted: stopping the load and keeping what ran…")
@@ -339,6 +358,28 @@ def _load(
         if world.killed:
             manifest.data.killed_by_drill = list(world.killed)
     return status
+
+
+def _workers_lost(plan: LoadPlan) -> list[str]:
+    """The workers whose results the master did not receive whole (``workers.json``, its report)."""
+    if plan.all_workers <= 0:
+        return []
+    path = plan.results / WORKERS_FILE
+    try:
+        received = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return [f"the master left no {WORKERS_FILE}: what each worker sent is unknown"]
+    lost = []
+    for number in range(plan.all_workers):
+        got = received.get(f"worker-{number}")
+        if got is None:
+            lost.append(f"worker-{number} (never joined)")
+        elif not got["finished"]:
+            lost.append(
+                f"worker-{number} on {got['host'] or '?'} (did not finish: "
+                f"{got['events']} of its events reached the master and are kept)"
+            )
+    return lost
 
 
 def _watch(

@@ -1,8 +1,11 @@
 """The load processes of a run: Locust (one process, or a master and workers) and the browser.
 
-Each is a child process with its own log in the results folder; they write their step events
-to ``events/`` themselves, so the conductor never holds results in memory that a crash could
-lose. Stopping sends SIGTERM (Locust stops its users and flushes), then SIGKILL if it hangs.
+Each is a child process with its own log in the results folder. A single Locust process, or
+Locust's master, writes the step events into ``events/`` as they come, so the conductor never
+holds results in memory that a crash could lose; workers, here (``--workers``) or on other hosts
+(``--expect-workers``, ``anef-harness worker``), send theirs to the master over Locust's channel
+and keep them in their own folder until it acknowledges them. Stopping sends SIGTERM (Locust stops
+its users and flushes), then SIGKILL if it hangs.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import IO
 
 LOCUSTFILE = Path(__file__).resolve().parent.parent / "scenarios" / "locustfile.py"
 LOCUST_HTML = "locust.html"  # Locust's own report in the results folder
+WORKERS_WAIT = 300.0  # seconds the master waits for its workers to join before it gives up
 
 
 @dataclass
@@ -31,7 +35,7 @@ class LoadPlan:
     campaign_file: Path
     target: str
     mailbox: str | None
-    workers: int  # 0: a single Locust process
+    workers: int  # Locust workers started here; 0 (and no remote ones): a single Locust process
     browser_users: int
     stop_timeout: float
     web: bool = False
@@ -41,11 +45,19 @@ class LoadPlan:
     population_json: str = "{}"
     journey_settings_json: str = "{}"
     pause: float = 1.0
+    remote_workers: int = 0  # workers started elsewhere with `anef-harness worker`
+    master_bind: str = "127.0.0.1"  # where the master listens for workers
+    master_port: int = 0  # 0: any free port (local workers only)
+    workers_folder: Path | None = None  # the local workers' own folders (never the results folder)
+
+    @property
+    def all_workers(self) -> int:
+        return self.workers + self.remote_workers
 
     @property
     def partitions(self) -> int:
         """Locust processes own partitions 0..n-1; the browser process, when on, the last one."""
-        return max(1, self.workers) + (1 if self.browser_users else 0)
+        return max(1, self.all_workers) + (1 if self.browser_users else 0)
 
 
 @dataclass
@@ -184,29 +196,43 @@ def start_locust(plan: LoadPlan) -> list[Child]:
         str(plan.results / LOCUST_HTML),
     ]
     (plan.results / "locust").mkdir(parents=True, exist_ok=True)
-    if plan.workers <= 0:
+    if plan.all_workers <= 0:
         return [_spawn("locust", locust_command(plan, *ui, *stats), logs / "locust.log")]
-    port = free_port()
+    port = plan.master_port or free_port()
     master = _spawn(
         "locust-master",
         locust_command(
             plan,
             "--master",
             "--master-bind-host",
-            "127.0.0.1",
+            plan.master_bind,
             "--master-bind-port",
             str(port),
             "--expect-workers",
-            str(plan.workers),
+            str(plan.all_workers),
+            "--expect-workers-max-wait",
+            f"{WORKERS_WAIT:g}",
             *ui,
             *stats,
         ),
         logs / "locust-master.log",
     )
+    # Local workers are workers like any other: they join by the channel and send their events.
+    here = "127.0.0.1" if plan.master_bind in ("0.0.0.0", "::") else plan.master_bind  # noqa: S104 - a test
+    folder = plan.workers_folder or plan.results.parent / f".{plan.results.name}-workers"
     workers = [
         _spawn(
             f"locust-worker-{k}",
-            locust_command(plan, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)),
+            [
+                sys.executable,
+                "-m",
+                "anef_harness",
+                "worker",
+                "--master",
+                f"[{here}]:{port}" if ":" in here else f"{here}:{port}",
+                "--folder",
+                str(folder / f"worker-{k}"),
+            ],
             logs / f"locust-worker-{k}.log",
         )
         for k in range(plan.workers)

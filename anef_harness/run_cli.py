@@ -33,10 +33,12 @@ from anef_harness.verdict import show_verdict
 from checks.evaluate import GATING_DEFECTS
 from checks.thresholds import ThresholdError, parse_thresholds
 from core.errors import ConfigError, HarnessError
+from core.net import loopback_unless_allowed
 from dashboards.live import LiveMetrics
 from scenarios.spec import parse_seconds
 
 MAX_WORKERS = 64
+MASTER_PORT = 5557  # Locust's own default for its master
 
 
 class Output(enum.StrEnum):
@@ -50,7 +52,18 @@ def run(
     faults: Annotated[
         str | None, typer.Option(help="Fault profile on from the start: a name (anef-2024), a file, or 'none'.")
     ] = None,
-    workers: Annotated[int, typer.Option(help="Locust worker processes, 0 to 64 (0: one process).")] = 0,
+    workers: Annotated[int, typer.Option(help="Locust worker processes here, 0 to 64 (0: one process).")] = 0,
+    expect_workers: Annotated[
+        int, typer.Option(help="Workers that join from other hosts (`anef-harness worker --master HOST:PORT`).")
+    ] = 0,
+    master_port: Annotated[
+        int | None,
+        typer.Option(help="The master's port for workers (default 5557 with --expect-workers)."),
+    ] = None,
+    master_bind: Annotated[
+        str, typer.Option(help="The address the master listens on (loopback unless --allow-remote).")
+    ] = "127.0.0.1",
+    allow_remote: Annotated[bool, typer.Option(help="Allow a --master-bind that is not loopback.")] = False,
     duration: Annotated[str | None, typer.Option(help="Override the duration: 90, 90s, 5m, 1h30m.")] = None,
     users: Annotated[int | None, typer.Option(help="Override load.users (closed model: the number of users).")] = None,
     rate: Annotated[
@@ -93,6 +106,14 @@ def run(
     or its infrastructure failed (or the run was interrupted)."""
     if not 0 <= workers <= MAX_WORKERS:  # checked here, not by Click, so the refusal is one line like the others
         fail_usage(f"--workers: expected a number from 0 to {MAX_WORKERS}, got {workers}")
+    if not 0 <= expect_workers <= MAX_WORKERS:
+        fail_usage(f"--expect-workers: expected a number from 0 to {MAX_WORKERS}, got {expect_workers}")
+    try:
+        loopback_unless_allowed(master_bind, allow_remote)
+    except ValueError as exc:
+        fail_usage(f"--master-bind: {exc}")
+    if master_port is not None and not 0 < master_port <= 65535:
+        fail_usage(f"--master-port: expected a port from 1 to 65535, got {master_port}")
     source = campaign_path(campaign)
     overrides: dict[str, Any] = {}
     if target is not None:
@@ -147,6 +168,9 @@ def run(
         pushgateway=gateway,
         progress=progress_mode(quiet=quiet, machine_output=machine, stdout=final, stderr=console),
         thresholds=thresholds,
+        remote_workers=expect_workers,
+        master_bind=master_bind,
+        master_port=master_port if master_port is not None else (MASTER_PORT if expect_workers else 0),
     )
     try:
         result = run_campaign(loaded, options, console)

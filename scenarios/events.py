@@ -154,6 +154,19 @@ class EventLog:
         self._flusher = threading.Thread(target=self._flush_loop, name=f"event-log {path.name}", daemon=True)
         self._flusher.start()
         self.written = 0
+        self.size = self._file.tell()  # bytes in the file: a worker's spool is read back by offset
+
+    def write_lines(self, lines: bytes) -> None:
+        """Whole lines already encoded (a worker's batch, on the master), in one write."""
+        if not lines.endswith(b"\n"):
+            raise ValueError(f"{self.path}: a batch must end with a whole line")
+        with self._lock:
+            if self._closed.is_set():
+                raise RuntimeError(f"{self.path}: event log is closed")
+            self._file.write(lines)
+            self._dirty = True
+            self.written += lines.count(b"\n")
+            self.size += len(lines)
 
     def write(self, event: Event) -> None:
         line = encode(event)
@@ -163,6 +176,7 @@ class EventLog:
             self._file.write(line)
             self._dirty = True
             self.written += 1
+            self.size += len(line)
 
     def flush(self) -> None:
         """Make what was written durable (fsync), if anything was written since the last time."""

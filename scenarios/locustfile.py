@@ -5,6 +5,10 @@ does what Locust alone cannot: it starts the embedded platform and the mailbox, 
 population, applies the fault schedule and judges the results. Run by hand, with Locust's web
 UI, this file runs the journeys of the campaign against ``--host``, which must already be
 seeded with the campaign's population (``anef-harness population seed``).
+
+With Locust's master and workers, only the master reads the campaign file and writes the results
+folder: a worker (``--worker``, started by ``anef-harness worker``) is sent the campaign and its
+partition over Locust's channel and sends its events back (``scenarios/channel.py``).
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ import gevent
 from locust import events
 from locust.argument_parser import LocustArgumentParser
 from locust.env import Environment
-from locust.runners import MasterRunner
+from locust.runners import MasterRunner, WorkerRunner
 
 from scenarios.campaign_file import load_scenario, read_yaml, results_folder
+from scenarios.channel import Master, Worker
+from scenarios.spec import ScenarioSpec
 from scenarios.users import AgentUser, ApplicantUser, CampaignShape, build_runtime, close_runtime
 from scenarios.web_guard import guard_web_ui, target_refusal
 from synthetic_users.partition import Partition
@@ -30,6 +36,8 @@ __all__ = ["AgentUser", "ApplicantUser", "CampaignShape"]
 log = logging.getLogger(__name__)
 # The campaign's allow_targets: the hosts besides loopback the load may be sent to.
 ALLOWED_TARGETS: list[str] = []
+# This process's side of Locust's channel, when it is a master or a worker.
+CHANNEL: list[Master | Worker] = []
 
 
 @events.init_command_line_parser.add_listener
@@ -39,6 +47,9 @@ def _arguments(parser: LocustArgumentParser) -> None:
     parser.add_argument("--anef-mailbox", type=str, default="", help="mailbox API URL", include_in_web_ui=False)
     parser.add_argument("--anef-workers", type=int, default=1, help="number of load workers", include_in_web_ui=False)
     parser.add_argument(
+        "--anef-spool", type=str, default="anef-worker", help="a worker's own folder", include_in_web_ui=False
+    )
+    parser.add_argument(
         "--anef-view-only", action="store_true", help="the web UI only shows the run", include_in_web_ui=False
     )
 
@@ -46,15 +57,34 @@ def _arguments(parser: LocustArgumentParser) -> None:
 @events.init.add_listener
 def _init(environment: Environment, **_: Any) -> None:
     options = environment.parsed_options
-    if options is None or not options.campaign:
+    assert options is not None
+    if isinstance(environment.runner, WorkerRunner):
+        # Read now: the master's own options reach the worker with each spawn and overwrite these.
+        CHANNEL[:] = [Worker(environment, Path(options.anef_spool), _campaign)]
+        return
+    if not options.campaign:
         raise SystemExit("anef-harness locustfile: --campaign FILE is required")
-    spec = load_scenario(Path(options.campaign))
-    ALLOWED_TARGETS[:] = read_yaml(Path(options.campaign)).get("allow_targets") or []
+    _campaign(load_scenario(Path(options.campaign)), Path(options.campaign))
     if environment.web_ui is not None and environment.web_ui.app is not None:
         guard_web_ui(environment.web_ui.app, view_only=options.anef_view_only)
+    ApplicantUser.host = environment.host
+    if isinstance(environment.runner, MasterRunner):
+        CHANNEL[:] = [
+            Master(
+                environment,
+                results=Path(options.anef_results),
+                campaign=Path(options.campaign),
+                workers=options.expect_workers,
+                partitions=max(1, options.anef_workers),
+                mailbox=options.anef_mailbox,
+            )
+        ]
+
+
+def _campaign(spec: ScenarioSpec, path: Path) -> None:
+    ALLOWED_TARGETS[:] = read_yaml(path).get("allow_targets") or []
     CampaignShape.spec = spec
     AgentUser.fixed_count = spec.agents.users
-    ApplicantUser.host = environment.host
 
 
 @events.test_start.add_listener
@@ -74,17 +104,35 @@ def _start(environment: Environment, **_: Any) -> None:
         return
     options = environment.parsed_options
     assert options is not None
+    channel = CHANNEL[0] if CHANNEL else None
+    if isinstance(channel, Worker):
+        if channel.assignment is None or channel.spec is None:
+            log.error("anef-harness worker: the master started the load before sending the campaign")
+            gevent.spawn(environment.runner.quit)  # type: ignore[union-attr]
+            raise SystemExit(3)
+        build_runtime(
+            channel.spec,
+            environment,
+            results=None,
+            mailbox_url=channel.assignment.mailbox,
+            partition=channel.assignment.partition,
+            log_=channel.log_for,
+            keep_oracle=channel.keep_oracle,
+        )
+        return
     assert CampaignShape.spec is not None
-    index = max(0, getattr(environment.runner, "worker_index", 0))
     build_runtime(
         CampaignShape.spec,
         environment,
         results=Path(options.anef_results) if options.anef_results else results_folder(CampaignShape.spec.name),
         mailbox_url=options.anef_mailbox or None,
-        partition=Partition(index, max(1, options.anef_workers)),
+        partition=Partition(0, max(1, options.anef_workers)),
     )
 
 
 @events.quitting.add_listener
 def _quit(environment: Environment, **_: Any) -> None:
     close_runtime()
+    channel = CHANNEL[0] if CHANNEL else None
+    if isinstance(channel, Worker) and (left := channel.unfinished()):
+        log.error("anef-harness worker: %s", left)

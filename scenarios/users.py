@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import gevent
 from gevent import Timeout as GeventTimeout
@@ -91,10 +91,19 @@ class LocustTransport:
         return reply
 
 
+class Log(Protocol):
+    """Where a process's events go: the results folder (``EventLog``) or, on a worker, the master
+    (``scenarios.relay.Relay``)."""
+
+    def write(self, event: Event) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class StepStats:
     """Writes each event to the log and shows steps in Locust's statistics (type ``STEP``)."""
 
-    def __init__(self, log_: EventLog, environment: Environment) -> None:
+    def __init__(self, log_: Log, environment: Environment) -> None:
         self.log = log_
         self.environment = environment
 
@@ -130,7 +139,7 @@ class Runtime:
     journeys: Weighted
     agents: list[AgentIdentity]
     schedule: ArrivalSchedule | None
-    results: Path
+    keep_oracle: Callable[[str, Oracle], None]
     partition: Partition
 
     def definition(self, rng: random.Random) -> JourneyDef:
@@ -142,7 +151,7 @@ class Runtime:
 
     def close(self) -> None:
         self.sink.log.close()
-        self.oracle.save(self.results / "oracle" / f"{self.worker}.json")
+        self.keep_oracle(self.worker, self.oracle)
 
 
 _runtime: Runtime | None = None
@@ -152,15 +161,24 @@ def build_runtime(
     spec: ScenarioSpec,
     environment: Environment,
     *,
-    results: Path,
+    results: Path | None,
     mailbox_url: str | None,
     partition: Partition,
+    log_: Callable[[str], Log] | None = None,
+    keep_oracle: Callable[[str, Oracle], None] | None = None,
 ) -> Runtime:
-    """Build the process's runtime; called once, when its test starts."""
+    """Build the process's runtime; called once, when its test starts. Its events and oracle go
+    into ``results`` unless ``log_`` and ``keep_oracle`` (given the worker's name) take them."""
     global _runtime
     population = Population(spec.population)
-    worker = f"worker-{partition.number}"
-    (results / "oracle").mkdir(parents=True, exist_ok=True)
+    worker = worker_name(partition)
+    if results is not None:
+        (results / "oracle").mkdir(parents=True, exist_ok=True)
+        folder = results
+        log_ = log_ or (lambda name: EventLog(folder / "events" / f"{name}.jsonl"))
+        keep_oracle = keep_oracle or (lambda name, oracle: oracle.save(folder / "oracle" / f"{name}.json"))
+    if log_ is None or keep_oracle is None:
+        raise ValueError("build_runtime: a results folder, or where the events and the oracle go")
     agents = agent_identities(
         sorted(spec.population.mix.prefectures), spec.population.agents_per_prefecture, spec.population.seed
     )
@@ -185,16 +203,21 @@ def build_runtime(
         population=population,
         oracle=Oracle(population),
         leases=LeaseTable(len(population), partition),
-        sink=StepStats(EventLog(results / "events" / f"{worker}.jsonl"), environment),
+        sink=StepStats(log_(worker), environment),
         desk=AgentDesk(agents),
         mailbox=mailbox_reader(mailbox_url),
         journeys=Weighted({name: weight for name, weight in spec.journeys.items() if weight > 0}),
         agents=agents,
         schedule=schedule,
-        results=results,
+        keep_oracle=keep_oracle,
         partition=partition,
     )
     return _runtime
+
+
+def worker_name(partition: Partition) -> str:
+    """The name of a load process's events file and oracle: ``worker-{number}``."""
+    return f"worker-{partition.number}"
 
 
 def runtime() -> Runtime:

@@ -358,6 +358,23 @@ CASES = [
     ),
     Case("workers-negative", SMOKE_TEXT, None, ("0 to 64", "-1"), args=("--workers", "-1"), source="--workers"),
     Case("workers-too-many", SMOKE_TEXT, None, ("0 to 64", "65"), args=("--workers", "65"), source="--workers"),
+    Case(
+        "expect-workers-too-many",
+        SMOKE_TEXT,
+        None,
+        ("0 to 64", "65"),
+        args=("--expect-workers", "65"),
+        source="--expect-workers",
+    ),
+    Case(
+        "master-bind-not-loopback",
+        SMOKE_TEXT,
+        None,
+        ("10.0.0.5 is not a loopback address", "--allow-remote"),
+        args=("--expect-workers", "2", "--master-bind", "10.0.0.5"),
+        source="--master-bind",
+    ),
+    Case("master-port-zero", SMOKE_TEXT, None, ("1 to 65535",), args=("--master-port", "0"), source="--master-port"),
 ]
 
 SUBPROCESS_CASES = ["unknown-top-level-key", "invalid-yaml", "non-loopback-target", "not-utf8", "workers-negative"]

@@ -5,6 +5,8 @@ designed "fail", ``campaigns`` and ``--version``. The conductor is replaced: no 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from anef_harness.conductor import RunOptions, RunResult
 from checks.defects import Findings
 from checks.evaluate import SloResult, Summary
 from checks.summary import StepFigures
+from tests.anef_harness.campaigns import ROOT
 
 SMOKE = Path(__file__).resolve().parents[2] / "campaigns" / "smoke.yaml"
 NO_METRICS = ("--no-metrics",)
@@ -211,3 +214,17 @@ def test_version() -> None:
     assert done.exit_code == 0
     assert done.stdout.startswith("anef-harness ")
     assert done.stdout.split()[1][0].isdigit()
+
+
+@pytest.mark.parametrize("master", ["10.0.0.5", "10.0.0.5:http", "[::1]:70000"])
+def test_a_worker_refuses_a_master_address_that_is_not_host_and_port(master: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "anef_harness", "worker", "--master", master],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 2
+    refusal = f"anef-harness: --master: expected HOST:PORT (e.g. 10.0.0.5:5557), got {master!r}"
+    assert done.stderr.splitlines() == [refusal]

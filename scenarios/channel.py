@@ -125,11 +125,12 @@ class Master:
     def _watch_missing(self) -> None:
         seen: set[str] = set()
         while not self.finished:
-            for client_id, number in list(self.assigned.items()):
-                if self._missing(client_id) and client_id not in seen:
-                    self.collector.received(f"worker-{number}").missing.append(time.time())
-                    log.warning("worker-%d (%s) is missing", number, client_id)
-                seen = {c for c in seen if self._missing(c)} | {c for c in self.assigned if self._missing(c)}
+            missing = {client_id for client_id in self.assigned if self._missing(client_id)}
+            for client_id in missing - seen:
+                number = self.assigned[client_id]
+                self.collector.received(f"worker-{number}").missing.append(time.time())
+                log.warning("worker-%d (%s) is missing", number, client_id)
+            seen = missing
             gevent.sleep(1.0)
 
     def finish(self) -> None:

@@ -18,6 +18,7 @@ COMMANDS = {
     "run": Lazy("anef_harness.run_cli", ("load", "platform")),
     "demo": Lazy("anef_harness.run_cli", ("load", "platform")),
     "worker": Lazy("anef_harness.worker_cli", ("load",)),
+    "locust-operator": Lazy("anef_harness.locust_operator_cli", ("load",)),
     "campaigns": Lazy("anef_harness.campaigns_cli"),
     "gate": Lazy("anef_harness.gate_cli"),
     "score": Lazy("anef_harness.score_cli"),

@@ -6,7 +6,7 @@
 # constraints.txt) with the extras `run` and `worker` need: load (Locust) and platform (`run` needs
 # it). Browser journeys (the browser extra and Chromium) are left out:
 # campaigns run from this image set browser.users: 0.
-# No secret is baked in: the admin token comes at run time from ANEF_ADMIN_TOKEN or --admin-token-file.
+# No secret is baked in: `run` reads the target's admin token from ANEF_ADMIN_TOKEN at run time (a Secret).
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -264,7 +264,9 @@ def funnel(results: Results) -> dict[str, JourneyFigures]:
     """Per journey: how many started, ended each way, reached each step, and where they first failed."""
     declared = {name: definition.step_names for name, definition in load_all().items()}
     outcomes: dict[str, dict[str, int]] = {}
-    for journey, outcome, n in results.rows("SELECT journey, outcome, count(*) FROM journeys GROUP BY ALL"):
+    for journey, outcome, n in results.rows(
+        "SELECT journey, outcome, count(*) FROM journeys WHERE outcome IS NOT NULL GROUP BY ALL"
+    ):
         outcomes.setdefault(journey, {})[outcome] = int(n)
     failed_at: dict[str, dict[str, int]] = {}
     query = "SELECT journey, failed_step, count(*) FROM journeys WHERE failed_step IS NOT NULL GROUP BY ALL"

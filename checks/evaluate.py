@@ -8,6 +8,7 @@ One function, ``evaluate``, reads a results folder (``checks.store.Results``) an
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -184,7 +185,10 @@ def evaluate(
     horizon_days: int = DEFAULT_HORIZON_DAYS,
 ) -> Summary:
     """Judge one results folder."""
-    with Results(folder) as results:
+    with Results(folder) as results, ThreadPoolExecutor(1, thread_name_prefix="anef-detectors") as detectors:
+        # The detectors (Python, one event at a time) run beside the queries (DuckDB, which lets
+        # go of the GIL): the two cores are busy at once.
+        detected = detectors.submit(lambda: Findings().extend(results.events_where(DETECTOR_PREFILTER)))
         steps = step_figures(results)
         duplicates = sum(figures[3] for figures in results.attempts().values())
         summary = Summary(
@@ -194,7 +198,7 @@ def evaluate(
             steps=steps,
             journeys=funnel(results),
             slos=slo_results(results, objectives),
-            findings=Findings().extend(results.events_where(DETECTOR_PREFILTER)),
+            findings=Findings(),
             rights=_rights(results, folder, horizon_days),
             first_time=results.first_time(),
             last_time=results.last_time(),
@@ -202,6 +206,7 @@ def evaluate(
             consistency=time_to_consistency(results),
             duplicates=duplicates,
         )
+        summary.findings = detected.result()
     before = baseline_steps(baseline) if baseline is not None else None
     summary.regression_checks = check_regressions(steps, before, margins or Margins())
     summary.baseline = baseline
@@ -210,7 +215,8 @@ def evaluate(
 
 
 def slo_results(results: Results, objectives: Sequence[Objective]) -> list[SloResult]:
-    counts = results.ratios([(o.good.sql(), o.total.sql()) for o in objectives])
+    durations = frozenset().union(*(o.good.durations() | o.total.durations() for o in objectives))
+    counts = results.ratios([(o.good.sql(), o.total.sql()) for o in objectives], durations=durations)
     return [
         SloResult(o.name, o.display_name, o.target, good, total)
         for o, (good, total) in zip(objectives, counts, strict=True)
@@ -258,7 +264,9 @@ def funnel(results: Results) -> dict[str, JourneyFigures]:
     """Per journey: how many started, ended each way, reached each step, and where they first failed."""
     declared = {name: definition.step_names for name, definition in load_all().items()}
     outcomes: dict[str, dict[str, int]] = {}
-    for journey, outcome, n in results.rows("SELECT journey, outcome, count(*) FROM journeys GROUP BY ALL"):
+    for journey, outcome, n in results.rows(
+        "SELECT journey, outcome, count(*) FROM journeys WHERE outcome IS NOT NULL GROUP BY ALL"
+    ):
         outcomes.setdefault(journey, {})[outcome] = int(n)
     failed_at: dict[str, dict[str, int]] = {}
     query = "SELECT journey, failed_step, count(*) FROM journeys WHERE failed_step IS NOT NULL GROUP BY ALL"

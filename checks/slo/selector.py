@@ -34,6 +34,11 @@ class Selector:
             parts.append(f"NOT coalesce({self.negated.sql()}, FALSE)")
         return "(" + " AND ".join(parts) + ")"
 
+    def durations(self) -> frozenset[float]:
+        """Every duration ``sql()`` compares ``duration_ms`` with (``Results.ratios`` needs them)."""
+        own = frozenset() if self.max_duration_ms is None else frozenset({float(self.max_duration_ms)})
+        return own | (self.negated.durations() if self.negated is not None else frozenset())
+
 
 def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"

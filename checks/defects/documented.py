@@ -22,6 +22,8 @@ PROCEDURE_STEPS = ("renewal.reconcile", "address_change.reconcile")
 HANDOVER_STEPS = ("card_handover.handover", "agent.handover")
 HANDOVER_WATCHES = ("card_handover.visible", "agent.handover_visible")
 REQUEST_WATCHES = ("agent_request.visible", "agent.complements_visible")
+# Every reset the harness asks for is watched in the mailbox: the applicant's, and the security probes'.
+MAIL_WATCHES = ("password_reset.email", "security.email", "security.enumeration_email")
 
 
 def watched(
@@ -57,6 +59,8 @@ def lost_at(event: StepEvent, steps: tuple[str, ...], key: str) -> str | None:
 @defect(
     title="Card handed over at the prefecture, never marked handed over for the applicant",
     denominator=Steps(HANDOVER_STEPS),
+    # The handover's watch, or a later renewal refused for the card (the rule's alternative).
+    watched_by=Steps((*HANDOVER_WATCHES, "renewal.choose_procedure", "renewal.create")),
     grouping="applicant",
     description="card_handover.visible or agent.handover_visible is lost (the front office never learns the "
     "handover), or a later "
@@ -108,6 +112,7 @@ def title_not_marked_delivered(event: StepEvent, settings: DetectorSettings) -> 
 @defect(
     title="New procedure refused: 'a request is already under review', though none is",
     denominator=Steps(("*.create",)),
+    watched_by=Steps(("*.create", "*.choose_procedure")),
     description="Creating a procedure is refused with request_in_progress (or the procedure is offered as "
     "unavailable for that reason) while the oracle knows no procedure of the applicant is open.",
     gating=True,
@@ -140,9 +145,9 @@ def phantom_pending_request(event: StepEvent, settings: DetectorSettings) -> Sym
 
 @defect(
     title="Reset link announced as sent, never received",
-    denominator=Steps(("password_reset.email",)),
+    denominator=Steps(MAIL_WATCHES),
     description="After 'a message has been sent to your address', no reset link reaches the mailbox by the "
-    "e-mail deadline (password_reset.email lost).",
+    "e-mail deadline (a mail watch lost: password_reset.email, security.email, security.enumeration_email).",
     gating=True,
     match=Rule(
         "by time (and platform applicant id when known: the reset journey is not logged in, so usually by "
@@ -166,7 +171,7 @@ def phantom_pending_request(event: StepEvent, settings: DetectorSettings) -> Sym
                 "Password-reset e-mail within 5 minutes",
                 "Share of password resets whose e-mail reaches the applicant's mailbox within 5 minutes.",
                 "password-reset-email-within-5-minutes",
-                ("password_reset.email",),
+                MAIL_WATCHES,
                 "99% of reset e-mails within 5 minutes",
                 0.99,
                 "Defect 3, a lost password that cannot be changed: the reset link never arrives. The 5-minute\n"
@@ -228,6 +233,7 @@ def agent_request_hidden(event: StepEvent, settings: DetectorSettings) -> Sympto
 @defect(
     title="Document acknowledged, never received by the prefecture",
     denominator=Steps(("*.upload", "upload.document")),
+    watched_by=Steps(DOCUMENT_STEPS),
     grouping="object",
     unit="documents",
     description="A reconciliation watch ends lost while the prefecture has the dossier but not every "

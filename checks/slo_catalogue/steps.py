@@ -49,6 +49,7 @@ MEANING = {
     "security.idor": "another applicant's dossier answers 404, like a missing one",
     "security.upload_type": "an executable, an HTML page and a file over 10 MB are refused",
     "security.enumeration": "reset and login answers do not tell, by content or timing, whether an account exists",
+    "security.enumeration_email": "each reset e-mail the enumeration probe asked for reaches the mailbox",
     "security.reset_request": "the probing applicant asks for a password-reset link",
     "security.email": "the reset e-mail reaches the probing applicant's mailbox",
     "security.reset_reuse": "the reset link sets a new password once, and is refused when used again",

@@ -150,9 +150,9 @@ def at_prefecture(run: Run, dossier_id: str, step: str = "reconcile") -> None:
     the same SHA-256 (``lost`` past the deadline, ``corrupt`` if a hash differs)."""
     ctx = run.ctx
     expected = dict(ctx.truth.dossiers[dossier_id].documents)
-    run.evidence(dossier=dossier_id)
 
     def probe() -> bool:
+        run.evidence(dossier=dossier_id, documents=",".join(sorted(expected)))  # what the watch looks for
         seen = ctx.agent().dossier(dossier_id, missing_ok=True)
         if seen is None:
             run.evidence(dossier=dossier_id, waiting_for="dossier")

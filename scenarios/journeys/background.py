@@ -221,11 +221,14 @@ class Action:
         self.run.watch("complements_visible", visible)
 
     def _decide(self, decision: str) -> None:
-        self._step("decide", lambda: self.agent.client.decide(self.dossier.id, decision), decision)
+        decided = self._step("decide", lambda: self.agent.client.decide(self.dossier.id, decision))
+        # The state the decision leads to: an accepted address change is closed at once.
+        state = decided.state
+        self.oracle.dossier_moved(self.index, self.dossier.id, self.dossier.procedure, state)
 
         def visible() -> bool:
-            self.run.evidence(dossier=self.dossier.id, decision=decision)
-            return self._applicant().dossier(self.dossier.id).state == decision
+            self.run.evidence(dossier=self.dossier.id, decision=decision, state=state)
+            return self._applicant().dossier(self.dossier.id).state == state
 
         self.run.watch("decision_visible", visible)
 

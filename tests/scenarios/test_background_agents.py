@@ -39,9 +39,9 @@ def clean(world: World) -> Iterator[World]:
     world.set_faults()
 
 
-def filed_renewal(world: World) -> int:
-    """An applicant whose renewal the harness filed and saw at the prefecture."""
-    index = world.eligible_for("renewal")
+def filed_renewal(world: World, journey: str = "renewal") -> int:
+    """An applicant whose renewal (or another procedure) the harness filed and saw at the prefecture."""
+    index = world.eligible_for(journey)
     applicant = world.population.applicant(index)
     ctx = JourneyContext(
         applicant=applicant,
@@ -54,7 +54,7 @@ def filed_renewal(world: World) -> int:
         rng=random.Random(index),
     )
     sink = Sink()
-    run_journey(get_journey("renewal"), ctx, sink, worker="test")
+    run_journey(get_journey(journey), ctx, sink, worker="test")
     all_ok(sink)
     return index
 
@@ -118,6 +118,14 @@ def test_every_action_of_a_background_agent_is_a_step_watched_on_the_applicants_
     truth = clean.oracle.truth(index)
     assert truth.card_state == "handed_over"  # the oracle learns what the agent did
     assert [d.state for d in truth.dossiers.values()] == ["handed_over"]
+
+
+def test_an_accepted_address_change_shows_closed_on_the_dashboard(clean: World) -> None:
+    index = filed_renewal(clean, "address_change")
+    agent, sink = background_agent(clean, index, EAGER)
+    seen = work_until(agent, sink, index, "agent.decision_visible")
+    assert seen == {"agent.review": "ok", "agent.decide": "ok", "agent.decision_visible": "ok"}
+    assert [d.state for d in clean.oracle.truth(index).dossiers.values()] == ["closed"]
 
 
 def test_a_card_never_marked_handed_over_after_an_agents_handover_is_detected(clean: World) -> None:

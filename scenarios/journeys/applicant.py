@@ -282,18 +282,20 @@ def new_password(ctx: JourneyContext) -> str:
 
 @journey(
     eligible=may_renew,
-    steps=("login", "choose_procedure", "create", "upload", "submit", "receipt", "reconcile"),
+    steps=("login", "choose_procedure", "create", "upload", "submit", "reconcile", "receipt"),
     watches={"reconcile": "seam"},
 )
 def renewal(run: Run) -> None:
-    """Renew one's residence card: choose, create, upload, submit, receipt, reach the prefecture."""
+    """Renew one's residence card: choose, create, upload, submit, reach the prefecture, receipt."""
     sign_in(run)
     choose(run, "renewal")
     dossier = create(run, "renewal")
     upload_documents(run, dossier.id, RENEWAL_DOCUMENTS)
     submit(run, dossier.id)
-    receipt(run, dossier.id)
+    # Watched as soon as it is submitted: an applicant who leaves before the receipt (or a receipt
+    # that fails) must not leave the dossier and its documents unwatched.
     at_prefecture(run, dossier.id)
+    receipt(run, dossier.id)
 
 
 @journey(eligible=has_filed_dossier, steps=("login", "document", "reconcile"), watches={"reconcile": "seam"})

@@ -43,8 +43,8 @@ def test_renewal_steps_have_the_contract_names_and_update_the_oracle(clean: Worl
         "renewal.create",
         *["renewal.upload"] * 4,
         "renewal.submit",
-        "renewal.receipt",
         "renewal.reconcile",
+        "renewal.receipt",
     ]
     (dossier,) = clean.oracle.truth(index).dossiers.values()
     assert dossier.state == "submitted"

@@ -31,26 +31,36 @@ def score_command(
 def score_table(computed: Score) -> Table:
     table = Table(title=f"{computed.campaign}: detection against the fault ledger")
     table.add_column("defect")
-    for name in ("injected", "detected", "recall", "false", "rate est. / injected", "first detection"):
+    columns = ("injected", "observable", "detected", "recall", "unobservable", "unwatched", "false")
+    for name in (*columns, "rate est. / injected", "first detection"):
         table.add_column(name, justify="right")
     for defect in computed.defects.values():
+        unobservable = sum(defect.unobservable.values())
         table.add_row(
             defect.defect,
             str(defect.injected),
-            str(defect.detected),
-            _recall(defect),
+            str(defect.observable),
+            str(defect.matched),
+            _recall(defect.recall_observable),
+            str(unobservable),
+            f"[red]{defect.unwatched}[/]" if defect.unwatched else "0",
             f"[red]{defect.false_detections}[/]" if defect.false_detections else "0",
             f"{_rate(defect.estimated_rate)} / {_injected_rate(defect)}",
             f"{defect.time_to_first_detection_s:.1f} s" if defect.time_to_first_detection_s is not None else "—",
         )
+    table.caption = (
+        "recall: of the observable firings (an attempt of the harness acted on or watched what the fault hit); "
+        "unobservable: no watch could end before the load stopped; unwatched: the harness acted and did not look "
+        "(its blind spot, never excused)"
+    )
     return table
 
 
-def _recall(defect: DefectScore) -> str:
-    if defect.recall is None:
+def _recall(recall: float | None) -> str:
+    if recall is None:
         return "—"
-    text = f"{defect.recall:.0%}"
-    return text if defect.recall >= 1 else f"[red]{text}[/]"
+    text = f"{recall:.0%}"
+    return text if recall >= 1 else f"[red]{text}[/]"
 
 
 def _rate(value: float | None) -> str:

@@ -105,6 +105,13 @@ class Dossier(_Answer):
     card: Card | None = None
 
 
+class AgentDossier(Dossier):
+    """A dossier as the prefecture's queue shows it: with whose it is."""
+
+    applicant_id: str
+    foreign_number: str
+
+
 class Receipt(_Answer):
     receipt_number: str
     dossier_id: str
@@ -262,15 +269,20 @@ class AgentClient(_Base):
         self.token = session.token
         return session
 
-    def dossier(self, dossier_id: str, *, missing_ok: bool = False) -> Dossier | None:
+    def dossier(self, dossier_id: str, *, missing_ok: bool = False) -> AgentDossier | None:
         """The prefecture's view of a dossier; None when it does not know it (and ``missing_ok``)."""
         name = "/api/agent/dossiers/{id}"
         reply = self._send("GET", f"/api/agent/dossiers/{dossier_id}", name, (200, 404) if missing_ok else (200,))
-        return None if reply.status == 404 else self._parse(reply, Dossier, name)
+        return None if reply.status == 404 else self._parse(reply, AgentDossier, name)
 
-    def review(self, dossier_id: str) -> Dossier:
+    def queue(self, limit: int) -> list[AgentDossier]:
+        """The prefecture's dossiers waiting for an agent, oldest first."""
+        name = "/api/agent/queue"
+        return self._parse_list(self._send("GET", name, name, params={"limit": limit}), AgentDossier, name)
+
+    def review(self, dossier_id: str) -> AgentDossier:
         name = "/api/agent/dossiers/{id}/review"
-        return self._parse(self._send("POST", f"/api/agent/dossiers/{dossier_id}/review", name), Dossier, name)
+        return self._parse(self._send("POST", f"/api/agent/dossiers/{dossier_id}/review", name), AgentDossier, name)
 
     def request_complements(self, dossier_id: str, message: str) -> AgentRequest:
         name = "/api/agent/dossiers/{id}/requests"
@@ -278,6 +290,19 @@ class AgentClient(_Base):
             "POST", f"/api/agent/dossiers/{dossier_id}/requests", name, (201,), json={"message": message}
         )
         return self._parse(reply, AgentRequest, name)
+
+    def decide(self, dossier_id: str, decision: str) -> AgentDossier:
+        name = "/api/agent/dossiers/{id}/decision"
+        reply = self._send("POST", f"/api/agent/dossiers/{dossier_id}/decision", name, json={"decision": decision})
+        return self._parse(reply, AgentDossier, name)
+
+    def produce_card(self, dossier_id: str) -> Card:
+        name = "/api/agent/dossiers/{id}/card/produce"
+        return self._parse(self._send("POST", f"/api/agent/dossiers/{dossier_id}/card/produce", name), Card, name)
+
+    def make_available(self, dossier_id: str) -> Card:
+        name = "/api/agent/dossiers/{id}/card/available"
+        return self._parse(self._send("POST", f"/api/agent/dossiers/{dossier_id}/card/available", name), Card, name)
 
     def cards(self, state: str, *, applicant_id: str | None = None, limit: int = 50) -> list[Card]:
         name = "/api/agent/cards"

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from core.registry import suggest
-from scenarios.journeys import load_all
+from scenarios.journeys import drawable
 from scenarios.journeys.runner import JourneySettings
 from scenarios.shapes import SHAPES, ShapeError, check_shape
 from synthetic_users.agents import AgentPace
@@ -137,7 +137,7 @@ class ScenarioSpec(_Section):
     def _journeys(cls, value: dict[str, float]) -> dict[str, float]:
         if not value:
             raise ValueError("at least one journey is needed")
-        return check_weights(value, load_all(), "journey")
+        return check_weights(value, drawable(), "journey")
 
     @field_validator("duration")
     @classmethod

@@ -8,6 +8,7 @@ one ``Runtime``, built when the test starts, once the process knows its worker i
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import time
@@ -26,11 +27,12 @@ from scenarios.arrivals import ArrivalSchedule
 from scenarios.client import ApplicantClient
 from scenarios.events import Event, EventLog, Outcome, StepEvent
 from scenarios.journeys import JourneyContext, JourneyDef, get_journey, lease_for, run_journey
+from scenarios.journeys.background import BackgroundAgent, Shift
 from scenarios.journeys.runner import AgentDesk, MailboxReader, mailbox_reader
 from scenarios.shapes import level_at
 from scenarios.spec import ScenarioSpec
 from scenarios.transport import Reply, TransportFailure
-from synthetic_users.agents import AgentIdentity, AgentWorker, agent_identities
+from synthetic_users.agents import AgentIdentity, agent_identities
 from synthetic_users.oracle import Oracle
 from synthetic_users.partition import Lease, LeaseTable, Partition
 from synthetic_users.personas import get_persona
@@ -141,6 +143,20 @@ class Runtime:
     schedule: ArrivalSchedule | None
     keep_oracle: Callable[[str, Oracle], None]
     partition: Partition
+
+    @functools.cached_property
+    def shift(self) -> Shift:
+        """What the process's background agents share."""
+        return Shift(
+            population=self.population,
+            oracle=self.oracle,
+            leases=self.leases,
+            sink=self.sink,
+            worker=self.worker,
+            settings=self.spec.journey_settings,
+            desk=self.desk,
+            mailbox=self.mailbox,
+        )
 
     def definition(self, rng: random.Random) -> JourneyDef:
         return get_journey(self.journeys.draw(rng))
@@ -284,11 +300,14 @@ class ApplicantUser(FastHttpUser):
             run_journey(definition, ctx, rt.sink, worker=rt.worker, scheduled=scheduled)
 
 
-class AgentUser(User):
-    """A prefecture agent working its queue at its pace (review, request, decide, hand over)."""
+class AgentUser(FastHttpUser):
+    """A prefecture agent working its queue at its pace; each action is a recorded step, watched
+    on the applicant's side (``scenarios.journeys.background``)."""
 
     fixed_count = 0  # set from the campaign when the locustfile is loaded
     started = 0
+    network_timeout = 30.0
+    connection_timeout = 10.0
 
     def on_start(self) -> None:
         rt = runtime()
@@ -297,18 +316,28 @@ class AgentUser(User):
         rank = AgentUser.started * rt.partition.count + rt.partition.number
         AgentUser.started += 1
         identity = rt.agents[rank % len(rt.agents)]
-        self.worker = AgentWorker(self.host or "", identity, rt.spec.agents.pace)
-        self.interval = 60.0 / rt.spec.agents.pace.actions_per_minute
+        pace = rt.spec.agents.pace
+        self.agent = BackgroundAgent(
+            identity,
+            pace,
+            rt.shift,
+            LocustTransport(self.client),
+            self._applicant_transport,
+            random.Random(f"{rt.spec.population.seed}:{identity.login}:{rt.partition.number}"),
+        )
+        self.interval = 60.0 / pace.actions_per_minute
+
+    def _applicant_transport(self) -> LocustTransport:
+        # A look at an applicant's side starts with no cookie: the previous applicant's must not count.
+        self.client.cookiejar.clear()
+        return LocustTransport(self.client)
 
     def wait_time(self) -> float:
         return self.interval
 
     @task
     def work(self) -> None:
-        self.worker.run_once()
-
-    def on_stop(self) -> None:
-        self.worker.close()
+        self.agent.work_once()
 
 
 class CampaignShape(LoadTestShape):

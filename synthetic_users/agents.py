@@ -219,6 +219,52 @@ class _Failed(Exception):
 
 
 _CARD_PROCEDURES = frozenset({"renewal", "duplicate"})  # an address change gives no new card
+_PATHS = {
+    AgentAction.REVIEW: "review",
+    AgentAction.PRODUCE_CARD: "card/produce",
+    AgentAction.MAKE_AVAILABLE: "card/available",
+}
+
+
+@dataclass(frozen=True)
+class Planned:
+    """The next action on one dossier, as ``plan`` decides it."""
+
+    action: AgentAction
+    message: str | None = None  # a request for complements: its wording
+    decision: str | None = None  # a decision: accepted or refused
+
+
+def actionable(state: str, procedure: str, pace: AgentPace) -> bool:
+    """Whether ``plan`` has something to do with a dossier in this state (without drawing anything)."""
+    if state in ("submitted", "under_review"):
+        return True
+    cards = pace.hand_over_cards and procedure in _CARD_PROCEDURES
+    return cards and state in ("accepted", "card_produced", "card_available")
+
+
+def plan(state: str, procedure: str, *, has_requests: bool, pace: AgentPace, rng: random.Random) -> Planned | None:
+    """What an agent does next with a dossier in ``state``: review, ask once for complements, decide,
+    then for a card (renewal, duplicate) produce it, make it available and hand it over. None while
+    the dossier waits on someone else (the applicant's answer) or is finished."""
+    cards = pace.hand_over_cards and procedure in _CARD_PROCEDURES
+    if state == "submitted":
+        return Planned(AgentAction.REVIEW)
+    if state == "under_review":
+        # Once per dossier: after the applicant's answer the dossier comes back for a decision.
+        if not has_requests and rng.random() < pace.complement_share:
+            return Planned(AgentAction.REQUEST_COMPLEMENTS, message=rng.choice(COMPLEMENT_MESSAGES))
+        if rng.random() < pace.refusal_share:
+            return Planned(AgentAction.REFUSE, decision="refused")
+        return Planned(AgentAction.ACCEPT, decision="accepted")
+    if not cards:
+        return None
+    following = {"accepted": AgentAction.PRODUCE_CARD, "card_produced": AgentAction.MAKE_AVAILABLE}
+    if state in following:
+        return Planned(following[state])
+    if state == "card_available":
+        return Planned(AgentAction.HAND_OVER)
+    return None  # complement_requested: the applicant's answer comes back through the seam
 
 
 # --- the worker ------------------------------------------------------------------------------
@@ -358,25 +404,20 @@ class AgentWorker:
 
     def _plan(self, dossier: _Dossier) -> _Step | None:
         """The next action on a dossier, by its state; None while it waits on someone else."""
+        planned = plan(
+            dossier.state, dossier.procedure, has_requests=bool(dossier.requests), pace=self.pace, rng=self.rng
+        )
         base = f"/api/agent/dossiers/{dossier.id}"
-        cards = self.pace.hand_over_cards and dossier.procedure in _CARD_PROCEDURES
-        if dossier.state == "submitted":
-            return _Step(AgentAction.REVIEW, f"{base}/review")
-        if dossier.state == "under_review":
-            # Once per dossier: after the applicant's answer the dossier comes back for a decision.
-            if not dossier.requests and self.rng.random() < self.pace.complement_share:
-                message = self.rng.choice(COMPLEMENT_MESSAGES)
-                return _Step(AgentAction.REQUEST_COMPLEMENTS, f"{base}/requests", {"message": message})
-            if self.rng.random() < self.pace.refusal_share:
-                return _Step(AgentAction.REFUSE, f"{base}/decision", {"decision": "refused"})
-            return _Step(AgentAction.ACCEPT, f"{base}/decision", {"decision": "accepted"})
-        if dossier.state == "accepted" and cards:
-            return _Step(AgentAction.PRODUCE_CARD, f"{base}/card/produce")
-        if dossier.state == "card_produced" and cards:
-            return _Step(AgentAction.MAKE_AVAILABLE, f"{base}/card/available")
-        if dossier.state == "card_available" and cards and dossier.card is not None:
-            return _Step(AgentAction.HAND_OVER, f"/api/agent/cards/{dossier.card.id}/handover")
-        return None  # complement_requested: the applicant's answer comes back through the seam
+        if planned is None:
+            return None
+        if planned.action is AgentAction.REQUEST_COMPLEMENTS:
+            return _Step(planned.action, f"{base}/requests", {"message": str(planned.message)})
+        if planned.action in (AgentAction.ACCEPT, AgentAction.REFUSE):
+            return _Step(planned.action, f"{base}/decision", {"decision": str(planned.decision)})
+        if planned.action is AgentAction.HAND_OVER:
+            card = dossier.card
+            return None if card is None else _Step(planned.action, f"/api/agent/cards/{card.id}/handover")
+        return _Step(planned.action, f"{base}/{_PATHS[planned.action]}")
 
     def _execute(self, step: _Step) -> bool:
         try:

@@ -54,14 +54,18 @@ class Oracle:
 
     def truth(self, index: int) -> Truth:
         with self._lock:
-            found = self._truths.get(index)
-            if found is None:
-                applicant: Applicant = self.population.applicant(index)
-                found = Truth(
-                    card_state=applicant.card.state, password=applicant.password, email_bounces=applicant.email_bounces
-                )
-                self._truths[index] = found
-            return found
+            return self._truths_of(index)
+
+    def _truths_of(self, index: int) -> Truth:
+        """The truth of one applicant, created on first use (the caller holds the lock)."""
+        found = self._truths.get(index)
+        if found is None:
+            applicant: Applicant = self.population.applicant(index)
+            found = Truth(
+                card_state=applicant.card.state, password=applicant.password, email_bounces=applicant.email_bounces
+            )
+            self._truths[index] = found
+        return found
 
     # Updates, each after a step whose effect the harness has seen.
 
@@ -84,13 +88,30 @@ class Oracle:
         dossier.state = state
         dossier.receipt_number = receipt_number or dossier.receipt_number
 
+    def dossier_moved(self, index: int, dossier_id: str, procedure: str, state: str) -> None:
+        """A prefecture agent moved the dossier on (review, decision, card, handover). The dossier
+        may be one the harness did not file in this run (seeded, or filed by another run): it is
+        learnt here, as the agent saw it."""
+        with self._lock:
+            dossiers = self._truths_of(index).dossiers
+            dossier = dossiers.setdefault(dossier_id, DossierTruth(procedure=procedure, state=state))
+            dossier.state = state
+            dossier.at_prefecture = True
+
+    def card_available(self, index: int, card_id: str) -> None:
+        """The prefecture made a new card available: the applicant's card is now that one."""
+        truth = self.truth(index)
+        truth.card_state = "available"
+        truth.card_id = card_id
+
     def dossier_at_prefecture(self, index: int, dossier_id: str) -> None:
         self.truth(index).dossiers[dossier_id].at_prefecture = True
 
-    def request_sent(self, index: int, dossier_id: str, request_id: str) -> None:
+    def request_sent(self, index: int, dossier_id: str, request_id: str, *, procedure: str = "") -> None:
         """An agent asked for complements: the request exists, whatever the dashboard shows."""
         truth = self.truth(index)
-        truth.dossiers[dossier_id].requests.add(request_id)
+        dossier = truth.dossiers.setdefault(dossier_id, DossierTruth(procedure=procedure, state="complement_requested"))
+        dossier.requests.add(request_id)
         truth.pending_requests.add(request_id)
 
     def request_received(self, index: int, request_id: str) -> None:

@@ -40,6 +40,7 @@ from synthetic_users.spec import PopulationSpec
 # 10¹⁰, so numbers are unique for every i below ten billion and look scattered.
 NUMBER_SPACE = 10**10
 NUMBER_MULTIPLIER = 6_364_136_223  # odd and not a multiple of 5
+_NUMBER_INVERSE = pow(NUMBER_MULTIPLIER, -1, NUMBER_SPACE)  # numbers map back to indexes
 PASSWORD_ALPHABET = string.ascii_letters + string.digits
 
 
@@ -181,6 +182,14 @@ class Population:
 
     def foreign_number(self, index: int) -> str:
         return f"{(NUMBER_MULTIPLIER * index + self._offset) % NUMBER_SPACE:010d}"
+
+    def index_of(self, foreign_number: str) -> int | None:
+        """The index of the applicant with this foreign number, or None if no applicant of this
+        population has it (an agent sees the number on a dossier, not the harness's index)."""
+        if len(foreign_number) != 10 or not foreign_number.isdigit():
+            return None
+        index = ((int(foreign_number) - self._offset) * _NUMBER_INVERSE) % NUMBER_SPACE
+        return index if index < self.spec.size else None
 
     def applicant(self, index: int) -> Applicant:
         if not 0 <= index < self.spec.size:

@@ -122,6 +122,13 @@ class Defect:
     lives: Words  # what the applicant lives, as the report says it
     slo: SloHook | None
     drill: DrillPlan | None
+    # Steps whose attempts would show a firing on what they acted on or watched (by the match rule):
+    # a firing no such attempt covers was not observable (``checks.score``). None: the denominator.
+    watched_by: Steps | None = None
+
+    @property
+    def observers(self) -> Steps:
+        return self.watched_by or self.denominator
 
 
 DETECTORS: Registry[Defect] = Registry("defect")
@@ -140,6 +147,7 @@ def defect(
     unit: Unit = "attempts",
     slo: SloHook | None = None,
     drill: DrillPlan | None = None,
+    watched_by: Steps | None = None,
 ) -> Callable[[Body], DetectorFunction]:
     """Declare a defect on its detector's body; the body's name is the defect id."""
 
@@ -168,6 +176,7 @@ def defect(
             lives,
             slo,
             drill,
+            watched_by,
         )
         DETECTORS.add(name, declared)
         return detect

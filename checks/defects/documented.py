@@ -17,22 +17,36 @@ from scenarios.journeys import watch_kind
 # The watches that carry documents, and those that carry procedures, to the prefecture.
 DOCUMENT_STEPS = ("renewal.reconcile", "upload.reconcile", "address_change.reconcile")
 PROCEDURE_STEPS = ("renewal.reconcile", "address_change.reconcile")
+# Handovers and requests for complements are made by journeys acting as the agent and by the
+# background agents; each is watched on the applicant's side.
+HANDOVER_STEPS = ("card_handover.handover", "agent.handover")
+HANDOVER_WATCHES = ("card_handover.visible", "agent.handover_visible")
+REQUEST_WATCHES = ("agent_request.visible", "agent.complements_visible")
+# Every reset the harness asks for is watched in the mailbox: the applicant's, and the security probes'.
+MAIL_WATCHES = ("password_reset.email", "security.email", "security.enumeration_email")
 
 
 def watched(
-    step: str, display_name: str, description: str, what: str, comment: str, *, place: int, name: str = ""
+    steps: tuple[str, ...],
+    display_name: str,
+    description: str,
+    what: str,
+    comment: str,
+    *,
+    place: int,
+    name: str,
+    sli: str,
 ) -> SloHook:
-    """An objective on a watch step: the same indicator as the step's availability, held to 99.9 %
-    (our assumption), because each lost watch there is a documented defect."""
-    slug = step.replace("_", "-").replace(".", "-")
+    """An objective on watch steps: the same indicator as their availability, held to 99.9 % (our
+    assumption), because each lost watch there is a documented defect."""
     target = f"99.9% of {what} visible"
-    own = Objective(name or slug, display_name, description, f"{slug}-ok", (step,), target, 0.999, comment, place)
+    own = Objective(name, display_name, description, sli, steps, target, 0.999, comment, place)
     return SloHook((own,))
 
 
-def lost_at(event: StepEvent, step: str, key: str) -> str | None:
-    """The id a watch of ``step`` names when it ended lost ("" when it names none); None otherwise."""
-    if event.outcome != "lost" or event.step != step:
+def lost_at(event: StepEvent, steps: tuple[str, ...], key: str) -> str | None:
+    """The id a watch of one of ``steps`` names when it ended lost ("" when it names none); None otherwise."""
+    if event.outcome != "lost" or event.step not in steps:
         return None
     return text(event.evidence.get(key)) or ""
 
@@ -44,13 +58,16 @@ def lost_at(event: StepEvent, step: str, key: str) -> str | None:
 
 @defect(
     title="Card handed over at the prefecture, never marked handed over for the applicant",
-    denominator=Steps(("card_handover.handover",)),
+    denominator=Steps(HANDOVER_STEPS),
+    # The handover's watch, or a later renewal refused for the card (the rule's alternative).
+    watched_by=Steps((*HANDOVER_WATCHES, "renewal.choose_procedure", "renewal.create")),
     grouping="applicant",
-    description="card_handover.visible is lost (the front office never learns the handover), or a later "
+    description="card_handover.visible or agent.handover_visible is lost (the front office never learns the "
+    "handover), or a later "
     "renewal is refused because the previous card 'was not handed over' though the harness handed it over.",
     gating=True,
     match=Rule(
-        "by card id (card_handover.visible names the card the ledger names); a renewal refused later has no "
+        "by card id (the handover watch names the card the ledger names); a renewal refused later has no "
         "card id: by platform applicant id, firing before the refusal",
         objects=True,
         unique_objects=True,
@@ -67,7 +84,7 @@ def lost_at(event: StepEvent, step: str, key: str) -> str | None:
         "the application is refused because the previous card was “not handed over”.",
     ),
     slo=watched(
-        "card_handover.visible",
+        HANDOVER_WATCHES,
         "Card handover reaches the applicant's side",
         "Share of card handovers recorded by the prefecture that the front office learns in time.",
         "handovers",
@@ -75,11 +92,13 @@ def lost_at(event: StepEvent, step: str, key: str) -> str | None:
         'refused ("previous card not handed over"). Same indicator as card-handover-visible-availability,\n'
         "held to 99.9 % (our assumption).",
         place=4,
+        name="card-handover-visible",
+        sli="card-handovers-visible-ok",
     ),
     drill=DrillPlan({"card_handover": 4, "renewal": 1, "login": 1}, 150),
 )
 def title_not_marked_delivered(event: StepEvent, settings: DetectorSettings) -> Symptom | None:
-    card = lost_at(event, "card_handover.visible", "card")
+    card = lost_at(event, HANDOVER_WATCHES, "card")
     if card is not None:
         return Symptom(
             f"card {card or '?'} handed over at the prefecture, still not handed over on the applicant's dashboard",
@@ -93,6 +112,7 @@ def title_not_marked_delivered(event: StepEvent, settings: DetectorSettings) -> 
 @defect(
     title="New procedure refused: 'a request is already under review', though none is",
     denominator=Steps(("*.create",)),
+    watched_by=Steps(("*.create", "*.choose_procedure")),
     description="Creating a procedure is refused with request_in_progress (or the procedure is offered as "
     "unavailable for that reason) while the oracle knows no procedure of the applicant is open.",
     gating=True,
@@ -125,9 +145,9 @@ def phantom_pending_request(event: StepEvent, settings: DetectorSettings) -> Sym
 
 @defect(
     title="Reset link announced as sent, never received",
-    denominator=Steps(("password_reset.email",)),
+    denominator=Steps(MAIL_WATCHES),
     description="After 'a message has been sent to your address', no reset link reaches the mailbox by the "
-    "e-mail deadline (password_reset.email lost).",
+    "e-mail deadline (a mail watch lost: password_reset.email, security.email, security.enumeration_email).",
     gating=True,
     match=Rule(
         "by time (and platform applicant id when known: the reset journey is not logged in, so usually by "
@@ -151,7 +171,7 @@ def phantom_pending_request(event: StepEvent, settings: DetectorSettings) -> Sym
                 "Password-reset e-mail within 5 minutes",
                 "Share of password resets whose e-mail reaches the applicant's mailbox within 5 minutes.",
                 "password-reset-email-within-5-minutes",
-                ("password_reset.email",),
+                MAIL_WATCHES,
                 "99% of reset e-mails within 5 minutes",
                 0.99,
                 "Defect 3, a lost password that cannot be changed: the reset link never arrives. The 5-minute\n"
@@ -171,10 +191,10 @@ def reset_email_lost(event: StepEvent, settings: DetectorSettings) -> Symptom | 
 
 @defect(
     title="Prefecture's request for complements never shown to the applicant",
-    denominator=Steps(("agent_request.visible",)),
+    denominator=Steps(REQUEST_WATCHES),
     grouping="object",
     description="The agent's request exists at the prefecture; the applicant's dashboard does not show it by "
-    "the deadline (agent_request.visible lost).",
+    "the deadline (agent_request.visible or agent.complements_visible lost).",
     gating=True,
     match=Rule("by request id", objects=True, unique_objects=True),
     report_title=Words(
@@ -188,7 +208,7 @@ def reset_email_lost(event: StepEvent, settings: DetectorSettings) -> Symptom | 
         "dashboard, so they cannot answer it and the application stalls.",
     ),
     slo=watched(
-        "agent_request.visible",
+        REQUEST_WATCHES,
         "Agents' requests reach the applicant",
         "Share of prefecture requests for complements that show on the applicant's dashboard in time.",
         "requests",
@@ -197,11 +217,12 @@ def reset_email_lost(event: StepEvent, settings: DetectorSettings) -> Symptom | 
         "a request the applicant never sees makes them miss its deadline.",
         place=3,
         name="agent-requests-visible",
+        sli="agent-requests-visible-ok",
     ),
     drill=DrillPlan({"address_change": 2, "agent_request": 3, "login": 1}, 600),
 )
 def agent_request_hidden(event: StepEvent, settings: DetectorSettings) -> Symptom | None:
-    request = lost_at(event, "agent_request.visible", "request")
+    request = lost_at(event, REQUEST_WATCHES, "request")
     if request is not None:
         return Symptom(
             f"request {request or '?'} for complements never shows on the applicant's dashboard", objects(request)
@@ -212,6 +233,7 @@ def agent_request_hidden(event: StepEvent, settings: DetectorSettings) -> Sympto
 @defect(
     title="Document acknowledged, never received by the prefecture",
     denominator=Steps(("*.upload", "upload.document")),
+    watched_by=Steps(DOCUMENT_STEPS),
     grouping="object",
     unit="documents",
     description="A reconciliation watch ends lost while the prefecture has the dossier but not every "

@@ -49,10 +49,12 @@ def waited_documents(event: StepEvent) -> tuple[str, ...]:
 
 
 def watched_ids(event: StepEvent) -> tuple[str, ...]:
-    """Every id a watch names: its dossier, document, request, card, and what it waited for."""
+    """Every id a watch names: its dossier, document, request, card, the documents it watched and
+    what it waited for."""
     ids = event.evidence
     found = [str(ids[key]) for key in ("dossier", "document", "request", "card") if ids.get(key)]
-    return tuple(dict.fromkeys([*found, *waited_documents(event)]))
+    documents = [d for d in str(ids.get("documents") or "").split(",") if d]
+    return tuple(dict.fromkeys([*found, *documents, *waited_documents(event)]))
 
 
 def probe_failed(event: StepEvent, step: str) -> bool:

@@ -11,8 +11,11 @@ from pathlib import Path
 
 import msgspec
 
-from checks.defects import DEFAULT_SETTINGS, DETECTORS, DetectorSettings, Findings
+from checks.defects import DEFAULT_SETTINGS, DETECTORS, Detection, DetectorSettings, Findings
+from checks.defects.detection import evidence_of
+from checks.defects.reading import procedure, watched_ids
 from checks.results import event_files
+from contracts.faults import DOCUMENTED
 from core.errors import ConfigError
 from scenarios.events import Event, JourneyEvent, StepEvent, decode
 from scenarios.journeys import watch_kind
@@ -28,6 +31,9 @@ class Observed:
     starts: dict[str, float] = field(default_factory=dict)  # journey id → first step, for journeys with detections
     platform_ids: dict[int, str] = field(default_factory=dict)  # population index → platform applicant id
     steps: int = 0
+    # Per documented defect, the attempts that would have shown a firing on what they acted on or
+    # watched (the declaration's ``observers``): what tells an observable firing from one nobody saw.
+    covering: dict[str, list[Detection]] = field(default_factory=dict)
 
 
 def _events(results: Path) -> Iterator[tuple[Path, Event]]:
@@ -44,6 +50,9 @@ def _events(results: Path) -> Iterator[tuple[Path, Event]]:
                     raise ConfigError(f"{path}:{number}", f"older or unknown format: {exc}") from None
                 except msgspec.DecodeError:
                     continue
+
+
+_covers: dict[str, list[str]] = {}  # step → the documented defects its attempts may show
 
 
 def observe(results: Path, settings: DetectorSettings = DEFAULT_SETTINGS) -> Observed:
@@ -75,6 +84,14 @@ def observe(results: Path, settings: DetectorSettings = DEFAULT_SETTINGS) -> Obs
             # Documents of a dossier the prefecture never got could not be lost there.
             watched = pending_documents.pop(journey, 0)
             seen.watched_documents += 0 if evidence.get("waiting_for") == "dossier" else watched
+        covers = _covers.get(step)
+        if covers is None:
+            covers = _covers[step] = [d for d in DOCUMENTED if d in DETECTORS and step in DETECTORS[d].observers]
+        if covers and event.outcome != "error":  # an attempt that failed to answer looked at nothing
+            looked = Detection("", "", "", evidence_of(event), (*watched_ids(event), procedure(event)))
+            for defect in covers:
+                seen.covering.setdefault(defect, []).append(looked)
+            seen.starts[journey] = open_starts[journey]
         if seen.findings.add(event):
             seen.starts[journey] = open_starts[journey]
     if not seen.steps:

@@ -10,12 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from checks.defects import DEFAULT_SETTINGS, DETECTORS, Detection, DetectorSettings
 from checks.score.ledger import Firing, read_ledger
 from checks.score.matching import Context, Index, match, rule_of
 from checks.score.observed import Observed, eligible, observe
 from checks.score.rates import Configured, configured_rates
 from contracts.faults import DOCUMENTED, SECURITY
+from scenarios.journeys.runner import JourneySettings
 from scenarios.manifest import read_manifest
 
 SCORE_FILE = "score.json"
@@ -38,9 +41,17 @@ class DefectScore:
     injected_rate_note: str | None
     time_to_first_detection_s: float | None
     after_load: int  # firings after the load had ended, which no applicant could see (not in injected)
+    # Of the injected firings: those an attempt of the harness acted on or watched (recall is on
+    # these), those no attempt could have seen by design (with the reason), and those on an action
+    # the harness took without watching it (the harness's blind spot: never excused).
+    observable: int
+    recall_observable: float | None
+    unobservable: dict[str, int]
+    unwatched: int
     confused_with: dict[str, int]  # false detections a firing of another fault explains
     matched_by: str
     missed: list[dict[str, Any]]  # a few firings no incident explains
+    unwatched_sample: list[dict[str, Any]]  # a few firings no attempt of the harness looked at
     false: list[dict[str, Any]]  # a few incidents no firing explains
 
     def to_json(self) -> dict[str, Any]:
@@ -67,6 +78,7 @@ def score(results: Path, *, settings: DetectorSettings = DEFAULT_SETTINGS, slack
     firings = read_ledger(results)
     manifest = read_manifest(results)
     ended = manifest.load_ended.timestamp() if manifest.load_ended else None
+    tail = longest_watch_s(results) + slack
     counted = [f for f in firings if ended is None or f.time <= ended + slack]
     late = Counter(f.fault for f in firings if ended is not None and f.time > ended + slack)
     ctx = Context(slack, seen.starts, seen.platform_ids)
@@ -80,7 +92,7 @@ def score(results: Path, *, settings: DetectorSettings = DEFAULT_SETTINGS, slack
     generic = sorted(present - set(DOCUMENTED) - set(SECURITY))
     defects = {}
     for defect in (*DOCUMENTED, *security, *generic):
-        defects[defect] = _score_one(defect, seen, indexes, ctx, rates, late[defect])
+        defects[defect] = _score_one(defect, seen, indexes, ctx, rates, late[defect], ended - tail if ended else None)
     return Score(results, manifest.campaign or results.name, defects)
 
 
@@ -115,12 +127,24 @@ def _score_one(
     ctx: Context,
     rates: Mapping[str, Configured],
     after_load: int,
+    tail_from: float | None,
 ) -> DefectScore:
     rule = rule_of(defect)
     index = indexes.get(defect, Index([]))
     incidents = seen.findings.of(defect)
     held = match(incidents, index, rule, ctx)
     matched_firings = {f.index for f in held.values()}
+    sighted = _sighted(defect, index, seen, ctx) | matched_firings
+    unobservable: Counter[str] = Counter()
+    unwatched: list[Firing] = []
+    for firing in index.firings:
+        if firing.index in sighted:
+            continue
+        if tail_from is not None and firing.time >= tail_from:
+            unobservable["fired in the load's last watch deadline: no watch could end before the load stopped"] += 1
+        else:
+            unwatched.append(firing)
+    observable = len(index.firings) - sum(unobservable.values()) - len(unwatched)
     false = [incidents[i] for i in range(len(incidents)) if i not in held]
     confused: Counter[str] = Counter()
     for incident in false:
@@ -141,6 +165,10 @@ def _score_one(
         symptoms=seen.findings.counts.get(defect, 0),
         matched=len(held),
         recall=round(len(held) / injected, 4) if injected else None,
+        observable=observable,
+        recall_observable=round(len(held) / observable, 4) if observable else None,
+        unobservable=dict(unobservable),
+        unwatched=len(unwatched),
         false_detections=len(false),
         eligible=count,
         estimated_rate=round(len(incidents) / count, 4) if count else None,
@@ -155,8 +183,28 @@ def _score_one(
         confused_with=dict(confused.most_common()),
         matched_by=rule.how,
         missed=[_firing_json(f) for f in index.firings if f.index not in matched_firings][:5],
+        unwatched_sample=[_firing_json(f) for f in unwatched[:5]],
         false=[incident.first.sample() for incident in false[:5]],
     )
+
+
+def _sighted(defect: str, index: Index, seen: Observed, ctx: Context) -> set[int]:
+    """The firings an attempt of the harness would have shown (by the defect's rule); every firing
+    of a defect without a declaration of what observes it counts as sighted."""
+    if defect not in seen.covering and defect not in DOCUMENTED:
+        return {f.index for f in index.firings}
+    rule = rule_of(defect)
+    return {f.index for looked in seen.covering.get(defect, []) for f in index.candidates(rule, looked, ctx)}
+
+
+def longest_watch_s(results: Path) -> float:
+    """The longest deadline a watch of the campaign had (its journey settings), in seconds."""
+    try:
+        campaign = yaml.safe_load((results / "campaign.yaml").read_text(encoding="utf-8")) or {}
+        settings = JourneySettings.model_validate(campaign.get("journey_settings") or {})
+    except (OSError, yaml.YAMLError, ValueError, AttributeError):
+        settings = JourneySettings()
+    return max(settings.default_deadline, settings.email_deadline, *settings.deadlines.values())
 
 
 def _explains(fault: str, index: Index, found: Detection, ctx: Context) -> bool:

@@ -337,8 +337,8 @@ def renewal(run: Run, page: Page) -> None:
     for kind in RENEWAL_DOCUMENTS:
         upload(run, page, dossier_id, kind)
     step(run, "submit", lambda: submit_dossier(run, page, dossier_id))
+    at_prefecture(run, dossier_id)  # watched as soon as it is submitted, as in the API journey
     step(run, "receipt", lambda: receipt(run, page, dossier_id))
-    at_prefecture(run, dossier_id)
 
 
 __all__ = ["BROWSER_JOURNEYS", "BrowserJourney", "browser_journey", "login", "password_reset", "renewal"]

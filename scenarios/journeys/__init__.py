@@ -43,6 +43,8 @@ class JourneyDef:
     needs_agents: bool = False
     doc: str = ""
     watches: Mapping[str, Watch] = field(default_factory=dict)  # step (short name) → what it watches
+    # Run by the campaign's background agents, never drawn by a campaign's journey weights.
+    background: bool = False
 
     @property
     def step_names(self) -> tuple[str, ...]:
@@ -63,6 +65,7 @@ def journey(
     watches: Mapping[str, Watch] | None = None,
     needs_mailbox: bool = False,
     needs_agents: bool = False,
+    background: bool = False,
 ) -> Callable[[Callable[[Run], None]], Callable[[Run], None]]:
     """Register a journey under its function's name, with the steps it may record (in order) and
     which of them are watches: SLO files and reports name them before any campaign has run."""
@@ -83,6 +86,7 @@ def journey(
                 needs_agents,
                 doc[0] if doc else "",
                 dict(watches or {}),
+                background,
             ),
         )
         return function
@@ -116,7 +120,7 @@ def _watches() -> dict[str, Watch]:
 
 def load_all() -> Registry[JourneyDef]:
     """Import the modules that register the shipped journeys."""
-    from scenarios.journeys import applicant, prefecture, security  # noqa: F401 - registration on import
+    from scenarios.journeys import applicant, background, prefecture, security  # noqa: F401 - registration on import
 
     return JOURNEYS
 
@@ -141,6 +145,11 @@ def known_steps() -> dict[str, JourneyDef]:
     return {step: definition for definition in load_all().values() for step in definition.step_names}
 
 
+def drawable() -> list[str]:
+    """The journeys a campaign may weigh (background ones are run by the agents)."""
+    return [name for name, definition in load_all().items() if not definition.background]
+
+
 def run_journey(
     definition: JourneyDef,
     ctx: JourneyContext,
@@ -152,8 +161,13 @@ def run_journey(
 ) -> JourneyOutcome | None:
     """Run one journey to its end and record it; None when it turned out not to apply."""
     run = Run(definition.name, ctx, sink, worker=worker, channel=channel, scheduled=scheduled)
+    return conclude(run, lambda: definition.run(run))
+
+
+def conclude(run: Run, body: Callable[[], None]) -> JourneyOutcome:
+    """Run a journey's body and record its end, whichever way it ended."""
     try:
-        definition.run(run)
+        body()
     except Abandoned:
         run.finish(JourneyOutcome.ABANDONED)
         return JourneyOutcome.ABANDONED
@@ -174,6 +188,8 @@ __all__ = [
     "JourneySettings",
     "NotApplicable",
     "Run",
+    "conclude",
+    "drawable",
     "get_journey",
     "journey",
     "known_steps",

@@ -150,9 +150,9 @@ def at_prefecture(run: Run, dossier_id: str, step: str = "reconcile") -> None:
     the same SHA-256 (``lost`` past the deadline, ``corrupt`` if a hash differs)."""
     ctx = run.ctx
     expected = dict(ctx.truth.dossiers[dossier_id].documents)
-    run.evidence(dossier=dossier_id)
 
     def probe() -> bool:
+        run.evidence(dossier=dossier_id, documents=",".join(sorted(expected)))  # what the watch looks for
         seen = ctx.agent().dossier(dossier_id, missing_ok=True)
         if seen is None:
             run.evidence(dossier=dossier_id, waiting_for="dossier")
@@ -282,18 +282,20 @@ def new_password(ctx: JourneyContext) -> str:
 
 @journey(
     eligible=may_renew,
-    steps=("login", "choose_procedure", "create", "upload", "submit", "receipt", "reconcile"),
+    steps=("login", "choose_procedure", "create", "upload", "submit", "reconcile", "receipt"),
     watches={"reconcile": "seam"},
 )
 def renewal(run: Run) -> None:
-    """Renew one's residence card: choose, create, upload, submit, receipt, reach the prefecture."""
+    """Renew one's residence card: choose, create, upload, submit, reach the prefecture, receipt."""
     sign_in(run)
     choose(run, "renewal")
     dossier = create(run, "renewal")
     upload_documents(run, dossier.id, RENEWAL_DOCUMENTS)
     submit(run, dossier.id)
-    receipt(run, dossier.id)
+    # Watched as soon as it is submitted: an applicant who leaves before the receipt (or a receipt
+    # that fails) must not leave the dossier and its documents unwatched.
     at_prefecture(run, dossier.id)
+    receipt(run, dossier.id)
 
 
 @journey(eligible=has_filed_dossier, steps=("login", "document", "reconcile"), watches={"reconcile": "seam"})

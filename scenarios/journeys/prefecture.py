@@ -19,7 +19,7 @@ from synthetic_users.population import Applicant, Population
 
 @journey(
     eligible=has_filed_dossier,
-    steps=("send", "login", "visible", "answer", "reconcile"),
+    steps=("login", "send", "visible", "answer", "reconcile"),
     watches={"visible": "seam", "reconcile": "seam"},
     needs_agents=True,
 )
@@ -30,6 +30,9 @@ def agent_request(run: Run) -> None:
     dossier_id = filed_dossier(ctx.truth)
     if dossier_id is None:
         raise NotApplicable()
+    # Signed in first: once the request is sent, it is watched at once (a persona who left between
+    # the request and the look would leave it unwatched).
+    sign_in(run)
     request_ids: list[str] = []
 
     def send() -> None:
@@ -47,7 +50,6 @@ def agent_request(run: Run) -> None:
 
     run.step("send", send)
     request_id = request_ids[0]
-    sign_in(run)
 
     def visible() -> bool:
         run.evidence(dossier=dossier_id, request=request_id)

@@ -152,6 +152,15 @@ class MailboxReader:
             raise StepFailed(Outcome.ERROR, f"mailbox search answered {reply.status}", status=reply.status)
         return {str(m["ID"]) for m in reply.json()["messages"]}
 
+    def reset_messages(self, address: str, seen: set[str]) -> set[str]:
+        """The ids of the messages carrying a reset link, among those not in ``seen``."""
+        found = set()
+        for message_id in self.message_ids(address) - seen:
+            reply = self._get(f"/api/v1/message/{message_id}", "mailbox message")
+            if reply.status == 200 and _RESET_LINK.search(str(reply.json().get("Text", ""))):
+                found.add(message_id)
+        return found
+
     def reset_token(self, address: str, seen: set[str]) -> str | None:
         """The token of a reset link in a message not in ``seen``, or None if none came yet."""
         for message_id in self.message_ids(address) - seen:
@@ -246,7 +255,10 @@ class Run:
         (corrupt), returns False while the effect is not visible yet."""
         full = f"{self.journey}.{name}"
         deadline = self.ctx.settings.deadline(full)
-        self._between_steps()
+        # A watch is the harness's look at the other side, not the applicant's act: it starts as soon as
+        # the action it watches ended, and a persona does not abandon it (an effect left unwatched would
+        # leave a defect firing where nobody looks).
+        self._steps += 1
         started, start_perf = self._start(full, 1)
         self._evidence = {}
         with self._closing(full, 1, started, start_perf):

@@ -35,7 +35,7 @@ from scenarios.client import PlatformError, StepFailed
 from scenarios.events import Outcome
 from scenarios.journeys import journey
 from scenarios.journeys.applicant import emailed_reset_token, entitled, sign_in
-from scenarios.journeys.runner import JourneyContext, Run
+from scenarios.journeys.runner import JourneyContext, JourneyStopped, Run
 from scenarios.transport import Reply, TransportFailure
 from synthetic_users.oracle import Oracle, Truth
 from synthetic_users.population import Applicant, Population
@@ -278,9 +278,13 @@ def enumeration(run: Run) -> None:
     unknown = f"inconnu.{ctx.rng.getrandbits(80):020x}@{known.rsplit('@', 1)[1]}"  # same reserved domain
     reset, login = "/api/auth/password-reset", "/api/auth/login"
 
+    accepted: list[float] = []  # resets accepted for the existing account: each sends an e-mail
+
     def timed(address: str) -> tuple[Reply, float]:
         started = time.perf_counter()
         reply = ask(ctx, "POST", reset, reset, (202,), json={"email": address}, signed_in=False)
+        if address == known and reply.status == 202:
+            accepted.append(started)
         return reply, time.perf_counter() - started
 
     def compare(what: str, mine: Reply, nobody: Reply) -> None:
@@ -320,8 +324,38 @@ def enumeration(run: Run) -> None:
                 f"{statistics.median(samples[unknown]) * 1000:.0f} ms)",
             )
 
+    mailbox = ctx.mailbox
+    if mailbox is None:
+        raise StepFailed(Outcome.ERROR, f"{run.journey} needs a mailbox (campaign: mailbox URL)")
+    before = mailbox.message_ids(known)
     # Not retried: each attempt counts one failed login on the account (the reset probe then clears it).
-    run.step("enumeration", action, retry=False)
+    # Each reset asked for the existing account is a reset like an applicant's: its e-mail is watched
+    # (``security.enumeration_email``, one watch per reset accepted), even when the probe found a weakness.
+    try:
+        run.step("enumeration", action, retry=False)
+    except JourneyStopped:
+        watch_reset_emails(run, known, before, asked=len(accepted))
+        raise
+    watch_reset_emails(run, known, before, asked=len(accepted))
+
+
+def watch_reset_emails(run: Run, address: str, before: set[str], *, asked: int) -> None:
+    """``security.enumeration_email`` once per reset asked: the n-th watch ends ok when n reset
+    e-mails came since ``before``, lost when the e-mail deadline passes first."""
+    mailbox = run.ctx.mailbox
+    assert mailbox is not None
+    arrived: set[str] = set()
+    for number in range(1, asked + 1):
+
+        def came(number: int = number) -> bool:
+            arrived.update(mailbox.reset_messages(address, before | arrived))
+            run.evidence(reset=str(number), arrived=str(len(arrived)))
+            return len(arrived) >= number
+
+        try:
+            run.watch("enumeration_email", came)
+        except JourneyStopped:
+            continue  # one e-mail lost: the next ones are still watched
 
 
 # --- statistics for the timing probe ---------------------------------------------------------
@@ -357,10 +391,20 @@ def mann_whitney_p(first: list[float], second: list[float]) -> float:
 
 # --- the journey -----------------------------------------------------------------------------
 
-STEPS = ("login", "create", "idor", "upload_type", "enumeration", "reset_request", "email", "reset_reuse")
+STEPS = (
+    "login",
+    "create",
+    "idor",
+    "upload_type",
+    "enumeration",
+    "enumeration_email",
+    "reset_request",
+    "email",
+    "reset_reuse",
+)
 
 
-@journey(eligible=may_probe, steps=STEPS, watches={"email": "mail"}, needs_mailbox=True)
+@journey(eligible=may_probe, steps=STEPS, watches={"enumeration_email": "mail", "email": "mail"}, needs_mailbox=True)
 def security(run: Run) -> None:
     """Probe the platform's security guarantees as an applicant: another's dossier, disallowed files,
     a reset link used twice, answers that tell whether an account exists."""

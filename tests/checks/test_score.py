@@ -125,6 +125,45 @@ def test_a_firing_nobody_saw_is_missed(tmp_path: Path) -> None:
     assert [m["object"] for m in lost.missed] == ["doc-77"]
 
 
+def test_firings_are_observable_unobservable_by_design_or_unwatched(tmp_path: Path) -> None:
+    watched = {"evidence": {"dossier": "d1", "documents": "doc-1,doc-2", "applicant_id": ALICE}}
+    lost = {**LOST_DOC, "evidence": {**LOST_DOC["evidence"], "documents": "doc-1,doc-2"}}
+    events = [
+        *renewal("j1", 0, ["doc-1", "doc-2"], lost),
+        *renewal("j2", 5, ["doc-5"], {"evidence": {**watched["evidence"], "documents": "doc-5"}}),
+        step("renewal.upload", 20, journey_id="j3", evidence={"document": "doc-9"}),  # abandoned: never watched
+    ]
+    ledger = [
+        fired("document_lost", 0.9, ALICE, "doc-2", "sync:dossier.submitted"),  # watched, detected
+        fired("document_lost", 5.9, ALICE, "doc-5", "sync:dossier.submitted"),  # watched, arrived after all: missed
+        fired("document_lost", 20.5, ALICE, "doc-9", "sync:document.added"),  # the harness never looked
+        fired("document_lost", 55, ALICE, "doc-10", "sync:document.added"),  # in the last watch deadline
+    ]
+    results = folder(tmp_path, events, ledger)
+    manifest = json.loads((results / "manifest.json").read_text())
+    manifest["load_ended"] = datetime.fromtimestamp(T0 + 60, UTC).isoformat()
+    (results / "manifest.json").write_text(json.dumps(manifest))
+    scored = score(results).defects["document_lost"]
+    assert (scored.injected, scored.observable, scored.matched, scored.unwatched) == (4, 2, 1, 1)
+    assert scored.recall_observable == 0.5
+    assert scored.unobservable == {
+        "fired in the load's last watch deadline: no watch could end before the load stopped": 1
+    }
+    assert [f["object"] for f in scored.unwatched_sample] == ["doc-9"]
+
+
+def test_a_reset_email_is_observable_when_its_own_watch_looked(tmp_path: Path) -> None:
+    events = [
+        step("security.enumeration", 0, journey_id="s1", duration_ms=500),
+        step("security.enumeration_email", 0.6, journey_id="s1", duration_ms=300),
+        step("security.enumeration_email", 0.9, "lost", duration_ms=2000, journey_id="s1"),
+    ]
+    ledger = [fired("reset_email_lost", 0.2, ALICE, "reset", "/api/auth/password-reset")]
+    scored = score(folder(tmp_path, events, ledger)).defects["reset_email_lost"]
+    assert (scored.injected, scored.observable, scored.matched, scored.recall_observable) == (1, 1, 1, 1.0)
+    assert scored.eligible == 2  # each reset the probe asked for is watched
+
+
 def test_a_detection_no_firing_explains_is_false(tmp_path: Path) -> None:
     events = [step("renewal.create", 10, journey_id="j2", applicant=2, **REFUSED)]
     ledger = [fired("phantom_pending_request", 50, BOB, "renewal", "/api/me/dossiers")]  # long after

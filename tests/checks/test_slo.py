@@ -19,9 +19,8 @@ import pytest
 import checks.slo_catalogue as generator
 from checks.slo import Objective, Selector, SloError, default_slo_path, load_slo_file, load_slos
 from core.errors import ConfigError, HarnessError
-from scenarios.journeys import known_steps
+from scenarios.journeys import known_steps, watch_kind
 
-WATCHES = ("email", "reconcile", "visible")
 PROBES = ("security.idor", "security.upload_type", "security.enumeration", "security.reset_reuse")  # several requests
 BURN_RATES = {
     ("page", 14.4, "1h", "5m"),
@@ -869,7 +868,7 @@ def test_shipped_file_has_an_availability_objective_for_every_step(shipped: list
 def test_shipped_file_has_a_latency_objective_for_every_request(shipped: list[Objective]) -> None:
     for step in known_steps():
         latency = [o for o in shipped if o.good == Selector(frozenset({step}), frozenset({"ok"}), 800.0)]
-        if step.rsplit(".", 1)[1] in WATCHES:
+        if watch_kind(step) is not None:
             assert not latency, f"{step} is a watch: time to consistency, not a request"
         elif step in PROBES:
             assert not latency, f"{step} is a security probe: several requests, not one"
@@ -901,10 +900,10 @@ def test_every_shipped_objective_has_the_four_burn_rate_alerts(shipped: list[Obj
         assert (objective.service, objective.time_window) == ("anef", "30d")
 
 
-def test_shipped_file_shares_indicators_by_reference() -> None:
-    text = default_slo_path().read_text(encoding="utf-8")
-    assert "kind: SLI\n" in text
-    assert "indicatorRef: agent-request-visible-ok" in text
+def test_defect_watch_objectives_count_the_background_agents_watches(shipped: list[Objective]) -> None:
+    by_name = {objective.name: objective for objective in shipped}
+    assert by_name["card-handover-visible"].total.steps == {"card_handover.visible", "agent.handover_visible"}
+    assert by_name["agent-requests-visible"].total.steps == {"agent_request.visible", "agent.complements_visible"}
 
 
 def test_generator_is_in_sync_with_the_shipped_file() -> None:

@@ -70,8 +70,8 @@ RENEWAL_STEPS = [
     "renewal.create",
     *["renewal.upload"] * 4,
     "renewal.submit",
-    "renewal.receipt",
     "renewal.reconcile",
+    "renewal.receipt",
 ]
 
 

@@ -3,115 +3,19 @@ shows in the step where it lives, with the outcome the oracle implies, and its d
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
-from anef_harness.embedded import EmbeddedTarget
 from checks.defects import Findings
-from drills.admin import set_clock
-from scenarios.client import ApplicantClient
-from scenarios.events import Event, JourneyEvent, StepEvent
-from scenarios.journeys import JourneyContext, JourneySettings, get_journey, load_all, run_journey
-from scenarios.journeys.runner import AgentDesk, mailbox_reader
-from scenarios.transport import HttpxTransport
-from synthetic_users.agents import agent_identities
-from synthetic_users.oracle import Oracle, Truth
-from synthetic_users.personas import get_persona
-from synthetic_users.population import Applicant, Population
-from synthetic_users.seeding import seed
-from synthetic_users.spec import build_spec
-
-SETTINGS = JourneySettings(
-    think_time_scale=0, abandonment=False, retries=False, document_size_scale=0.05, default_deadline=2, email_deadline=2
-)
-
-
-@dataclass
-class Sink:
-    events: list[Event] = field(default_factory=list)
-
-    def write(self, event: Event) -> None:
-        self.events.append(event)
-
-    def steps(self) -> list[StepEvent]:
-        return [e for e in self.events if isinstance(e, StepEvent)]
-
-    def outcomes(self) -> dict[str, str]:
-        """Step → outcome of its last attempt."""
-        return {e.step: e.outcome.value for e in self.steps()}
-
-    def journey(self) -> JourneyEvent:
-        return next(e for e in self.events if isinstance(e, JourneyEvent))
-
-
-@dataclass
-class World:
-    target: EmbeddedTarget
-    population: Population
-    oracle: Oracle
-    desk: AgentDesk
-    used: set[int] = field(default_factory=set)
-
-    def set_faults(self, *faults: dict[str, Any]) -> None:
-        response = httpx.put(
-            f"{self.target.url}/_admin/faults",
-            json={"faults": list(faults)},
-            headers={"Authorization": f"Bearer {self.target.admin_token}"},
-        )
-        assert response.status_code == 200, response.text
-
-    def pick(self, fits: Callable[[Applicant, Truth], bool]) -> int:
-        for index in range(len(self.population)):
-            if index not in self.used and fits(self.population.applicant(index), self.oracle.truth(index)):
-                self.used.add(index)
-                return index
-        raise AssertionError("no applicant left that fits")
-
-    def eligible_for(self, name: str) -> int:
-        definition = get_journey(name)
-        return self.pick(lambda a, t: definition.eligible(a, t, self.population))
-
-    def run(self, name: str, index: int) -> Sink:
-        applicant = self.population.applicant(index)
-        ctx = JourneyContext(
-            applicant=applicant,
-            oracle=self.oracle,
-            persona=get_persona(applicant.persona),
-            client=ApplicantClient(HttpxTransport(self.target.url)),
-            desk=self.desk,
-            mailbox=mailbox_reader(self.target.mailbox.api_url),
-            settings=SETTINGS,
-            rng=random.Random(index),
-        )
-        sink = Sink()
-        run_journey(get_journey(name), ctx, sink, worker="test")
-        return sink
+from scenarios.journeys import load_all
+from tests.scenarios.world import Sink, World, all_ok, embedded_world
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    spec = build_spec(
-        "test",
-        {
-            "size": 600,
-            "seed": 11,
-            "reference_date": "2026-11-26",
-            "shares": {"in_renewal_window": 0.7, "card_handed_over": 0.6, "email_bounces": 0.0},
-        },
-    )
-    population = Population(spec)
-    with EmbeddedTarget(Path(tmp_path_factory.mktemp("journeys")) / "platform") as target:
-        seed(population, target.url, target.admin_token)
-        set_clock(target.url, target.admin_token, spec.reference_date)
-        agents = agent_identities(sorted(spec.mix.prefectures), spec.agents_per_prefecture, spec.seed)
-        world = World(target, population, Oracle(population), AgentDesk(agents))
-        yield world
+    yield from embedded_world(tmp_path_factory)
 
 
 @pytest.fixture
@@ -119,13 +23,6 @@ def clean(world: World) -> Iterator[World]:
     world.set_faults()
     yield world
     world.set_faults()
-
-
-def all_ok(sink: Sink) -> None:
-    assert sink.steps(), "no step was recorded"
-    failed = {e.step: (e.outcome.value, e.message) for e in sink.steps() if e.outcome.value != "ok"}
-    assert not failed, failed
-    assert sink.journey().outcome.value == "ok"
 
 
 @pytest.mark.parametrize("name", ["login", "password_reset", "renewal", "address_change", "card_handover"])
@@ -146,8 +43,8 @@ def test_renewal_steps_have_the_contract_names_and_update_the_oracle(clean: Worl
         "renewal.create",
         *["renewal.upload"] * 4,
         "renewal.submit",
-        "renewal.receipt",
         "renewal.reconcile",
+        "renewal.receipt",
     ]
     (dossier,) = clean.oracle.truth(index).dossiers.values()
     assert dossier.state == "submitted"

@@ -27,6 +27,7 @@ class Observed:
 
     findings: Findings
     attempts: Counter[str] = field(default_factory=Counter)  # step → attempts (any outcome)
+    applicants: dict[str, set[int]] = field(default_factory=dict)  # step → the applicants who attempted it
     watched_documents: int = 0  # acknowledged documents whose dossier was then watched at the prefecture
     starts: dict[str, float] = field(default_factory=dict)  # journey id → first step, for journeys with detections
     platform_ids: dict[int, str] = field(default_factory=dict)  # population index → platform applicant id
@@ -74,6 +75,8 @@ def observe(results: Path, settings: DetectorSettings = DEFAULT_SETTINGS) -> Obs
         seen.steps += 1
         step, journey = event.step, event.journey_id
         seen.attempts[step] += 1
+        if event.applicant is not None:
+            seen.applicants.setdefault(step, set()).add(event.applicant)
         open_starts[journey] = min(open_starts.get(journey, event.time), event.time)
         evidence = event.evidence
         if event.applicant is not None and evidence.get("applicant_id"):
@@ -99,21 +102,29 @@ def observe(results: Path, settings: DetectorSettings = DEFAULT_SETTINGS) -> Obs
     return seen
 
 
-def eligible(defect: str, seen: Observed) -> int | None:
+def eligible(
+    defect: str, seen: Observed, *, sticky: bool = False, procedures: frozenset[str] | None = None
+) -> int | None:
     """The denominator of the estimated rate: the events where the defect could have fired.
 
     Attempts of the detector's denominator steps; for ``document_lost``, documents acknowledged and
-    then watched at the prefecture (one upload step may carry several watched documents' fate);
-    for ``procedure_not_selectable``, only the steps of procedures seen missing (the harness cannot
-    know which procedure a fault targets, and counting the others would dilute the rate).
+    then watched at the prefecture (one upload step may carry several watched documents' fate).
+    ``procedures``: the procedures the campaign's fault is limited to (its parameters): only their
+    steps count; without it, for ``procedure_not_selectable``, only the steps of procedures seen
+    missing. ``sticky``: the fault holds for a share of applicants (``scope.share``), so the rate is
+    a share of applicants: the applicants who attempted those steps.
     """
     registered = DETECTORS.get(defect)
     if registered is None:
         return None
-    if registered.unit == "documents":
+    if registered.unit == "documents" and not sticky:
         return seen.watched_documents
     steps = [s for s in seen.attempts if s in registered.denominator]
-    if registered.unit == "procedures":
+    if procedures is not None:
+        steps = [s for s in steps if s.split(".", 1)[0] in procedures]
+    elif registered.unit == "procedures":
         hit = {o for incident in seen.findings.of(defect) for d in incident.detections for o in d.objects}
         steps = [s for s in steps if s.split(".", 1)[0] in hit] if hit else steps
+    if sticky:
+        return len(set().union(*(seen.applicants.get(s, set()) for s in steps)))
     return sum(seen.attempts[s] for s in steps)

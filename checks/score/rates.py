@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from contracts.fault_set import FaultSet, FaultSpec, load_profile
+from contracts.faults import ProcedureNotForwarded, ProcedureNotSelectable
 from core.errors import ConfigError
 from scenarios.manifest import ManifestFile
 
@@ -17,6 +18,8 @@ from scenarios.manifest import ManifestFile
 class Configured:
     rate: float | None
     note: str | None
+    sticky: bool = False  # the rate is a share of applicants (scope.share), not of events
+    procedures: frozenset[str] | None = None  # the procedures the fault is limited to (its parameters)
 
 
 def configured_rates(results: Path, manifest: ManifestFile) -> dict[str, Configured]:
@@ -68,7 +71,17 @@ def _rate_of(fault: str, sets: list[FaultSet | None]) -> Configured:
         notes.append(f"routes {', '.join(spec.scope.routes)}")
     if spec.window is not None:
         notes.append("time window")
-    return Configured(_effective(spec), "; ".join(notes) or None)
+    sticky = spec.scope is not None and spec.scope.share is not None
+    return Configured(_effective(spec), "; ".join(notes) or None, sticky, _procedures(spec))
+
+
+def _procedures(spec: FaultSpec) -> frozenset[str] | None:
+    params = spec.params
+    if isinstance(params, ProcedureNotForwarded):
+        return frozenset(params.procedures)
+    if isinstance(params, ProcedureNotSelectable):
+        return frozenset({params.procedure})
+    return None
 
 
 def _effective(spec: FaultSpec | None) -> float:

@@ -154,8 +154,10 @@ def _score_one(
     injected = len(index.firings)
     first_firing = index.times[0] if index.times else None
     first_detection = min((incidents[i].first_seen for i in held), default=None)
-    count = eligible(defect, seen)
     configured = rates.get(defect, Configured(None, "not configured"))
+    count = eligible(defect, seen, sticky=configured.sticky, procedures=configured.procedures)
+    # A sticky fault hits a share of applicants: its estimate is the applicants seen hit.
+    hits = len({i.first.evidence.applicant for i in incidents}) if configured.sticky else len(incidents)
     registered = DETECTORS.get(defect)
     return DefectScore(
         defect=defect,
@@ -171,7 +173,7 @@ def _score_one(
         unwatched=len(unwatched),
         false_detections=len(false),
         eligible=count,
-        estimated_rate=round(len(incidents) / count, 4) if count else None,
+        estimated_rate=round(hits / count, 4) if count else None,
         injected_rate=configured.rate,
         injected_rate_note=configured.note,
         time_to_first_detection_s=(

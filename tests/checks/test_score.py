@@ -164,6 +164,28 @@ def test_a_reset_email_is_observable_when_its_own_watch_looked(tmp_path: Path) -
     assert scored.eligible == 2  # each reset the probe asked for is watched
 
 
+def test_a_sticky_fault_is_estimated_as_a_share_of_applicants(tmp_path: Path) -> None:
+    refused = [step("renewal.create", 10 + n, journey_id=f"r{n}", applicant=2, **REFUSED) for n in range(3)]
+    created = [step("renewal.create", 20 + n, journey_id=f"c{n}", applicant=n) for n in (1, 3, 4)]
+    ledger = [fired("phantom_pending_request", 10.01 + n, BOB, "renewal", "/api/me/dossiers") for n in range(3)]
+    faults = [{"id": "phantom_pending_request", "rate": 1.0, "scope": {"share": 0.25}}]
+    phantom = score(folder(tmp_path, [*refused, *created], ledger, faults)).defects["phantom_pending_request"]
+    assert phantom.eligible == 4  # four applicants tried to create; one is stuck, whatever their retries
+    assert phantom.estimated_rate == 0.25
+    assert phantom.injected_rate == 0.25
+
+
+def test_a_fault_limited_to_procedures_counts_only_their_filings(tmp_path: Path) -> None:
+    events = [
+        *renewal("j1", 0, [], {"evidence": {"dossier": "d1"}}),
+        step("address_change.reconcile", 5, journey_id="a1", evidence={"dossier": "d2"}),
+        step("address_change.reconcile", 6, journey_id="a2", evidence={"dossier": "d3"}),
+    ]
+    faults = [{"id": "procedure_not_forwarded", "rate": 0.5, "params": {"procedures": ["address_change"]}}]
+    forwarded = score(folder(tmp_path, events, [], faults)).defects["procedure_not_forwarded"]
+    assert forwarded.eligible == 2  # a renewal could not be swallowed by this fault: not in the denominator
+
+
 def test_a_detection_no_firing_explains_is_false(tmp_path: Path) -> None:
     events = [step("renewal.create", 10, journey_id="j2", applicant=2, **REFUSED)]
     ledger = [fired("phantom_pending_request", 50, BOB, "renewal", "/api/me/dossiers")]  # long after

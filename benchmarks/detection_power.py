@@ -15,7 +15,13 @@ The "all together" campaigns run every journey, address changes included: there,
 the journeys (they look for the procedure they want, not for the others), so its recall is below 1.
 
     .venv/bin/python benchmarks/detection_power.py [--rates 0.01,0.1] [--defects all] [--scale 1]
-        [--parallel 1] [--alone-only] [--population 30000] [--keep DIR] [--json FILE]
+        [--parallel 1] [--alone-only] [--population 30000] [--keep DIR] [--json FILE] [--realistic]
+
+``--realistic`` measures what users run instead: campaigns with every journey, the security probes
+and background agents (whose actions are watched steps), each defect alone at each rate for three
+minutes, and the seven together among generic noise (latency on 20 % of responses, 1 % of 502s,
+e-mails held back a second); the table shows which firings were observable, which could not be
+(with the reason) and which the harness acted on without watching.
 """
 
 from __future__ import annotations
@@ -64,6 +70,17 @@ ALL_JOURNEYS = {
     "card_handover": 2,
 }
 ALL_SECONDS = 600.0  # the rarest (handovers, agent requests) still fire fewer than 100 times at 0.1
+# What users run (``--realistic``): every journey with the security probes, background agents working
+# the queues (their actions watched like any step), 3-minute campaigns, and the seven together among
+# generic noise. Shaped campaigns say what each detector can do; these say what a campaign catches.
+REALISTIC_JOURNEYS = {**ALL_JOURNEYS, "security": 1}
+REALISTIC_SECONDS = 180.0
+REALISTIC_AGENTS = {"users": 2, "pace": {"actions_per_minute": 30, "complement_share": 0.2}}
+NOISE = [
+    {"id": "latency", "rate": 0.2, "params": {"mean_ms": 150, "jitter_ms": 50}},
+    {"id": "http_error", "rate": 0.01, "params": {"status": 502}},
+    {"id": "email_delay", "rate": 0.05, "params": {"delay_seconds": 1}},
+]
 POPULATION_SIZE = 30_000  # enough entitled applicants for the longest campaigns; shorter ones need fewer
 POPULATION = {"shares": {"in_renewal_window": 0.6, "card_handed_over": 0.6, "email_bounces": 0.0}}
 
@@ -79,6 +96,8 @@ class Run:
     started: float = 0.0
     wall: float = 0.0
     population: int = POPULATION_SIZE
+    realistic: bool = False  # every journey, the security probes and background agents
+    noise: bool = False  # generic faults beside the defects
 
 
 def campaign_file(run: Run, journeys: dict[str, int]) -> Path:
@@ -88,8 +107,8 @@ def campaign_file(run: Run, journeys: dict[str, int]) -> Path:
         name=run.folder.name.replace(".", "_").replace(" ", "-").lower()[:64],
         duration=f"{run.seconds:g}s",
         population={**data["population"], **copy.deepcopy(POPULATION), "size": run.population},
-        journeys={name: journeys.get(name, 0) for name in ALL_JOURNEYS},
-        agents={**data["agents"], "users": 0},
+        journeys={name: journeys.get(name, 0) for name in (REALISTIC_JOURNEYS if run.realistic else ALL_JOURNEYS)},
+        agents={**data["agents"], **REALISTIC_AGENTS} if run.realistic else {**data["agents"], "users": 0},
         browser={**data["browser"], "users": 0},
         journey_settings={**data["journey_settings"], "default_deadline": 4, "email_deadline": 4},
     )
@@ -103,6 +122,8 @@ def fault_file(run: Run) -> Path:
     for defect in run.defects:
         params = PLANS[defect].params
         faults.append({"id": defect, "rate": run.rate, **({"params": params} if params else {})})
+    if run.noise:
+        faults += copy.deepcopy(NOISE)
     path = run.folder / "faults.yaml"
     path.write_text(yaml.safe_dump({"faults": faults}), encoding="utf-8")
     return path
@@ -110,7 +131,10 @@ def fault_file(run: Run) -> Path:
 
 def start(run: Run) -> None:
     run.folder.mkdir(parents=True, exist_ok=True)
-    journeys = PLANS[run.defects[0]].journeys if len(run.defects) == 1 else ALL_JOURNEYS
+    if run.realistic:
+        journeys = REALISTIC_JOURNEYS
+    else:
+        journeys = PLANS[run.defects[0]].journeys if len(run.defects) == 1 else ALL_JOURNEYS
     command = [
         sys.executable,
         "-m",
@@ -138,7 +162,11 @@ def plan_runs(
     *,
     together: bool = True,
     population: int = POPULATION_SIZE,
+    realistic: bool = False,
+    alone: bool = True,
 ) -> list[Run]:
+    if realistic:
+        return realistic_runs(defects, rates, scale, root, together=together, population=population, alone=alone)
     runs = []
     for rate in rates:
         for defect in defects:
@@ -147,6 +175,33 @@ def plan_runs(
         if together and len(defects) > 1:
             seconds = max(20.0, round(ALL_SECONDS * scale))
             runs.append(Run(ALL, rate, tuple(defects), seconds, root / f"all-{rate:g}", population=population))
+    return runs
+
+
+def realistic_runs(
+    defects: list[str],
+    rates: list[float],
+    scale: float,
+    root: Path,
+    *,
+    together: bool,
+    population: int,
+    alone: bool = True,
+) -> list[Run]:
+    """Each defect alone at each rate, then the seven together among generic noise, in campaigns
+    shaped like the users' (every journey, security probes, background agents)."""
+    seconds = max(20.0, round(REALISTIC_SECONDS * scale))
+    runs = []
+    for rate in rates:
+        for defect in defects if alone else ():
+            folder = root / f"realistic-{defect}-{rate:g}"
+            runs.append(Run(defect, rate, (defect,), seconds, folder, population=population, realistic=True))
+        if together and len(defects) > 1:
+            folder = root / f"realistic-all-{rate:g}"
+            label = f"{ALL} + noise"
+            together_run = Run(label, rate, tuple(defects), seconds, folder, population=population, realistic=True)
+            together_run.noise = True
+            runs.append(together_run)
     return runs
 
 
@@ -237,6 +292,8 @@ def measure(
     population: int = POPULATION_SIZE,
     keep: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    realistic: bool = False,
+    alone: bool = True,
 ) -> DetectionFigures:
     """Run every campaign (each defect alone at each rate, and all of them together unless
     ``together`` is False) and score each against its ledger."""
@@ -246,7 +303,9 @@ def measure(
         raise ValueError(f"unknown defects {', '.join(unknown)}; expected {', '.join(DOCUMENTED)}")
     with tempfile.TemporaryDirectory(prefix="detection-power-") as scratch:
         root = keep or Path(scratch)
-        runs = plan_runs(defects, rates, scale, root, together=together, population=population)
+        runs = plan_runs(
+            defects, rates, scale, root, together=together, population=population, realistic=realistic, alone=alone
+        )
         load = sum(r.seconds for r in runs)
         progress(f"  {len(runs)} campaigns, {load / 60:.0f} min of load in all, {max(1, parallel)} at a time")
         began = time.monotonic()
@@ -269,6 +328,7 @@ def note(run: Run, result: DefectScore) -> str:
         notes.append("confused with " + ", ".join(f"{k} ×{v}" for k, v in result.confused_with.items()))
     if result.after_load:
         notes.append(f"{result.after_load} after the load")
+    notes += [f"unobservable ×{count}: {reason}" for reason, count in result.unobservable.items()]
     return "; ".join(notes)
 
 
@@ -278,7 +338,8 @@ def pct(value: float | None) -> str:
 
 def table(figures: DetectionFigures) -> tuple[Table, list[dict[str, Any]]]:
     out = Table(title="Detection power: detections against the fault ledger", box=box.SIMPLE_HEAVY)
-    for name in ("campaign", "defect", "injected", "detected", "recall", "false", "est. rate", "inj. rate", "TTFD"):
+    columns = ("campaign", "defect", "injected", "observable", "detected", "recall", "unobs.", "unwatched", "false")
+    for name in (*columns, "est. rate", "inj. rate", "rate error", "TTFD"):
         out.add_column(name, justify="left" if name in ("campaign", "defect") else "right")
     out.add_column("note")
     records = []
@@ -289,16 +350,27 @@ def table(figures: DetectionFigures) -> tuple[Table, list[dict[str, Any]]]:
             row.campaign,
             result.defect,
             str(result.injected),
-            str(result.detected),
-            pct(result.recall),
+            str(result.observable),
+            str(result.matched),
+            pct(result.recall_observable),
+            str(sum(result.unobservable.values())),
+            str(result.unwatched),
             str(result.false_detections),
             pct(result.estimated_rate),
             pct(result.injected_rate) if result.injected_rate is not None else str(result.injected_rate_note),
+            rate_error(result),
             f"{ttfd:.1f} s" if ttfd is not None else "—",
             row.note,
         )
         records.append({"campaign": row.campaign, "seconds": row.seconds, **result.to_json(), "defect": result.defect})
     return out, records
+
+
+def rate_error(result: DefectScore) -> str:
+    """The estimated rate's relative error against the configured one."""
+    if result.estimated_rate is None or not result.injected_rate:
+        return "—"
+    return f"{(result.estimated_rate - result.injected_rate) / result.injected_rate:+.0%}"
 
 
 def main() -> None:
@@ -309,6 +381,12 @@ def main() -> None:
     parser.add_argument("--parallel", type=int, default=1, help="campaigns at once (2 cores: 1 or 2)")
     parser.add_argument("--population", type=int, default=POPULATION_SIZE, help="applicants per campaign")
     parser.add_argument("--alone-only", action="store_true", help="skip the campaigns with every defect together")
+    parser.add_argument(
+        "--realistic",
+        action="store_true",
+        help="campaigns as users run them: every journey, security probes, background agents, 3 minutes; "
+        "the seven together among generic noise",
+    )
     parser.add_argument("--keep", type=Path, help="keep the results folders here")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON")
     args = parser.parse_args()
@@ -327,6 +405,7 @@ def main() -> None:
             together=not args.alone_only,
             population=args.population,
             keep=args.keep,
+            realistic=args.realistic,
         )
     except DetectionError as error:
         sys.exit(str(error))

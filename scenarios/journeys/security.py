@@ -14,6 +14,11 @@ crashed, and errors are judged by the generic detectors). The evidence names the
 
 The oracle stays true: a password the reset probe changed is recorded, twice if the link worked
 twice; the probe's draft procedure (reused on the next run) is recorded like any other.
+
+Design note: the enumeration probe asks for reset links for the applicant's own, existing account.
+Each of those is a reset the platform must honour like any applicant's, so each is watched in the
+mailbox (``security.enumeration_email``, one watch per reset accepted), even when the probe found a
+weakness: a reset e-mail lost there is the documented defect, seen, not a firing nobody looked at.
 """
 
 from __future__ import annotations

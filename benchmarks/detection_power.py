@@ -110,7 +110,13 @@ def campaign_file(run: Run, journeys: dict[str, int]) -> Path:
         journeys={name: journeys.get(name, 0) for name in (REALISTIC_JOURNEYS if run.realistic else ALL_JOURNEYS)},
         agents={**data["agents"], **REALISTIC_AGENTS} if run.realistic else {**data["agents"], "users": 0},
         browser={**data["browser"], "users": 0},
-        journey_settings={**data["journey_settings"], "default_deadline": 4, "email_deadline": 4},
+        journey_settings=(
+            # As users run them: the shipped deadlines (15 s across the seam, 30 s for an e-mail), and
+            # personas who may give up (their actions' effects are still watched).
+            {**data["journey_settings"], "abandonment": True}
+            if run.realistic
+            else {**data["journey_settings"], "default_deadline": 4, "email_deadline": 4}
+        ),
     )
     path = run.folder / "campaign.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")

@@ -310,7 +310,7 @@ class Results:
         cursor = self.db.cursor()
         cursor.execute(
             "SELECT time, journey, step, outcome, duration_ms, journey_id, worker, channel, applicant, attempt, "
-            f"status, message, evidence, seq FROM steps WHERE {where} ORDER BY time"
+            f"status, message, evidence, seq FROM steps WHERE {where} ORDER BY time, journey_id, seq, attempt"
         )
         while batch := cursor.fetchmany(10_000):
             for row in batch:

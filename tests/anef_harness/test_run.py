@@ -28,15 +28,21 @@ from tests.anef_harness.campaigns import availability_slos, campaign, events, ru
 
 pytestmark = [pytest.mark.slow, pytest.mark.load]
 
-JOURNEYS = {"login", "password_reset", "renewal", "upload", "address_change", "agent_request", "card_handover"}
+# "agent": the background agents' actions, recorded as steps like any journey's.
+JOURNEYS = {"login", "password_reset", "renewal", "upload", "address_change", "agent_request", "card_handover", "agent"}
 
 # Where each documented defect shows, by its nature (DESIGN.md's table): the step that watches
 # the other side of the seam, or the step the wrong refusal or the missing procedure hits.
 DEFECT_STEPS = {
-    "title_not_marked_delivered": {"card_handover.visible", "renewal.choose_procedure", "renewal.create"},
+    "title_not_marked_delivered": {
+        "card_handover.visible",
+        "agent.handover_visible",
+        "renewal.choose_procedure",
+        "renewal.create",
+    },
     "phantom_pending_request": {"renewal.create", "address_change.create"},
     "reset_email_lost": {"password_reset.email"},
-    "agent_request_hidden": {"agent_request.visible"},
+    "agent_request_hidden": {"agent_request.visible", "agent.complements_visible"},
     "document_lost": {"renewal.reconcile", "address_change.reconcile", "upload.reconcile"},
     "procedure_not_forwarded": {"address_change.reconcile"},
     # Every procedure is listed, available or not: renewal hidden shows in an address change too.

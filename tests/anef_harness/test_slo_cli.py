@@ -18,7 +18,7 @@ def test_the_shipped_file_is_summed_up_in_one_line() -> None:
     assert done.exit_code == 0, done.output
     lines = done.output.strip().splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith(f"{default_slo_path()}: valid OpenSLO v1, 70 SLOs")
+    assert lines[0].startswith(f"{default_slo_path()}: valid OpenSLO v1, 86 SLOs")
     assert "on the harness's step events" in lines[0]
     assert "burn-rate alerts of severity page, ticket" in lines[0]
     assert lines[0].endswith("Prometheus rules")

@@ -90,7 +90,7 @@ def test_the_slo_overview_names_every_slo_of_the_file(
     model = models[SLO_FILE]
     listed = _variable(model, "slo")["query"].split(",")
     assert sorted(listed) == sorted(objective.name for objective in objectives)
-    assert len(listed) == 70
+    assert len(listed) == 86
     journeys = _variable(model, "journey")["query"].split(",")
     assert "renewal" in journeys
     exprs = [expr for _, expr in panel_queries(model)]

@@ -153,6 +153,9 @@ class Oracle:
         }
 
     def save(self, path: Path) -> None:
+        # With workers, the master makes ``oracle/`` when the first worker's oracle comes: the
+        # browser process, beside them, may end first.
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".tmp")
         tmp.write_text(json.dumps(self.snapshot(), indent=1, sort_keys=True), encoding="utf-8")
         tmp.replace(path)

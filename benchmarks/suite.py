@@ -43,6 +43,9 @@ class Sizes:
     detection_realistic_scale: float  # of the 3-minute realistic campaign
     processing_events: int
     processing_baseline: int
+    master_workers: tuple[int, ...]
+    master_totals: tuple[int, ...]  # events/s offered, all workers together
+    master_seconds: float
 
 
 DEFAULT = Sizes(
@@ -64,6 +67,9 @@ DEFAULT = Sizes(
     detection_realistic_scale=0.5,
     processing_events=10_000_000,
     processing_baseline=500_000,
+    master_workers=(1, 4, 16, 48),
+    master_totals=(5_000, 20_000, 80_000, 160_000, 320_000, 640_000),
+    master_seconds=3.0,
 )
 QUICK = Sizes(
     platform_seconds=1,
@@ -84,6 +90,9 @@ QUICK = Sizes(
     detection_realistic_scale=0.12,
     processing_events=100_000,
     processing_baseline=50_000,
+    master_workers=(2,),
+    master_totals=(1_000, 4_000),
+    master_seconds=1.5,
 )
 
 
@@ -343,6 +352,49 @@ def processing(quick: bool, progress: Progress) -> list[Figure]:
     ]
 
 
+def master(quick: bool, progress: Progress) -> list[Figure]:
+    """One master's receiving side fed by N simulated workers at increasing rates: where it saturates."""
+    from benchmarks import master_capacity as script
+    from benchmarks.capacity.levels import saturation
+
+    size = sizes(quick)
+    folder = Path(tempfile.mkdtemp(prefix="anef-harness-master-"))
+    try:
+        capacity = script.measure(
+            workers=size.master_workers,
+            totals=size.master_totals,
+            seconds=size.master_seconds,
+            folder=folder,
+            progress=progress,
+        )
+    except script.CapacityError as error:
+        raise RuntimeError(f"{error} (files kept in {folder})") from None
+    shutil.rmtree(folder, ignore_errors=True)
+    rows = []
+    for count in capacity.workers:
+        best, limit = capacity.sustained(count), capacity.saturated(count)
+        note = f"master CPU {best.master_cpu:.0f} %, lag p95 {best.lag_p95_s:.2f} s" if best else "no level sustained"
+        note += (
+            f"; saturated at {limit.offered:,.0f} offered: {saturation(limit)}, master CPU {limit.master_cpu:.0f} %"
+            if limit
+            else f"; not saturated up to {max(size.master_totals):,} offered"
+        )
+        rows.append(
+            Figure(
+                "master",
+                f"{count} simulated workers: events/s written and acknowledged",
+                best.acknowledged if best else None,
+                "events/s",
+                reference=best.offered if best else None,
+                reference_label="offered",
+                ratio_style="percent",
+                note=note,
+                failed=None if best else "no level sustained",
+            )
+        )
+    return rows
+
+
 def _latency(step: StepFigures) -> str:
     errors = f", {step.errors} errors" if step.errors else ""
     return f"p50 {step.p50_ms:.1f} ms, p95 {step.p95_ms:.1f} ms{errors}"
@@ -354,4 +406,5 @@ PARTS: dict[str, Part] = {
     "overhead": overhead,
     "detection": detection,
     "processing": processing,
+    "master": master,
 }

@@ -8,12 +8,13 @@ platform's error code, so journeys can tell a business refusal from a crash), ``
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Mapping
 from datetime import date
 from typing import Any, TypeVar
 
 import urllib3
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from scenarios.events import Outcome
 from scenarios.transport import Reply, Transport, TransportFailure
@@ -154,8 +155,10 @@ class _Base:
 
     @staticmethod
     def _parse(reply: Reply, model: type[Model], name: str) -> Model:
+        # Straight from the bytes: pydantic-core parses and validates in one pass, without the
+        # intermediate dicts of json.loads (a third of the client's cost per answer).
         try:
-            return model.model_validate(reply.json())
+            return model.model_validate_json(reply.body)
         except (ValueError, ValidationError) as exc:
             raise StepFailed(
                 Outcome.ERROR, f"{name}: answer is not a valid {model.__name__}: {str(exc)[:200]}", status=reply.status
@@ -164,16 +167,18 @@ class _Base:
     @staticmethod
     def _parse_list(reply: Reply, model: type[Model], name: str) -> list[Model]:
         try:
-            items = reply.json()
-            if not isinstance(items, list):
-                raise ValueError("expected a list")
-            return [model.model_validate(item) for item in items]
+            return _list_of(model).validate_json(reply.body)
         except (ValueError, ValidationError) as exc:
             raise StepFailed(
                 Outcome.ERROR,
                 f"{name}: answer is not a list of {model.__name__}: {str(exc)[:200]}",
                 status=reply.status,
             ) from None
+
+
+@functools.cache
+def _list_of(model: type[Model]) -> TypeAdapter[list[Model]]:
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
 
 
 def _error_of(reply: Reply) -> tuple[str, str]:

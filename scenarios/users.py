@@ -26,7 +26,7 @@ from locust.exception import StopUser
 from scenarios.arrivals import ArrivalSchedule
 from scenarios.client import ApplicantClient
 from scenarios.events import Event, EventLog, Outcome, StepEvent
-from scenarios.journeys import JourneyContext, JourneyDef, get_journey, lease_for, run_journey
+from scenarios.journeys import JourneyContext, JourneyDef, get_journey, lease_applicant, run_journey
 from scenarios.journeys.background import BackgroundAgent, Shift
 from scenarios.journeys.runner import AgentDesk, MailboxReader, mailbox_reader
 from scenarios.shapes import level_at
@@ -36,7 +36,7 @@ from synthetic_users.agents import AgentIdentity, agent_identities
 from synthetic_users.oracle import Oracle
 from synthetic_users.partition import Lease, LeaseTable, Partition
 from synthetic_users.personas import get_persona
-from synthetic_users.population import Population, Weighted
+from synthetic_users.population import Applicant, Population, Weighted
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class LocustTransport:
             name=name,
             data=content,
             json=json,
-            headers=dict(headers or {}),
+            headers=headers,  # Locust copies them
             params=dict(params) if params else None,
             catch_response=True,
             # The platform's API never redirects; following one could take the load to a host the
@@ -161,9 +161,9 @@ class Runtime:
     def definition(self, rng: random.Random) -> JourneyDef:
         return get_journey(self.journeys.draw(rng))
 
-    def lease_for(self, definition: JourneyDef) -> Lease | None:
-        """A lease on an applicant the journey fits, or None after ``CANDIDATES`` tries."""
-        return lease_for(definition, self.leases, self.population, self.oracle, tries=CANDIDATES)
+    def lease_for(self, definition: JourneyDef) -> tuple[Lease, Applicant] | None:
+        """A lease on an applicant the journey fits, and the applicant, or None after ``CANDIDATES`` tries."""
+        return lease_applicant(definition, self.leases, self.population, self.oracle, tries=CANDIDATES)
 
     def close(self) -> None:
         self.sink.log.close()
@@ -275,18 +275,18 @@ class ApplicantUser(FastHttpUser):
                 return
             gevent.sleep(max(0.0, scheduled - time.time()))
         definition = rt.definition(self.rng)
-        lease = rt.lease_for(definition)
-        if lease is None:
+        found = rt.lease_for(definition)
+        if found is None:
             definition = get_journey("login")  # fits anyone: the arrival is not dropped
-            lease = rt.lease_for(definition)
-            if lease is None:
+            found = rt.lease_for(definition)
+            if found is None:
                 log.warning("every applicant of %s is busy; add applicants or lower the load", rt.worker)
                 return
+        lease, applicant = found
         with lease:
             # A new applicant starts with no cookie: the platform also accepts its session cookie,
             # and the previous applicant's must not act for this one.
             self.client.cookiejar.clear()
-            applicant = rt.population.applicant(lease.index)
             ctx = JourneyContext(
                 applicant=applicant,
                 oracle=rt.oracle,

@@ -56,11 +56,17 @@ class Oracle:
         with self._lock:
             return self._truths_of(index)
 
-    def _truths_of(self, index: int) -> Truth:
+    def truth_of(self, applicant: Applicant) -> Truth:
+        """``truth(applicant.index)``, for a caller that has the applicant already: a first look
+        does not generate it again."""
+        with self._lock:
+            return self._truths_of(applicant.index, applicant)
+
+    def _truths_of(self, index: int, applicant: Applicant | None = None) -> Truth:
         """The truth of one applicant, created on first use (the caller holds the lock)."""
         found = self._truths.get(index)
         if found is None:
-            applicant: Applicant = self.population.applicant(index)
+            applicant = applicant or self.population.applicant(index)
             found = Truth(
                 card_state=applicant.card.state, password=applicant.password, email_bounces=applicant.email_bounces
             )
@@ -147,6 +153,9 @@ class Oracle:
         }
 
     def save(self, path: Path) -> None:
+        # With workers, the master makes ``oracle/`` when the first worker's oracle comes: the
+        # browser process, beside them, may end first.
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".tmp")
         tmp.write_text(json.dumps(self.snapshot(), indent=1, sort_keys=True), encoding="utf-8")
         tmp.replace(path)

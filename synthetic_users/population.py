@@ -155,6 +155,7 @@ def _stream(seed: int, index: int) -> random.Random:
     return random.Random(int.from_bytes(digest, "big"))
 
 
+@cache  # names come from the finite name tables; transliteration is a tenth of an applicant's cost
 def _email_part(name: str) -> str:
     return "".join(c for c in anyascii(name).lower() if c.isalnum()) or "x"
 

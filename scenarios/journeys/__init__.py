@@ -130,12 +130,22 @@ def lease_for(
 ) -> Lease | None:
     """A lease on a free applicant of the partition that the journey fits (by the oracle's
     truth), or None after ``tries`` candidates: the caller then picks another journey."""
+    found = lease_applicant(definition, leases, population, oracle, tries=tries)
+    return None if found is None else found[0]
+
+
+def lease_applicant(
+    definition: JourneyDef, leases: LeaseTable, population: Population, oracle: Oracle, *, tries: int = 64
+) -> tuple[Lease, Applicant] | None:
+    """``lease_for``, with the applicant it generated to judge the fit: a journey generates its
+    applicant once (the load generator's largest cost per journey after HTTP itself)."""
     for _ in range(min(tries, len(leases))):
         lease = leases.take_next()
         if lease is None:
             return None
-        if definition.eligible(population.applicant(lease.index), oracle.truth(lease.index), population):
-            return lease
+        applicant = population.applicant(lease.index)
+        if definition.eligible(applicant, oracle.truth_of(applicant), population):
+            return lease, applicant
         lease.release()
     return None
 
@@ -193,6 +203,7 @@ __all__ = [
     "get_journey",
     "journey",
     "known_steps",
+    "lease_applicant",
     "lease_for",
     "load_all",
     "run_journey",

@@ -12,9 +12,9 @@ from __future__ import annotations
 import contextlib
 import random
 import re
+import secrets
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
@@ -213,7 +213,7 @@ class Run:
         self.sink = sink
         self.worker = worker
         self.channel = channel
-        self.id = uuid.uuid4().hex
+        self.id = secrets.token_hex(16)  # 32 hex digits, as uuid4().hex, for a quarter of its cost
         self.sleep = sleep
         now = time.time()
         # Open model: the journey was due at ``scheduled``; if it starts late, the first step's

@@ -66,7 +66,7 @@ def login(
     if applicant is not None:
         key = throttle_key(applicant)  # one count per account, whichever identifier is typed
     keys = throttle.Keys.of(key, client)
-    throttle.guarded_check(
+    counted = throttle.guarded_check(
         ctx,
         ctx.stores.front,
         LoginThrottle,
@@ -79,7 +79,7 @@ def login(
     token = new_token()
     expires = utcnow() + timedelta(seconds=ctx.settings.session_ttl_seconds)
     with ctx.stores.front.write() as db:
-        throttle.succeeded(db, LoginThrottle, keys)
+        throttle.succeeded(db, LoginThrottle, keys, counted)
         db.add(LoginSession(token_hash=token_hash(token), applicant_id=applicant.id, expires_at=expires))
     return applicant, token
 

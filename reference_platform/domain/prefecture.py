@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from reference_platform.context import PlatformContext
@@ -27,15 +27,7 @@ from reference_platform.storage.common import utcnow
 from reference_platform.storage.db import locking
 
 # Built once (see front_office for why): on every agent request's path.
-SESSION_AGENT = (
-    select(Agent, AgentSession.last_seen)
-    .join(AgentSession, AgentSession.agent_id == Agent.id)
-    .where(
-        AgentSession.token_hash == bindparam("token_hash"),
-        AgentSession.expires_at > bindparam("now"),
-        AgentSession.last_seen > bindparam("idle_since"),
-    )
-)
+SESSION_AGENT = sessions.live_session_query(Agent, AgentSession, AgentSession.agent_id)
 
 # Dossiers waiting for the prefecture; one waiting for the applicant's complements is not in
 # the queue, or unanswered requests would push new dossiers out of it.
@@ -94,6 +86,7 @@ def authenticate(ctx: PlatformContext, db: Session, token: str | None) -> Agent:
     ).first()
     if found is None:
         raise Unauthorized("session_expired", "Votre session a expiré. Veuillez vous reconnecter.")
+    agent: Agent
     agent, last_seen = found
     if sessions.refresh_due(last_seen, ctx.settings, now):
         with ctx.stores.back.write() as writer:

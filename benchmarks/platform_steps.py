@@ -7,13 +7,19 @@ dossiers of seeded applicants. The figure to read is each step's throughput as a
 trivial endpoint's (target: at least 25 %), measured first and again last: the share is against the
 mean of the two, so a machine whose speed drifts during the run (a shared one) favours no row.
 
-    .venv/bin/python benchmarks/platform_steps.py [--seconds 8] [--applicants 600] [--connections 32]
+Each row also gives the platform process's CPU time per request (all its threads: the request,
+and the sync bridge's and mail sender's work the step causes; a one-shot row counts until the seam
+has drained): where a step's cost lies. One worker runs on one core at a time, so while it is
+saturated the CPU shares and the throughput shares agree.
+
+    .venv/bin/python benchmarks/platform_steps.py [--seconds 8] [--applicants 2000] [--connections 32]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -152,6 +158,16 @@ class StepFigures:
     p95_ms: float
     errors: int
     requests: int
+    cpu_ms: float | None = None  # the platform process's CPU time per request; None where unknown
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """User and system CPU time of a process and all its threads so far (Linux's /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
@@ -183,7 +199,7 @@ def to_stderr(line: str) -> None:
 def measure(
     *,
     seconds: float = 8,
-    applicants: int = 600,
+    applicants: int = 2000,
     connections: int = 32,
     database_url: str | None = None,
     worker_threads: int | None = None,
@@ -230,7 +246,7 @@ def measure(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=8)
-    parser.add_argument("--applicants", type=int, default=600)
+    parser.add_argument("--applicants", type=int, default=2000)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--worker-threads", type=int, default=None)
@@ -249,9 +265,10 @@ def main() -> None:
         f"\nPlatform benchmark — one uvicorn worker, {figures.database}, "
         f"{figures.connections} connections, {figures.seconds:g} s per row, wrk\n"
     )
-    print(f"{'endpoint':40} {'req/s':>8} {'share':>7} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7}")
+    print(f"{'endpoint':40} {'req/s':>8} {'share':>7} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7} {'CPU ms':>7}")
     for r in figures.steps:
-        print(f"{r.name:40} {r.rps:8.0f} {r.rps / trivial:7.0%} {r.p50_ms:8.1f} {r.p95_ms:8.1f} {r.errors:7d}")
+        cpu = f"{r.cpu_ms:7.2f}" if r.cpu_ms is not None else f"{'?':>7}"
+        print(f"{r.name:40} {r.rps:8.0f} {r.rps / trivial:7.0%} {r.p50_ms:8.1f} {r.p95_ms:8.1f} {r.errors:7d} {cpu}")
     print(f"share: of the trivial endpoint's mean, {trivial:.0f} req/s")
 
 
@@ -334,8 +351,17 @@ def measure_steps(
     rows: list[StepFigures] = []
     warnings: list[str] = []
 
+    pid = platform.process.pid if platform.process else 0
+    drained = 0.0
+
     def wrk_row(name: str, requests: list[Request], once: bool) -> StepFigures:
+        nonlocal drained
+        cpu_before = process_cpu_seconds(pid)
         result = run_wrk(platform.url, requests, seconds=seconds, connections=connections, once=once, folder=folder)
+        if once:  # the step's work across the seam is its cost too
+            drained = drain(platform)
+            progress(f"  the seam drained {drained:.1f} s after the last submission")
+        cpu_after = process_cpu_seconds(pid)
         row = StepFigures(
             name=name,
             rps=result["rps"],
@@ -343,20 +369,23 @@ def measure_steps(
             p95_ms=result["p95_ms"],
             errors=result["socket_errors"] + result["non_2xx"],
             requests=result["requests"],
+            cpu_ms=None
+            if cpu_before is None or cpu_after is None
+            else (cpu_after - cpu_before) * 1000 / max(1, result["requests"]),
         )
         progress(f"  measured {name}: {row.rps:.0f} req/s")
         return row
 
     for name, requests, once in plans:
         rows.append(wrk_row(name, requests, once))
-        if once and rows[-1].requests >= len(requests):
-            warnings.append(f"{name} used up its {len(requests)} drafts; use more --applicants")
+        # wrk stops a one-shot list with a request in flight on each connection: a row within
+        # that many of its end ran out of drafts, and its req/s is only a floor.
+        if once and rows[-1].requests >= len(requests) - connections:
+            warnings.append(f"{name} used up its {len(requests)} drafts (req/s a floor); use more --applicants")
             progress(f"  warning: {warnings[-1]}")
     # wrk issues the one-shot list in order and every request sent completes, so the first
     # `requests` drafts are the submitted ones; the next rows read only those.
     filed = list(zip(auths, drafts, strict=True))[: rows[-1].requests]
-    drained = drain(platform)
-    progress(f"  the seam drained {drained:.1f} s after the last submission")
     for name, requests in (
         ("renewal.receipt", [Request("GET", f"/api/me/dossiers/{d}/receipt", bearer(a)) for a, d in filed]),
         (

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from abc import ABC, abstractmethod
 
 log = logging.getLogger("reference_platform.workers")
 
 
 class PollingWorker(ABC):
-    """Calls ``run_once`` in a daemon thread until stopped; sleeps only when idle."""
+    """Calls ``run_once`` in a daemon thread until stopped, once per ``interval`` at most.
+
+    A pass after a pass that found work waits out the rest of the interval too: under load the
+    worker then takes what arrived meanwhile as one batch (one pass's reads and transactions for
+    many items) instead of one item per pass, each pass competing with the requests for the
+    process's one interpreter. An item waits at most an interval either way.
+    """
 
     name = "worker"
 
@@ -39,11 +46,10 @@ class PollingWorker(ABC):
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            started = time.monotonic()
             try:
-                handled = self.run_once()
+                self.run_once()
             except Exception:  # a failed batch is retried; the worker must not die
                 log.exception("%s: batch failed, retrying", self.name)
-                handled = 0
-            if handled == 0:
-                self._wake.wait(self.interval)
-                self._wake.clear()
+            self._wake.wait(max(0.0, self.interval - (time.monotonic() - started)))
+            self._wake.clear()

@@ -184,7 +184,8 @@ def _address_details(details: dict[str, Any]) -> dict[str, Any]:
 
 
 def serialize(db: Session, applicant: Applicant) -> None:
-    """Lock the applicant's row so that "one procedure at a time" holds under concurrency."""
+    """Lock the applicant's row so that "one procedure at a time" holds under concurrency (on
+    PostgreSQL; SQLite's writers already run one at a time)."""
     if locking(db):
         db.get(Applicant, applicant.id, with_for_update=True, populate_existing=True)
 
@@ -328,7 +329,10 @@ def document_payload(document: Document) -> dict[str, Any]:
     }
 
 
-def submit_dossier(ctx: PlatformContext, db: Session, applicant: Applicant, dossier: Dossier, route: str) -> Dossier:
+def submit_dossier(
+    ctx: PlatformContext, db: Session, applicant: Applicant, dossier: Dossier, route: str
+) -> list[Document]:
+    """File a complete draft (forwarded to the prefecture, receipt e-mailed); returns its documents."""
     serialize(db, applicant)
     check_transition(dossier.state, DossierState.SUBMITTED)
     procedure = Procedure(dossier.procedure)
@@ -375,7 +379,7 @@ def submit_dossier(ctx: PlatformContext, db: Session, applicant: Applicant, doss
             "preuve de la régularité du séjour.\n"
         ),
     )
-    return dossier
+    return documents
 
 
 def cancel_draft(db: Session, dossier: Dossier) -> None:

@@ -26,6 +26,9 @@ from reference_platform.storage.back import (
 from reference_platform.storage.common import utcnow
 from reference_platform.storage.db import locking
 
+# Built once (see front_office for why): on every agent request's path.
+SESSION_AGENT = sessions.live_session_query(Agent, AgentSession, AgentSession.agent_id)
+
 # Dossiers waiting for the prefecture; one waiting for the applicant's complements is not in
 # the queue, or unanswered requests would push new dossiers out of it.
 QUEUE_STATES = (
@@ -60,31 +63,34 @@ def login(ctx: PlatformContext, login_name: str, password: str, client: str = "u
     keys = throttle.Keys.of(f"agent:{name}", client)
     with ctx.stores.back.read() as db:
         agent = db.scalar(select(Agent).where(Agent.login == name))
-    throttle.guarded_check(ctx, ctx.stores.back, LoginThrottle, keys, agent.password_hash if agent else None, password)
+    counted = throttle.guarded_check(
+        ctx, ctx.stores.back, LoginThrottle, keys, agent.password_hash if agent else None, password
+    )
     assert agent is not None
     token = new_token()
     expires = utcnow() + timedelta(seconds=ctx.settings.session_ttl_seconds)
     with ctx.stores.back.write() as db:
-        throttle.succeeded(db, LoginThrottle, keys)
+        throttle.succeeded(db, LoginThrottle, keys, counted)
         db.add(AgentSession(token_hash=token_hash(token), agent_id=agent.id, expires_at=expires))
     return agent, token
 
 
 def authenticate(ctx: PlatformContext, db: Session, token: str | None) -> Agent:
+    """The agent behind a session token: one query on every agent request, session and agent together."""
     if not token:
         raise Unauthorized("not_authenticated", "Veuillez vous connecter.")
-    record = db.get(AgentSession, token_hash(token))
+    hashed = token_hash(token)
     now = utcnow()
-    if record is None or record.expires_at <= now or record.last_seen <= sessions.idle_since(ctx.settings, now):
+    found = db.execute(
+        SESSION_AGENT, {"token_hash": hashed, "now": now, "idle_since": sessions.idle_since(ctx.settings, now)}
+    ).first()
+    if found is None:
         raise Unauthorized("session_expired", "Votre session a expiré. Veuillez vous reconnecter.")
-    if sessions.refresh_due(record.last_seen, ctx.settings, now):
+    agent: Agent
+    agent, last_seen = found
+    if sessions.refresh_due(last_seen, ctx.settings, now):
         with ctx.stores.back.write() as writer:
-            writer.execute(
-                update(AgentSession).where(AgentSession.token_hash == record.token_hash).values(last_seen=now)
-            )
-    agent = db.get(Agent, record.agent_id)
-    if agent is None:
-        raise Unauthorized("session_expired", "Votre session a expiré. Veuillez vous reconnecter.")
+            writer.execute(update(AgentSession).where(AgentSession.token_hash == hashed).values(last_seen=now))
     return agent
 
 

@@ -5,6 +5,9 @@ session, so the idle timeout costs one write per session and minute, not one per
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, bindparam, select
 
 from reference_platform.settings import Settings
 
@@ -19,3 +22,18 @@ def idle_since(settings: Settings, now: datetime) -> datetime:
 def refresh_due(last_seen: datetime, settings: Settings, now: datetime) -> bool:
     """Whether ``last_seen`` is old enough to be written again."""
     return now - last_seen > timedelta(seconds=min(REFRESH_SECONDS, settings.session_idle_seconds / 4))
+
+
+def live_session_query(owner: Any, session: Any, owner_id: Any) -> Select[Any]:
+    """The owner of a session (applicant or agent) with the session's ``last_seen``, if the session
+    is neither over nor idle: one query on every authenticated request, built once per side.
+    Parameters: ``token_hash``, ``now``, ``idle_since``."""
+    return (
+        select(owner, session.last_seen)
+        .join(session, owner_id == owner.id)
+        .where(
+            session.token_hash == bindparam("token_hash"),
+            session.expires_at > bindparam("now"),
+            session.last_seen > bindparam("idle_since"),
+        )
+    )

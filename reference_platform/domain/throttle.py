@@ -52,17 +52,19 @@ class Keys:
         return cls(f"{account}|client:{client}", account, f"client:{client}")
 
 
-def check(db: Session, table: type[ThrottleColumns], keys: Keys, settings: Settings) -> None:
-    """Refuse (429) when any of the three counters is at its limit (reads only)."""
+def check(db: Session, table: type[ThrottleColumns], keys: Keys, settings: Settings) -> bool:
+    """Refuse (429) when any of the three counters is at its limit (reads only); returns whether
+    the account has a counter for this client (current or stale), which a success must clear."""
     since = utcnow() - timedelta(seconds=settings.login_lockout_seconds)
     limits = {
         stored_key(keys.own): settings.login_max_failures,
         stored_key(keys.account): settings.login_account_max_failures,
         stored_key(keys.client): settings.login_client_max_failures,
     }
-    rows = db.execute(select(table.key, table.failures).where(table.key.in_(limits), table.window_start >= since)).all()
-    if any(failures >= limits[key] for key, failures in rows):
+    rows = db.execute(select(table.key, table.failures, table.window_start).where(table.key.in_(limits))).all()
+    if any(failures >= limits[key] and start >= since for key, failures, start in rows):
         raise Throttled("too_many_attempts", TOO_MANY)
+    return any(key == stored_key(keys.own) for key, _, _ in rows)
 
 
 def failed(store: Store, table: type[ThrottleColumns], keys: Keys, settings: Settings) -> None:
@@ -71,9 +73,12 @@ def failed(store: Store, table: type[ThrottleColumns], keys: Keys, settings: Set
         count(db, table, [(keys.own, 0), (keys.account, 0), (keys.client, 0)], settings.login_lockout_seconds)
 
 
-def succeeded(db: Session, table: type[ThrottleColumns], keys: Keys) -> None:
-    """A right password (in the session's write transaction): the client's count on the account ends."""
-    db.execute(delete(table).where(table.key == stored_key(keys.own)))
+def succeeded(db: Session, table: type[ThrottleColumns], keys: Keys, counted: bool) -> None:
+    """A right password (in the session's write transaction): the client's count on the account
+    ends. ``counted``: whether there is one (``guarded_check``'s answer); the usual login, with
+    no failure before it, writes nothing here."""
+    if counted:
+        db.execute(delete(table).where(table.key == stored_key(keys.own)))
 
 
 def count(db: Session, table: type[ThrottleColumns], keys: Sequence[tuple[str, int]], window_seconds: int) -> bool:
@@ -111,18 +116,20 @@ def guarded_check(
     password_hash: str | None,
     password: str,
     on_failure: Callable[[], None] = lambda: None,
-) -> None:
+) -> bool:
     """Take this account-and-client's turn, refuse past a limit, check the password and count a
-    failure (``on_failure`` runs after the count, before the refusal is raised)."""
+    failure (``on_failure`` runs after the count, before the refusal is raised). On success,
+    returns whether the account has a counter for this client (``succeeded`` clears it)."""
     with ctx.login_turns.of(keys.own):
         with store.read() as db:
-            check(db, table, keys, ctx.settings)
+            counted = check(db, table, keys, ctx.settings)
         try:
             verify(ctx, password_hash, password)
         except Unauthorized:
             failed(store, table, keys, ctx.settings)
             on_failure()
             raise
+    return counted
 
 
 def verify(ctx: PlatformContext, password_hash: str | None, password: str) -> None:

@@ -110,9 +110,10 @@ def _store(name: str, engine: Engine) -> Store:
 
 def locking(session: Session) -> bool:
     """Whether reads in this session should lock the rows they will change (SELECT … FOR
-    UPDATE): true in write transactions, where PostgreSQL would otherwise let two requests
-    check the same state and both change it. SQLite ignores it; its writers are queued."""
-    return bool(session.info.get("writer"))
+    UPDATE): true in PostgreSQL's write transactions, where two requests could otherwise check
+    the same state and both change it. False on SQLite, whose writers are queued one at a time
+    (``Store.write``): a lock would be a statement that locks nothing."""
+    return bool(session.info.get("writer")) and session.get_bind().dialect.name != "sqlite"
 
 
 def open_stores(settings: Settings) -> Stores:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
+from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
 
 from reference_platform.context import PlatformContext
 from reference_platform.storage import back, front
@@ -31,12 +34,21 @@ class SyncBridge(PollingWorker):
 
     def run_once(self) -> int:
         delivered = 0
+        oldest: list[datetime] = []
         for source, outbox, target, inbox in self._routes:
-            delivered += self._deliver(source, outbox, target, inbox)
-        self._measure_lag()
+            done, waiting_since = self._deliver(source, outbox, target, inbox)
+            delivered += done
+            if waiting_since is not None:
+                oldest.append(waiting_since)
+        # The age of the oldest message left waiting in either outbox (delayed ones included).
+        self.ctx.metrics.sync_lag.set((utcnow() - min(oldest)).total_seconds() if oldest else 0.0)
         return delivered
 
-    def _deliver(self, source: Store, outbox: type[OutboxColumns], target: Store, inbox: type[InboxColumns]) -> int:
+    def _deliver(
+        self, source: Store, outbox: type[OutboxColumns], target: Store, inbox: type[InboxColumns]
+    ) -> tuple[int, datetime | None]:
+        """Deliver one batch from ``source`` to ``target``; returns how many messages were done and
+        when the oldest message still waiting was written."""
         now = utcnow()
         with source.read() as session:
             messages = list(
@@ -48,43 +60,73 @@ class SyncBridge(PollingWorker):
                     .limit(BATCH)
                 )
             )
-        if not messages:
-            return 0
-        with source.read() as session:
             # The first held-back message of each applicant: nothing after it may overtake it.
-            held: dict[str | None, int] = {
-                key: first
-                for key, first in session.execute(
-                    select(outbox.ordering_key, func.min(outbox.seq))
-                    .where(outbox.delivered_at.is_(None), outbox.not_before > now)
-                    .group_by(outbox.ordering_key)
-                )
-            }
+            held: dict[str | None, int] = (
+                {
+                    key: first
+                    for key, first in session.execute(
+                        select(outbox.ordering_key, func.min(outbox.seq))
+                        .where(outbox.delivered_at.is_(None), outbox.not_before > now)
+                        .group_by(outbox.ordering_key)
+                    )
+                }
+                if messages
+                else {}
+            )
+            if not messages:
+                return 0, _oldest_waiting(session, outbox)
+        # The batch in one go, without a savepoint (and its flush) per message. A message that
+        # fails (a poison: a bug) undoes the batch, which is then applied one message at a time
+        # so that the others go through; the faults their handlers drew are drawn again.
+        try:
+            with target.write() as session:
+                done = self._apply(session, inbox, messages, held, isolated=False)
+        except Exception:
+            with target.write() as session:
+                done = self._apply(session, inbox, messages, held, isolated=True)
+        if not done:
+            with source.read() as session:
+                return 0, _oldest_waiting(session, outbox)
+        with source.write() as session:
+            session.execute(update(outbox).where(outbox.seq.in_(done)).values(delivered_at=utcnow()))
+            return len(done), _oldest_waiting(session, outbox)
+
+    def _apply(
+        self,
+        session: Session,
+        inbox: type[InboxColumns],
+        messages: list[OutboxColumns],
+        held: dict[str | None, int],
+        *,
+        isolated: bool,
+    ) -> list[int]:
+        """Apply the messages not held back and not applied before; returns the seqs now done.
+        ``isolated``: a savepoint per message, so one that fails is skipped without undoing the
+        others; otherwise the first failure (other than an orphan) is raised."""
+        applied = set(session.scalars(select(inbox.message_id).where(inbox.message_id.in_(m.id for m in messages))))
         done: list[int] = []
-        # One transaction per batch on each side; a savepoint per message, so a message whose
-        # target is not there yet is skipped without undoing the others.
-        with target.write() as session:
-            for message in messages:
-                key = message.ordering_key
-                if key is not None and key in held and message.seq > held[key]:
-                    continue
-                try:
-                    with session.begin_nested():
-                        if session.get(inbox, message.id) is None:
-                            HANDLERS[message.kind](self.ctx, session, message.payload)
-                            session.add(inbox(message_id=message.id))  # type: ignore[call-arg]
-                except Deferred as reason:
-                    # In order per applicant, a missing parent was delivered and swallowed by a
-                    # fault (its ledger entry says which): this message is an orphan for good.
-                    log.info("dropping orphan %s %s: %s", message.kind, message.id, reason)
-                except Exception:  # a poison message is retried later; it must not block the rest
-                    log.exception("cannot apply %s %s; will retry", message.kind, message.id)
-                    continue
+        for message in messages:
+            key = message.ordering_key
+            if key is not None and key in held and message.seq > held[key]:
+                continue
+            if message.id in applied:  # applied before a crash, not marked delivered: nothing to do again
                 done.append(message.seq)
-        if done:
-            with source.write() as session:
-                session.execute(update(outbox).where(outbox.seq.in_(done)).values(delivered_at=utcnow()))
-        return len(done)
+                continue
+            try:
+                with session.begin_nested() if isolated else nullcontext():
+                    HANDLERS[message.kind](self.ctx, session, message.payload)
+                    session.add(inbox(message_id=message.id))  # type: ignore[call-arg]
+            except Deferred as reason:  # raised before the handler changed anything
+                # In order per applicant, a missing parent was delivered and swallowed by a
+                # fault (its ledger entry says which): this message is an orphan for good.
+                log.info("dropping orphan %s %s: %s", message.kind, message.id, reason)
+            except Exception:  # a poison message is retried later; it must not block the rest
+                if not isolated:
+                    raise
+                log.exception("cannot apply %s %s; will retry", message.kind, message.id)
+                continue
+            done.append(message.seq)
+        return done
 
     def pending(self) -> int:
         """Messages not yet delivered, on both sides (delayed ones included)."""
@@ -96,12 +138,7 @@ class SyncBridge(PollingWorker):
                 )
         return total
 
-    def _measure_lag(self) -> None:
-        oldest = []
-        for source, outbox, _target, _inbox in self._routes:
-            with source.read() as session:
-                value = session.scalar(select(func.min(outbox.created_at)).where(outbox.delivered_at.is_(None)))
-            if value is not None:
-                oldest.append(value)
-        lag = (utcnow() - min(oldest)).total_seconds() if oldest else 0.0
-        self.ctx.metrics.sync_lag.set(lag)
+
+def _oldest_waiting(session: Session, outbox: type[OutboxColumns]) -> datetime | None:
+    """When the oldest message not yet delivered was written (None: the outbox is empty)."""
+    return session.scalar(select(func.min(outbox.created_at)).where(outbox.delivered_at.is_(None)))

@@ -18,7 +18,9 @@ HANDLERS: dict[str, Handler] = {}
 
 
 class Deferred(Exception):
-    """The message's target does not exist on this side (its parent message was swallowed)."""
+    """The message's target does not exist on this side (its parent message was swallowed).
+    Raised before the handler changes anything: the bridge applies a batch without a savepoint
+    per message and drops the orphan alone."""
 
 
 def handles(kind: str) -> Callable[[Handler], Handler]:

@@ -137,3 +137,21 @@ def test_a_held_back_message_holds_back_only_its_applicants_later_ones(ctx: Plat
         db.execute(update(front.Outbox).values(not_before=None))
     assert bridge.run_once() == 2
     assert back_counts(ctx, first.id) == (1, 5)
+
+
+def test_a_poison_message_is_retried_alone_and_the_rest_of_its_batch_goes_through(ctx: PlatformContext) -> None:
+    poisoned_applicant, poisoned = submitted_renewal(ctx)
+    _, healthy = submitted_renewal(ctx)
+    with ctx.stores.front.write() as db:
+        # A message its handler cannot apply (here: it names no documents), between two good ones.
+        message = db.scalars(select(front.Outbox).where(front.Outbox.ordering_key == poisoned_applicant.id)).one()
+        message.payload = {key: value for key, value in message.payload.items() if key != "documents"}
+    _, later = submitted_renewal(ctx)
+    bridge = SyncBridge(ctx)
+    assert bridge.run_once() == 2  # the batch failed as a whole, then went through without it
+    assert back_counts(ctx, healthy.id) == (1, 4)
+    assert back_counts(ctx, later.id) == (1, 4)
+    assert back_counts(ctx, poisoned.id) == (0, 0)  # undone with its savepoint, not half applied
+    assert bridge.pending() == 1  # kept, to be retried
+    assert bridge.run_once() == 0
+    assert bridge.pending() == 1

@@ -160,8 +160,8 @@ def upload(dossier_id: ObjectId, applicant: CurrentApplicant, request: Request, 
 def submit(dossier_id: ObjectId, applicant: CurrentApplicant, request: Request, ctx: Context) -> schemas.DossierOut:
     with ctx.stores.front.write() as db:
         found = front_office.get_dossier(db, applicant, dossier_id)
-        front_office.submit_dossier(ctx, db, applicant, found, route_of(request))
-        return views.dossier_out(found, front_office.documents_of(db, found))
+        filed = front_office.submit_dossier(ctx, db, applicant, found, route_of(request))
+        return views.dossier_out(found, filed)
 
 
 @router.get("/me/dossiers/{dossier_id}/receipt", response_model=schemas.ReceiptOut)

@@ -23,6 +23,7 @@ from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from anef_harness.baseline import choose_baseline
 from anef_harness.campaign import Campaign, FaultChange, change_set, fault_set, resolved_yaml
 from anef_harness.embedded import EmbeddedTarget
 from anef_harness.exits import ExitCode
@@ -71,6 +72,7 @@ class RunOptions:
     progress: ProgressMode = "live"  # chosen by the command line from what stdout and stderr are
     progress_interval: float = PROGRESS_INTERVAL
     thresholds: tuple[Objective, ...] = ()  # --threshold: judged with the SLO file's objectives
+    baseline: Path | None = None  # --baseline: regressions and shifts (shifts default to the history's)
 
 
 @dataclass
@@ -154,7 +156,13 @@ def run_campaign(campaign: Campaign, options: RunOptions, console: Console, resu
     manifest.finish(status, problem)
     summary = None
     try:
-        summary = judge(results, slo=_resolve(campaign.slo, options.source.parent), extra=options.thresholds)
+        summary = judge(
+            results,
+            slo=_resolve(campaign.slo, options.source.parent),
+            extra=options.thresholds,
+            baseline=options.baseline,
+            shift_baseline=choose_baseline(results, options.baseline),
+        )
     except ConfigError as exc:  # the SLO file was checked before the run; this is a harness fault
         code, problem = ExitCode.INFRA, problem or str(exc)
     if live is not None:

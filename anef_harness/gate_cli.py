@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from anef_harness.baseline import choose_baseline
 from anef_harness.exits import ExitCode, fail, fail_usage
 from anef_harness.verdict import show_verdict
 from checks.gate import decide
@@ -20,7 +21,13 @@ from core.errors import ConfigError
 def gate(
     results: Annotated[Path, typer.Argument(help="A campaign's results folder.")],
     slo: Annotated[Path | None, typer.Option(help="OpenSLO file (default: slos/anef.yaml).")] = None,
-    baseline: Annotated[Path | None, typer.Option(help="A previous results folder to compare with.")] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            help="A previous results folder to compare with (regressions and shifts; default for shifts: "
+            "the history's last comparable run)."
+        ),
+    ] = None,
     junit: Annotated[Path | None, typer.Option(help="Where to write JUnit XML (default: RESULTS/junit.xml).")] = None,
     max_p95_increase: Annotated[float, typer.Option(help="Relative p95 increase allowed against the baseline.")] = 0.25,
     max_failure_rate_increase: Annotated[
@@ -30,10 +37,18 @@ def gate(
         int, typer.Option(help="Days before a failed renewal can be tried again (rights at risk).")
     ] = DEFAULT_HORIZON_DAYS,
 ) -> None:
-    """Judge a campaign: SLOs, defects, regressions; exit 0 pass, 1 fail, 2 bad input, 3 partial results."""
+    """Judge a campaign: SLOs, defects, regressions, shifts; exit 0 pass, 1 fail, 2 bad input, 3 partial results."""
     margins = Margins(p95_increase=max_p95_increase, failure_rate_increase=max_failure_rate_increase)
     try:
-        summary = judge(results, slo=slo, baseline=baseline, junit=junit, margins=margins, horizon_days=horizon_days)
+        summary = judge(
+            results,
+            slo=slo,
+            baseline=baseline,
+            junit=junit,
+            margins=margins,
+            horizon_days=horizon_days,
+            shift_baseline=choose_baseline(results, baseline),
+        )
     except ConfigError as exc:
         fail_usage(exc)
     show_verdict(summary, Console(highlight=False))

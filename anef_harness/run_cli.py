@@ -86,6 +86,13 @@ def run(
     ] = None,
     no_metrics: Annotated[bool, typer.Option(help="Run without live metrics.")] = False,
     pushgateway: Annotated[str | None, typer.Option(help="Push the final figures to this Pushgateway URL.")] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            help="A previous results folder to compare with (regressions and shifts; default for shifts: "
+            "the history's last comparable run)."
+        ),
+    ] = None,
 ) -> None:
     """Run a campaign: start the target if embedded, seed, load, faults, results folder.
 
@@ -124,6 +131,8 @@ def run(
         fail_usage(f"--threshold: {exc}")
     if problem := check_workers(loaded, workers):
         fail_usage(f"{source}: {problem}")
+    if baseline is not None and not (baseline / "events").is_dir():
+        fail_usage(f"--baseline {baseline}: not a results folder (no events/ in it)")
     if loaded.browser.users and (absent := missing(("browser",))):
         fail_usage(f"{source}: browser.users: {needs('a campaign with browser users', absent)}")
     gateway = pushgateway or loaded.outputs.pushgateway
@@ -147,6 +156,7 @@ def run(
         pushgateway=gateway,
         progress=progress_mode(quiet=quiet, machine_output=machine, stdout=final, stderr=console),
         thresholds=thresholds,
+        baseline=baseline,
     )
     try:
         result = run_campaign(loaded, options, console)

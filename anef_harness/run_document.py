@@ -16,6 +16,7 @@ from checks.summary import (
     DefectFigures,
     RegressionFigures,
     RightsFigures,
+    ShiftFigures,
     SloFigures,
     StepFigures,
 )
@@ -45,6 +46,7 @@ class RunDocument(BaseModel):
     defects: dict[str, DefectFigures] = Field(default_factory=dict)
     rights_at_risk: RightsFigures | None = None
     regressions: list[RegressionFigures] = Field(default_factory=list)
+    shift: ShiftFigures | None = None
 
 
 def run_document(result: RunResult, campaign: str) -> RunDocument:
@@ -70,5 +72,6 @@ def run_document(result: RunResult, campaign: str) -> RunDocument:
         defects=summary.defects,
         rights_at_risk=summary.rights_at_risk,
         regressions=summary.regressions,
+        shift=summary.shift,
         **common,
     )

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from checks.defects import Findings, gating_defects
 from checks.regressions import Margins, RegressionCheck, check_regressions
 from checks.rights import DEFAULT_HORIZON_DAYS, RightsAtRisk, rights_at_risk
+from checks.shift import Baseline, ShiftBounds, ShiftReport, bounds_of, read_samples, shift_against
 from checks.slo import Objective
 from checks.store import Quantiles, Results
 from checks.summary import (
@@ -107,6 +108,7 @@ class Summary:
     manifest: ManifestFile = field(default_factory=ManifestFile)
     consistency: dict[str, Percentiles] = field(default_factory=dict)
     duplicates: int = 0  # attempts recorded with more than one outcome: must stay 0
+    shift: ShiftReport = field(default_factory=ShiftReport)  # latency and failure shifts against a baseline
 
     @property
     def accounting(self) -> Accounting:
@@ -145,7 +147,7 @@ class Summary:
 
     @property
     def verdict(self) -> Literal["pass", "fail"]:
-        return "fail" if self.breached or self.defects or self.regressions else "pass"
+        return "fail" if self.breached or self.defects or self.regressions or self.shift.flagged else "pass"
 
     def file(self) -> SummaryFile:
         """What ``summary.json`` keeps."""
@@ -172,6 +174,7 @@ class Summary:
             time_to_consistency=self.consistency,
             rights_at_risk=self.rights.figures() if self.rights is not None else None,
             regressions=[r.figures() for r in self.regressions],
+            shift=self.shift.figures(),
         )
 
 
@@ -182,8 +185,11 @@ def evaluate(
     baseline: Path | None = None,
     margins: Margins | None = None,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
+    shift_baseline: Baseline | None = None,
+    shift_bounds: ShiftBounds | None = None,
 ) -> Summary:
-    """Judge one results folder."""
+    """Judge one results folder. Shifts are tested against ``shift_baseline`` (chosen from the
+    history by the caller), else against ``baseline``; the bounds are the campaign's by default."""
     with Results(folder) as results:
         steps = step_figures(results)
         duplicates = sum(figures[3] for figures in results.attempts().values())
@@ -202,10 +208,14 @@ def evaluate(
             consistency=time_to_consistency(results),
             duplicates=duplicates,
         )
+        samples = read_samples(results)
     before = baseline_steps(baseline) if baseline is not None else None
     summary.regression_checks = check_regressions(steps, before, margins or Margins())
     summary.baseline = baseline
     summary.margins = margins or Margins()
+    if shift_baseline is None:
+        shift_baseline = Baseline(baseline, "given with --baseline") if baseline is not None else Baseline()
+    summary.shift = shift_against(samples, shift_baseline, shift_bounds or bounds_of(folder))
     return summary
 
 

@@ -1,10 +1,12 @@
 """The gate's judgement as JUnit XML, for CI pages (GitLab, Jenkins, GitHub Actions reporters).
 
-Layout (docs/ci.md tells it to users): four suites, each with the run's properties —
+Layout (docs/ci.md tells it to users): five suites, each with the run's properties —
 ``run`` (one case, ``complete``: an error when the results are partial, aborted or unfinished),
 ``slos`` (one case per SLO of the SLO file), ``defects`` (one case per declared defect) and
 ``regressions`` (two cases per step: ``STEP p95_ms`` and ``STEP failure_rate``, skipped with
-their reason when no baseline was given). The set of cases depends on the SLO file and the
+their reason when no baseline was given) and ``shifts`` (two cases per step: ``STEP latency shift``
+and ``STEP failure_rate shift``, a failure when flagged, skipped with their reason when not tested:
+no baseline, or too few attempts). The set of cases depends on the SLO file and the
 harness's version, never on what happened in the run, so a CI page compares runs case by case.
 
 Every failure says what failed in words, in its ``message`` (one line) *and* in its text (GitLab
@@ -51,13 +53,15 @@ class _Suite:
 
 
 def junit(summary: Summary) -> ET.Element:
-    """The summary as a JUnit ``testsuites`` element: suites ``run``, ``slos``, ``defects``, ``regressions``."""
+    """The summary as a JUnit ``testsuites`` element: suites ``run``, ``slos``, ``defects``, ``regressions``,
+    ``shifts``."""
     seconds = _window_seconds(summary)
     suites = [
         _run(summary, seconds),
         _slos(summary, seconds),
         _defects(summary, seconds),
         _regressions(summary, seconds),
+        _shifts(summary, seconds),
     ]
     root = ET.Element("testsuites")
     properties = _properties(summary, seconds)
@@ -216,6 +220,30 @@ def _regressions(summary: Summary, seconds: float) -> _Suite:
                 [message, f"baseline: {summary.baseline}" if summary.baseline else "baseline: given", _margin(margins)]
             )
             _result(case, "failure", "regression", message, text)
+    return suite
+
+
+def _shifts(summary: Summary, seconds: float) -> _Suite:
+    report = summary.shift
+    suite = _Suite("shifts")
+    suite.out.append(report.headline())
+    for check in report.checks:
+        case = suite.case(check.name, "shift", seconds)
+        if check.skipped is not None:
+            _result(case, "skipped", None, check.skipped, check.skipped)
+        elif check.flagged:
+            message = f"{check.what.replace('_', ' ')} shift: {check.line(report.bounds)}"
+            bounds = report.bounds
+            text = "\n".join(
+                [
+                    message,
+                    f"baseline: {report.baseline.folder} ({report.baseline.origin})",
+                    f"common drift of the whole run: x{report.drift:.2f} (factored out of latency)",
+                    f"flagged: adjusted p below {bounds.alpha:g} and the {bounds.confidence:.0%} interval's lower "
+                    f"end beyond the bound ({bounds.words(check.what)}); campaign file: shift",
+                ]
+            )
+            _result(case, "failure", "shift", message, text)
     return suite
 
 

@@ -144,6 +144,32 @@ class RegressionFigures(_Part):
     now: float
 
 
+class ShiftCheckFigures(_Part):
+    """One step's latency or failure-rate shift against the baseline (``checks.shift``)."""
+
+    step: str
+    what: str  # "latency" (the configured quantile, ms) or "failure_rate"
+    flagged: bool = False
+    skipped: str | None = None  # why it was not tested
+    n_now: int = 0
+    n_baseline: int = 0
+    now: float = 0.0
+    baseline: float = 0.0
+    effect: float = 0.0  # now - baseline
+    ci_low: float = 0.0
+    ci_high: float = 0.0
+    p: float = 1.0  # one-sided, before adjustment
+    p_holm: float = 1.0  # adjusted over every check made in the run
+
+
+class ShiftFigures(_Part):
+    baseline: str | None = None  # the results folder compared with; None: there was none
+    origin: str = ""  # how it was chosen, or why there is none
+    bounds: dict[str, float] = Field(default_factory=dict)
+    drift: float = 1.0  # the whole run's slowdown against the baseline, factored out of latency
+    checks: list[ShiftCheckFigures] = Field(default_factory=list)
+
+
 class SummaryFile(_Part):
     """``summary.json``: the verdict and what it rests on."""
 
@@ -160,6 +186,7 @@ class SummaryFile(_Part):
     time_to_consistency: dict[str, Percentiles] = Field(default_factory=dict)
     rights_at_risk: RightsFigures | None = None
     regressions: list[RegressionFigures] = Field(default_factory=list)
+    shift: ShiftFigures | None = None  # against a baseline (checks.shift)
 
     @property
     def attempts(self) -> int:

@@ -114,7 +114,8 @@ def test_the_cases_are_the_same_whether_the_run_passed_failed_or_had_a_baseline(
         for baseline in (False, True)
     ]
     assert all(names == found[0] for names in found)
-    assert len(found[0]) == 1 + 1 + len(DETECTORS) + 2 * len(known_steps())  # run, one SLO, defects, regressions
+    # run, one SLO, defects, regressions, shifts
+    assert len(found[0]) == 1 + 1 + len(DETECTORS) + 2 * len(known_steps()) + 2 * len(known_steps())
 
 
 def test_a_breached_slo_says_its_sli_objective_good_total_and_burn_rate_in_text_and_message(tmp_path: Path) -> None:
@@ -149,7 +150,7 @@ def test_a_detected_defect_tells_its_evidence_in_words_never_a_dict(tmp_path: Pa
 def test_every_case_has_the_window_as_its_time_and_suites_say_when_where_and_what(tmp_path: Path) -> None:
     root = judged(tmp_path, "failing", baseline=True)
     suites = list(root)
-    assert [s.get("name") for s in suites] == ["run", "slos", "defects", "regressions"]
+    assert [s.get("name") for s in suites] == ["run", "slos", "defects", "regressions", "shifts"]
     for suite in suites:
         assert suite.get("timestamp") == "2026-03-02T09:30:00"
         assert suite.get("hostname") == process_identity().host

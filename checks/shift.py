@@ -1,0 +1,365 @@
+"""Shift detection against a baseline campaign: has a step become slower, or does it fail more often?
+
+Generic faults (a 150 ms delay on a fifth of one route's responses, a few 502s) break no
+documented rule and often no SLO; they show as a change of distribution against a run that was
+known good. For every step (protocol and agent channels; browser page loads measure the browser
+too) two one-sided tests, their statistics from scipy:
+
+- **latency**: the durations of the step's ``ok`` attempts, Mann-Whitney U (now slower than the
+  baseline). The effect size is the shift of an upper quantile (p90 by default: a delay on a
+  share of the requests moves it by nearly the whole delay, where the mean moves by a fifth of it)
+  with a percentile bootstrap confidence interval (``scipy.stats.bootstrap``).
+- **failure rate**: the share of attempts that did not end ``ok``, Fisher's exact test (more
+  failures now). The effect size is the difference of the rates, with Newcombe's interval built
+  from the two Wilson intervals (``scipy.stats.binomtest``).
+
+The p-values of every test made are adjusted together by Holm's step-down method, so the
+family-wise false-alarm rate over all steps is at most ``alpha``. A step is flagged only when its
+adjusted p-value is below ``alpha`` *and* its interval's lower end exceeds the configured bound:
+on a shared machine fault-free latency drifts between runs, significantly so with hundreds of
+samples, and only a shift that matters to an applicant fails the gate (docs/judgement.md).
+A step with fewer than ``min_samples`` on either side is not tested, with its reason.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from scipy import stats  # type: ignore[import-untyped]
+
+from checks.store import Results
+from checks.summary import ShiftCheckFigures, ShiftFigures
+from core.describe import describe
+from core.errors import ConfigError
+from scenarios.campaign_file import read_yaml
+from scenarios.journeys import known_steps
+
+Measure = Literal["latency", "failure_rate"]
+MEASURES: tuple[Measure, ...] = ("latency", "failure_rate")
+# Per step and side: the ok durations tested (chosen by a hash of the attempt, so the same folders
+# always give the same verdict) and those resampled for the interval. Beyond them the test has
+# all the power it needs, and the interval is only a little wider than the whole sample's.
+MAX_TESTED = 20_000
+MAX_RESAMPLED = 5_000
+RESAMPLES = 2_000
+
+
+class ShiftBounds(BaseModel):
+    """The campaign file's ``shift`` section: when a shift against the baseline fails the gate."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    alpha: float = Field(0.01, gt=0, lt=0.5, description="family-wise false-alarm rate over every step tested (Holm)")
+    quantile: float = Field(0.9, gt=0, lt=1, description="the latency effect is the shift of this quantile (0.9: p90)")
+    min_latency_shift_ms: float = Field(
+        50.0, ge=0, description="flag a slower step only when the interval's lower end exceeds this many ms"
+    )
+    min_failure_rate_shift: float = Field(
+        0.01, ge=0, le=1, description="flag more failures only when the interval's lower end exceeds this difference"
+    )
+    confidence: float = Field(0.95, gt=0.5, lt=1, description="the confidence level of the effect's interval")
+    min_samples: int = Field(50, ge=10, description="steps with fewer attempts on either side are not tested")
+
+    def words(self, what: Measure) -> str:
+        if what == "latency":
+            return f"p{self.quantile * 100:g} shift above +{self.min_latency_shift_ms:g} ms"
+        return f"failure rate above +{self.min_failure_rate_shift * 100:g} point(s)"
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The run compared with: a results folder and how it was chosen, or why there is none."""
+
+    folder: Path | None = None
+    origin: str = ""  # "given with --baseline", "the history's last comparable run (…)"
+    absent: str = "no baseline: none given (--baseline RESULTS) and none found in the history"
+
+
+@dataclass(frozen=True)
+class StepSample:
+    """What the tests need of one step on one side: ok durations (hash-ordered) and failures."""
+
+    durations: NDArray[np.float64]
+    failures: int
+    total: int
+
+
+@dataclass(frozen=True)
+class ShiftCheck:
+    """One step's latency or failure rate against the baseline: tested (flagged or not) or not tested."""
+
+    step: str
+    what: Measure
+    n_now: int = 0
+    n_before: int = 0
+    now: float = 0.0  # the quantile (ms) or the failure rate of this run
+    before: float = 0.0
+    low: float = 0.0  # the effect's interval
+    high: float = 0.0
+    p: float = 1.0  # one-sided, before adjustment
+    p_holm: float = 1.0
+    flagged: bool = False
+    skipped: str | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.step} {self.what} shift"
+
+    @property
+    def effect(self) -> float:
+        return self.now - self.before
+
+    def line(self, bounds: ShiftBounds) -> str:
+        """The finding in one line, with its effect, interval, p-value and samples."""
+        level = f"{bounds.confidence:.0%}"
+        if self.what == "latency":
+            q = f"p{bounds.quantile * 100:g}"
+            shift = (
+                f"{q} {self.before:.0f} → {self.now:.0f} ms ({self.effect:+.0f} ms, {level} CI "
+                f"{self.low:+.0f} to {self.high:+.0f} ms)"
+            )
+        else:
+            shift = (
+                f"failure rate {self.before:.2%} → {self.now:.2%} ({self.effect * 100:+.2f} points, {level} CI "
+                f"{self.low * 100:+.2f} to {self.high * 100:+.2f})"
+            )
+        return f"{self.step}: {shift}, p = {self.p_holm:.2g} (Holm), n = {self.n_now} vs {self.n_before}"
+
+    def figures(self) -> ShiftCheckFigures:
+        return ShiftCheckFigures(
+            step=self.step,
+            what=self.what,
+            flagged=self.flagged,
+            skipped=self.skipped,
+            n_now=self.n_now,
+            n_baseline=self.n_before,
+            now=round(self.now, 6),
+            baseline=round(self.before, 6),
+            effect=round(self.effect, 6),
+            ci_low=round(self.low, 6),
+            ci_high=round(self.high, 6),
+            p=float(f"{self.p:.4g}"),
+            p_holm=float(f"{self.p_holm:.4g}"),
+        )
+
+
+@dataclass(frozen=True)
+class ShiftReport:
+    """Every step's two checks against one baseline (all not tested when there is none)."""
+
+    baseline: Baseline = field(default_factory=Baseline)
+    bounds: ShiftBounds = field(default_factory=ShiftBounds)
+    checks: list[ShiftCheck] = field(default_factory=list)
+    drift: float = 1.0  # the whole run's slowdown against the baseline, factored out of latency
+
+    @property
+    def flagged(self) -> list[ShiftCheck]:
+        return [check for check in self.checks if check.flagged]
+
+    @property
+    def tested(self) -> list[ShiftCheck]:
+        return [check for check in self.checks if check.skipped is None]
+
+    def headline(self) -> str:
+        """One line: against what, how many steps tested, how many flagged."""
+        if self.baseline.folder is None:
+            return f"{self.baseline.absent}; shift detection skipped"
+        untested = len(self.checks) - len(self.tested)
+        return (
+            f"baseline {self.baseline.folder} ({self.baseline.origin}): common drift x{self.drift:.2f} "
+            f"(median slowdown of all steps, factored out), {len(self.tested)} check(s) made, "
+            f"{untested} not tested, {len(self.flagged)} shift(s) flagged "
+            f"(family-wise alpha {self.bounds.alpha:g}; bounds: {self.bounds.words('latency')}, "
+            f"{self.bounds.words('failure_rate')})"
+        )
+
+    def figures(self) -> ShiftFigures:
+        return ShiftFigures(
+            baseline=str(self.baseline.folder) if self.baseline.folder is not None else None,
+            origin=self.baseline.origin if self.baseline.folder is not None else self.baseline.absent,
+            bounds=self.bounds.model_dump(),
+            drift=round(self.drift, 4),
+            checks=[check.figures() for check in self.checks],
+        )
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+_DURATIONS = f"""
+    SELECT step, list(duration_ms ORDER BY k) FROM (
+        SELECT step, duration_ms,
+            row_number() OVER (PARTITION BY step ORDER BY hash(jid, attempt, seq, time)) AS k
+        FROM steps WHERE outcome = 'ok' AND channel <> 'browser' AND duration_ms IS NOT NULL
+    ) WHERE k <= {MAX_TESTED} GROUP BY step
+"""  # noqa: S608 - built from constants only
+_FAILURES = (
+    "SELECT step, count(*) FILTER (WHERE outcome <> 'ok'), count(*) FROM steps WHERE channel <> 'browser' GROUP BY step"
+)
+
+
+def read_samples(results: Results) -> dict[str, StepSample]:
+    """Per step, what the shift tests need of a results folder (browser attempts left out)."""
+    durations = {step: np.asarray(values, dtype=np.float64) for step, values in results.rows(_DURATIONS)}
+    empty = np.empty(0, dtype=np.float64)
+    return {
+        step: StepSample(durations.get(step, empty), int(failures), int(total))
+        for step, failures, total in results.rows(_FAILURES)
+    }
+
+
+def baseline_samples(folder: Path) -> dict[str, StepSample]:
+    with Results(folder) as results:
+        return read_samples(results)
+
+
+def bounds_of(folder: Path) -> ShiftBounds:
+    """The ``shift`` section of the campaign a results folder kept (defaults when it has none)."""
+    path = folder / "campaign.yaml"
+    if not path.is_file():
+        return ShiftBounds()
+    section = read_yaml(path).get("shift") or {}
+    try:
+        return ShiftBounds.model_validate(section)
+    except ValidationError as exc:
+        raise ConfigError(str(path), f"shift.{describe(exc, ShiftBounds)}") from None
+
+
+# --- testing ---------------------------------------------------------------------------------
+
+
+def check_shifts(
+    now: Mapping[str, StepSample], before: Mapping[str, StepSample] | None, bounds: ShiftBounds, baseline: Baseline
+) -> ShiftReport:
+    """Both checks of every step (declared or recorded), Holm-adjusted together, in step order."""
+    steps = sorted(set(known_steps()) | set(now) | set(before or {}))
+    if before is None:
+        why = f"not tested: {baseline.absent}"
+        checks = [ShiftCheck(step, what, skipped=why) for step in steps for what in MEASURES]
+        return ShiftReport(baseline, bounds, checks)
+    drift = common_drift(now, before, bounds)
+    made = [_check(step, what, now.get(step), before.get(step), bounds, drift) for step in steps for what in MEASURES]
+    adjusted = iter(holm([check.p for check in made if check.skipped is None]))
+    checks = []
+    for check in made:
+        if check.skipped is None:
+            p_holm = next(adjusted)
+            bound = bounds.min_latency_shift_ms if check.what == "latency" else bounds.min_failure_rate_shift
+            flagged = p_holm < bounds.alpha and check.low > bound
+            check = replace(check, p_holm=p_holm, flagged=flagged)
+        checks.append(check)
+    return ShiftReport(baseline, bounds, checks, drift)
+
+
+def common_drift(now: Mapping[str, StepSample], before: Mapping[str, StepSample], bounds: ShiftBounds) -> float:
+    """How much slower the whole run is than its baseline: the median, over the steps with enough
+    samples on both sides, of the ratio of their median durations; never below 1.
+
+    A machine shared with other work slows every step at once (measured: every step's p90 up by
+    60 to 80 % while other test suites ran), by more than the shifts worth finding; a fault or a
+    defect on one step moves that step alone, and hardly moves the median of all of them. Latency
+    is tested against the baseline slowed by this factor, so a step is flagged for what it does
+    beyond the rest of the run. Never below 1: watches that wait on a clock (an e-mail, the sync
+    bridge) do not speed up with a quiet machine, and must not look slower for it."""
+    ratios = [
+        float(np.median(now[step].durations) / np.median(before[step].durations))
+        for step in set(now) & set(before)
+        if min(len(now[step].durations), len(before[step].durations)) >= bounds.min_samples
+        and np.median(before[step].durations) > 0
+    ]
+    return max(1.0, float(np.median(ratios))) if ratios else 1.0
+
+
+def _check(
+    step: str, what: Measure, now: StepSample | None, before: StepSample | None, bounds: ShiftBounds, drift: float
+) -> ShiftCheck:
+    if what == "latency":
+        n_now = 0 if now is None else len(now.durations)
+        n_before = 0 if before is None else len(before.durations)
+        counted = "ok attempt(s)"
+    else:
+        n_now = 0 if now is None else now.total
+        n_before = 0 if before is None else before.total
+        counted = "attempt(s)"
+    if min(n_now, n_before) < bounds.min_samples:
+        why = f"not tested (n < {bounds.min_samples}): {n_now} {counted} now, {n_before} in the baseline"
+        return ShiftCheck(step, what, n_now, n_before, skipped=why)
+    assert now is not None  # both sides have samples
+    assert before is not None
+    if what == "latency":
+        return latency_shift(step, now.durations, before.durations * drift, bounds)
+    return failure_shift(step, (now.failures, now.total), (before.failures, before.total), bounds)
+
+
+def latency_shift(step: str, now: NDArray[np.float64], before: NDArray[np.float64], bounds: ShiftBounds) -> ShiftCheck:
+    """Mann-Whitney U (now slower) and the quantile's shift with its bootstrap interval."""
+    p = float(stats.mannwhitneyu(now, before, alternative="greater").pvalue)
+    q = bounds.quantile
+
+    def shift(x: NDArray[np.float64], y: NDArray[np.float64], axis: int = -1) -> NDArray[np.float64]:
+        return np.asarray(np.quantile(x, q, axis=axis) - np.quantile(y, q, axis=axis))
+
+    # Seeded by the step's name: the same two folders always get the same interval.
+    interval = stats.bootstrap(
+        (now[:MAX_RESAMPLED], before[:MAX_RESAMPLED]),
+        shift,
+        n_resamples=RESAMPLES,
+        batch=200,
+        vectorized=True,
+        confidence_level=bounds.confidence,
+        method="percentile",
+        rng=np.random.default_rng(zlib.crc32(step.encode())),
+    ).confidence_interval
+    return ShiftCheck(
+        step,
+        "latency",
+        len(now),
+        len(before),
+        now=float(np.quantile(now, q)),
+        before=float(np.quantile(before, q)),
+        low=float(interval.low),
+        high=float(interval.high),
+        p=p,
+    )
+
+
+def failure_shift(step: str, now: tuple[int, int], before: tuple[int, int], bounds: ShiftBounds) -> ShiftCheck:
+    """Fisher's exact test (more failures now) and the difference of rates with Newcombe's interval."""
+    (k1, n1), (k2, n2) = now, before
+    p = float(stats.fisher_exact([[k1, n1 - k1], [k2, n2 - k2]], alternative="greater").pvalue)
+    r1, r2 = k1 / n1, k2 / n2
+    w1 = stats.binomtest(k1, n1).proportion_ci(bounds.confidence, method="wilson")
+    w2 = stats.binomtest(k2, n2).proportion_ci(bounds.confidence, method="wilson")
+    # Newcombe (1998), method 10: the difference's interval from each rate's Wilson interval.
+    low = r1 - r2 - float(np.hypot(r1 - w1.low, w2.high - r2))
+    high = r1 - r2 + float(np.hypot(w1.high - r1, r2 - w2.low))
+    return ShiftCheck(step, "failure_rate", n1, n2, now=r1, before=r2, low=low, high=high, p=p)
+
+
+def holm(pvalues: Sequence[float]) -> list[float]:
+    """Holm's step-down adjusted p-values (as R's ``p.adjust(method = "holm")``): rejecting those
+    below alpha keeps the family-wise error rate at most alpha, whatever the tests' dependence."""
+    if not pvalues:
+        return []
+    p = np.asarray(pvalues, dtype=np.float64)
+    order = np.argsort(p, kind="stable")
+    scaled = (len(p) - np.arange(len(p))) * p[order]
+    adjusted = np.empty_like(p)
+    adjusted[order] = np.minimum(1.0, np.maximum.accumulate(scaled))
+    return [float(value) for value in adjusted]
+
+
+def shift_against(now: Mapping[str, StepSample], baseline: Baseline, bounds: ShiftBounds) -> ShiftReport:
+    """This run's samples against the baseline's events (read here); a baseline folder that kept
+    no events (only its summary.json) cannot be tested against, and the report says so."""
+    folder = baseline.folder
+    if folder is not None and not (folder / "events").is_dir():
+        baseline = Baseline(absent=f"the baseline {folder} keeps no events/ (shifts are tested on attempts)")
+    before = baseline_samples(baseline.folder) if baseline.folder is not None else None
+    return check_shifts(now, before, bounds, baseline)

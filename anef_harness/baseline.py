@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+import typer
 
 from checks.shift import Baseline
 from core.errors import ConfigError
@@ -19,6 +21,14 @@ from dashboards import history
 from scenarios.campaign_file import read_yaml
 from scenarios.manifest import read_manifest
 
+# ``--baseline`` of ``run`` and ``gate``.
+BaselineOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="A previous results folder to compare with (regressions and shifts; default for shifts: "
+        "the history's last comparable run)."
+    ),
+]
 # Fields of the resolved campaign that may differ between comparable runs.
 _FREE = {"seed", "description", "duration", "outputs", "slo", "shift", "admin_token", "mailbox", "allow_targets"}
 _FREE_POPULATION = {"seed", "reference_date"}

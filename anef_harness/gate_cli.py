@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from anef_harness.baseline import choose_baseline
+from anef_harness.baseline import BaselineOption, choose_baseline
 from anef_harness.exits import ExitCode, fail, fail_usage
 from anef_harness.verdict import show_verdict
 from checks.gate import decide
@@ -21,13 +21,7 @@ from core.errors import ConfigError
 def gate(
     results: Annotated[Path, typer.Argument(help="A campaign's results folder.")],
     slo: Annotated[Path | None, typer.Option(help="OpenSLO file (default: slos/anef.yaml).")] = None,
-    baseline: Annotated[
-        Path | None,
-        typer.Option(
-            help="A previous results folder to compare with (regressions and shifts; default for shifts: "
-            "the history's last comparable run)."
-        ),
-    ] = None,
+    baseline: BaselineOption = None,
     junit: Annotated[Path | None, typer.Option(help="Where to write JUnit XML (default: RESULTS/junit.xml).")] = None,
     max_p95_increase: Annotated[float, typer.Option(help="Relative p95 increase allowed against the baseline.")] = 0.25,
     max_failure_rate_increase: Annotated[

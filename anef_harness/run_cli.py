@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from anef_harness.baseline import BaselineOption
 from anef_harness.campaign import (
     CAMPAIGNS_DIR,
     Override,
@@ -86,13 +87,7 @@ def run(
     ] = None,
     no_metrics: Annotated[bool, typer.Option(help="Run without live metrics.")] = False,
     pushgateway: Annotated[str | None, typer.Option(help="Push the final figures to this Pushgateway URL.")] = None,
-    baseline: Annotated[
-        Path | None,
-        typer.Option(
-            help="A previous results folder to compare with (regressions and shifts; default for shifts: "
-            "the history's last comparable run)."
-        ),
-    ] = None,
+    baseline: BaselineOption = None,
 ) -> None:
     """Run a campaign: start the target if embedded, seed, load, faults, results folder.
 

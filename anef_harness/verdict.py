@@ -33,9 +33,9 @@ def show_verdict(summary: Summary, console: Console) -> None:
     for regression in summary.regressions:
         console.print(f"regression: {regression.step} {regression.what} {regression.baseline:g} → {regression.now:g}")
     shift = summary.shift
-    console.print(f"shift: {shift.headline()}")
+    console.print(f"shift: {shift.headline()}", soft_wrap=True)  # one line, however long, for grep and CI logs
     for check in shift.flagged:
-        console.print(f"shift flagged ({check.what.replace('_', ' ')}): {check.line(shift.bounds)}")
+        console.print(f"shift flagged ({check.what.replace('_', ' ')}): {check.line(shift.bounds)}", soft_wrap=True)
     # The verdict of a run that did not end normally is shown, but is not one: run and gate exit 3.
     partial = f" (partial results: the run is {summary.status}; not a verdict)" if summary.partial else ""
     console.print(f"verdict: {summary.verdict}{partial}")

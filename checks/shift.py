@@ -20,6 +20,13 @@ adjusted p-value is below ``alpha`` *and* its interval's lower end exceeds the c
 on a shared machine fault-free latency drifts between runs, significantly so with hundreds of
 samples, and only a shift that matters to an applicant fails the gate (docs/judgement.md).
 A step with fewer than ``min_samples`` on either side is not tested, with its reason.
+
+Watches (``.email``, ``.reconcile``, ``.visible``) time an effect, not a request: they look across
+the seam at 0, 250, 625, 1,187 ms… (``journey_settings.poll_interval``, each wait half again as
+long, up to 2 s), so an effect that arrives a few ms later than the look that saw it in the
+baseline is seen a whole wait later. Their latency is flagged only beyond that wait at the
+baseline's quantile (one look later is within a watch's resolution), and the common drift is
+measured on the steps that act, whose durations are requests.
 """
 
 from __future__ import annotations
@@ -40,7 +47,8 @@ from checks.summary import ShiftCheckFigures, ShiftFigures
 from core.describe import describe
 from core.errors import ConfigError
 from scenarios.campaign_file import read_yaml
-from scenarios.journeys import known_steps
+from scenarios.journeys import known_steps, watch_kind
+from scenarios.journeys.runner import JourneySettings
 
 Measure = Literal["latency", "failure_rate"]
 MEASURES: tuple[Measure, ...] = ("latency", "failure_rate")
@@ -50,6 +58,9 @@ MEASURES: tuple[Measure, ...] = ("latency", "failure_rate")
 MAX_TESTED = 20_000
 MAX_RESAMPLED = 5_000
 RESAMPLES = 2_000
+# How a watch's wait between two looks grows, as ``scenarios.journeys.runner.Run.watch`` does.
+LOOK_GROWTH = 1.5
+LOOK_CAP_MS = 2_000.0
 
 
 class ShiftBounds(BaseModel):
@@ -106,6 +117,7 @@ class ShiftCheck:
     high: float = 0.0
     p: float = 1.0  # one-sided, before adjustment
     p_holm: float = 1.0
+    bound: float = 0.0  # flagged only when ``low`` exceeds it (a watch's: at least one look's wait)
     flagged: bool = False
     skipped: str | None = None
 
@@ -148,6 +160,7 @@ class ShiftCheck:
             ci_high=round(self.high, 6),
             p=float(f"{self.p:.4g}"),
             p_holm=float(f"{self.p_holm:.4g}"),
+            bound=round(self.bound, 6),
         )
 
 
@@ -158,7 +171,7 @@ class ShiftReport:
     baseline: Baseline = field(default_factory=Baseline)
     bounds: ShiftBounds = field(default_factory=ShiftBounds)
     checks: list[ShiftCheck] = field(default_factory=list)
-    drift: float = 1.0  # the whole run's slowdown against the baseline, factored out of latency
+    drift: float = 1.0  # the acting steps' slowdown against the baseline, factored out of latency
 
     @property
     def flagged(self) -> list[ShiftCheck]:
@@ -175,7 +188,7 @@ class ShiftReport:
         untested = len(self.checks) - len(self.tested)
         return (
             f"baseline {self.baseline.folder} ({self.baseline.origin}): common drift x{self.drift:.2f} "
-            f"(median slowdown of all steps, factored out), {len(self.tested)} check(s) made, "
+            f"(median slowdown of the acting steps, factored out), {len(self.tested)} check(s) made, "
             f"{untested} not tested, {len(self.flagged)} shift(s) flagged "
             f"(family-wise alpha {self.bounds.alpha:g}; bounds: {self.bounds.words('latency')}, "
             f"{self.bounds.words('failure_rate')})"
@@ -220,6 +233,26 @@ def baseline_samples(folder: Path) -> dict[str, StepSample]:
         return read_samples(results)
 
 
+def poll_interval_of(folder: Path) -> float:
+    """The seconds a watch of that run first waited between two looks (``journey_settings.poll_interval``)."""
+    path = folder / "campaign.yaml"
+    section = (read_yaml(path).get("journey_settings") or {}) if path.is_file() else {}
+    try:
+        return JourneySettings.model_validate(section).poll_interval
+    except ValidationError as exc:
+        raise ConfigError(str(path), f"journey_settings.{describe(exc, JourneySettings)}") from None
+
+
+def look_wait(at_ms: float, poll_interval: float) -> float:
+    """A watch's wait (ms) after the last look it made by ``at_ms``: the looks are at 0, then after
+    ``poll_interval`` seconds, each wait half again as long as the one before, up to 2 s."""
+    seen, wait = 0.0, poll_interval * 1000.0
+    while seen + wait <= at_ms:
+        seen += wait
+        wait = min(wait * LOOK_GROWTH, LOOK_CAP_MS)
+    return wait
+
+
 def bounds_of(folder: Path) -> ShiftBounds:
     """The ``shift`` section of the campaign a results folder kept (defaults when it has none)."""
     path = folder / "campaign.yaml"
@@ -236,9 +269,14 @@ def bounds_of(folder: Path) -> ShiftBounds:
 
 
 def check_shifts(
-    now: Mapping[str, StepSample], before: Mapping[str, StepSample] | None, bounds: ShiftBounds, baseline: Baseline
+    now: Mapping[str, StepSample],
+    before: Mapping[str, StepSample] | None,
+    bounds: ShiftBounds,
+    baseline: Baseline,
+    poll_interval: float = JourneySettings().poll_interval,
 ) -> ShiftReport:
-    """Both checks of every step (declared or recorded), Holm-adjusted together, in step order."""
+    """Both checks of every step (declared or recorded), Holm-adjusted together, in step order;
+    ``poll_interval``: the first wait between a watch's looks in the baseline (seconds)."""
     steps = sorted(set(known_steps()) | set(now) | set(before or {}))
     if before is None:
         why = f"not tested: {baseline.absent}"
@@ -251,27 +289,39 @@ def check_shifts(
     for check in made:
         if check.skipped is None:
             p_holm = next(adjusted)
-            bound = bounds.min_latency_shift_ms if check.what == "latency" else bounds.min_failure_rate_shift
-            flagged = p_holm < bounds.alpha and check.low > bound
-            check = replace(check, p_holm=p_holm, flagged=flagged)
+            bound = _bound(check, bounds, poll_interval)
+            check = replace(check, p_holm=p_holm, bound=bound, flagged=p_holm < bounds.alpha and check.low > bound)
         checks.append(check)
     return ShiftReport(baseline, bounds, checks, drift)
 
 
+def _bound(check: ShiftCheck, bounds: ShiftBounds, poll_interval: float) -> float:
+    """What the effect's interval must exceed: the campaign's bound, and for a watch's latency at
+    least the wait after the look that saw the baseline's quantile."""
+    if check.what == "failure_rate":
+        return bounds.min_failure_rate_shift
+    if watch_kind(check.step) is None:
+        return bounds.min_latency_shift_ms
+    return max(bounds.min_latency_shift_ms, look_wait(check.before, poll_interval))
+
+
 def common_drift(now: Mapping[str, StepSample], before: Mapping[str, StepSample], bounds: ShiftBounds) -> float:
-    """How much slower the whole run is than its baseline: the median, over the steps with enough
-    samples on both sides, of the ratio of their median durations; never below 1.
+    """How much slower the whole run is than its baseline: the median, over the acting steps with
+    enough samples on both sides, of the ratio of their median durations; never below 1.
 
     A machine shared with other work slows every step at once (measured: every step's p90 up by
     60 to 80 % while other test suites ran), by more than the shifts worth finding; a fault or a
     defect on one step moves that step alone, and hardly moves the median of all of them. Latency
     is tested against the baseline slowed by this factor, so a step is flagged for what it does
-    beyond the rest of the run. Never below 1: watches that wait on a clock (an e-mail, the sync
-    bridge) do not speed up with a quiet machine, and must not look slower for it."""
+    beyond the rest of the run. Watches are left out of the median: they wait between looks and on
+    the platform's background workers (the mail sender, the sync bridge), which slow down with
+    the machine in steps of a look's wait, not in proportion with requests. Never below 1: a
+    watch does not speed up with a quiet machine, and must not look slower for it."""
     ratios = [
         float(np.median(now[step].durations) / np.median(before[step].durations))
         for step in set(now) & set(before)
-        if min(len(now[step].durations), len(before[step].durations)) >= bounds.min_samples
+        if watch_kind(step) is None
+        and min(len(now[step].durations), len(before[step].durations)) >= bounds.min_samples
         and np.median(before[step].durations) > 0
     ]
     return max(1.0, float(np.median(ratios))) if ratios else 1.0
@@ -362,5 +412,6 @@ def shift_against(now: Mapping[str, StepSample], baseline: Baseline, bounds: Shi
     folder = baseline.folder
     if folder is not None and not (folder / "events").is_dir():
         baseline = Baseline(absent=f"the baseline {folder} keeps no events/ (shifts are tested on attempts)")
-    before = baseline_samples(baseline.folder) if baseline.folder is not None else None
-    return check_shifts(now, before, bounds, baseline)
+    if baseline.folder is None:
+        return check_shifts(now, None, bounds, baseline)
+    return check_shifts(now, baseline_samples(baseline.folder), bounds, baseline, poll_interval_of(baseline.folder))

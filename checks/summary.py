@@ -160,13 +160,14 @@ class ShiftCheckFigures(_Part):
     ci_high: float = 0.0
     p: float = 1.0  # one-sided, before adjustment
     p_holm: float = 1.0  # adjusted over every check made in the run
+    bound: float = 0.0  # flagged only when ci_low exceeds it (ms or a rate difference)
 
 
 class ShiftFigures(_Part):
     baseline: str | None = None  # the results folder compared with; None: there was none
     origin: str = ""  # how it was chosen, or why there is none
     bounds: dict[str, float] = Field(default_factory=dict)
-    drift: float = 1.0  # the whole run's slowdown against the baseline, factored out of latency
+    drift: float = 1.0  # the acting steps' slowdown against the baseline, factored out of latency
     checks: list[ShiftCheckFigures] = Field(default_factory=list)
 
 

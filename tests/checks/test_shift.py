@@ -4,6 +4,7 @@ failure rate, steps with too few attempts, the common drift, no baseline, Holm, 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from anef_harness.baseline import choose_baseline
 from anef_harness.campaign import load_campaign
 from anef_harness.cli import app
 from checks.evaluate import evaluate
-from checks.shift import Baseline, ShiftBounds, holm
+from checks.shift import Baseline, ShiftBounds, holm, look_wait
 from checks.slo import load_slos
 from core.errors import ConfigError
 from dashboards import history
@@ -48,6 +49,7 @@ def run_events(
     seed: int,
     *,
     count: int = 300,
+    steps: Sequence[str] = STEPS,
     slower: float = 1.0,
     delayed: tuple[str, float, float] | None = None,
     failing: tuple[str, float] | None = None,
@@ -56,7 +58,7 @@ def run_events(
     attempts, ``failing`` (step, share) turns that share of its attempts into 502s."""
     rng = np.random.default_rng(seed)
     events: list[Event] = []
-    for name in STEPS:
+    for name in steps:
         n = 2 * count if name == "renewal.upload" else count  # two documents per renewal
         times = durations(rng, n, slower=slower)
         if delayed is not None and delayed[0] == name:
@@ -183,3 +185,72 @@ def test_the_campaign_files_shift_bounds_are_validated_in_one_line(tmp_path: Pat
     with pytest.raises(ConfigError) as unknown:
         load_campaign(campaign(tmp_path, name="typo", shift={"min_latency_shift": 80}))
     assert "min_latency_shift_ms" in str(unknown.value)  # did you mean
+
+
+# --- watches: an effect seen at the next look, not a request --------------------------------
+
+
+def looked(rng: np.random.Generator, delivery: np.ndarray, poll: float = 0.25) -> np.ndarray:
+    """Watch durations: each effect, arrived after ``delivery`` ms, is seen at the first look
+    after it (at 0, 250, 625, 1,187 ms…, as the journeys' runner looks), plus the look's request."""
+    looks = np.cumsum([0.0] + [min(poll * 1000 * 1.5**k, 2000.0) for k in range(40)])
+    seen = looks[np.searchsorted(looks, delivery)]
+    return np.asarray(seen + rng.lognormal(np.log(20.0), 0.5, len(delivery)))
+
+
+def mail_events(seed: int, *, delivery_ms: float, extra_ms: float = 0.0, count: int = 120) -> list[Event]:
+    """A run's requests (``run_events``) and its reset e-mails' watch, the e-mails delivered after
+    ``delivery_ms`` (median) plus ``extra_ms``."""
+    rng = np.random.default_rng(seed + 1000)
+    delivery = rng.lognormal(np.log(delivery_ms), 0.6, count) + extra_ms
+    times = looked(rng, delivery)
+    watched = [
+        step("password_reset.email", "ok", float(ms), journey_id=f"mail-{seed}-{n}", time=1.0 + n)
+        for n, ms in enumerate(times)
+    ]
+    return run_events(seed) + watched
+
+
+def test_the_looks_of_a_watch_wait_as_the_journeys_runner_waits() -> None:
+    assert [look_wait(at, 0.25) for at in (0, 249, 250, 624, 625, 1187.5, 60_000)] == [
+        250.0,
+        250.0,
+        375.0,
+        375.0,
+        562.5,
+        843.75,
+        2000.0,
+    ]
+    assert look_wait(0, 1.0) == 1000.0
+
+
+def test_a_watch_seen_one_look_later_is_not_flagged_and_one_seconds_later_is(tmp_path: Path) -> None:
+    # The mail sender slowed by a busy machine (e-mails delivered after ~300 ms instead of ~120):
+    # many are seen one look later, the watch's p80 moves by hundreds of ms while the requests
+    # do not move at all. Within a watch's resolution: not flagged, and the drift stays at 1.
+    slowed = judged(tmp_path / "slowed", mail_events(21, delivery_ms=300), mail_events(22, delivery_ms=120))
+    (email,) = [c for c in slowed.checks if c.step == "password_reset.email" and c.what == "latency"]
+    assert email.p_holm < 0.01  # significant
+    assert email.low > 30  # and beyond the requests' bound
+    assert email.low <= email.bound  # but not beyond the wait after the baseline's look
+    assert slowed.flagged == []
+    assert slowed.drift == pytest.approx(1.0, abs=0.15)
+    # E-mails held back a second and a half (the email_delay fault's kind): several looks later.
+    held = judged(tmp_path / "held", mail_events(23, delivery_ms=120, extra_ms=1500), mail_events(24, delivery_ms=120))
+    (flagged,) = held.flagged
+    assert (flagged.step, flagged.what) == ("password_reset.email", "latency")
+    assert flagged.low > flagged.bound > 30
+
+
+def test_the_common_drift_is_measured_on_the_steps_that_act(tmp_path: Path) -> None:
+    # Three requests and four watches, the watches three times slower (a busy machine's background
+    # workers), the requests not: the drift is the requests', not the median of all seven steps
+    # (which would be a watch's), and a 150 ms delay on a fifth of the uploads is still flagged.
+    acting = ("login.submit", "renewal.submit", "renewal.upload")
+    watches = ("password_reset.email", "renewal.reconcile", "upload.reconcile", "card_handover.visible")
+    now = run_events(25, steps=acting, delayed=("renewal.upload", 0.2, 150.0))
+    now += run_events(26, steps=watches, slower=3.0)
+    before = run_events(27, steps=acting + watches)
+    report = judged(tmp_path, now, before)
+    assert report.drift == pytest.approx(1.0, abs=0.15)
+    assert {(c.step, c.what) for c in report.flagged} == {("renewal.upload", "latency")}

@@ -24,10 +24,7 @@ from scenarios.manifest import read_manifest
 # ``--baseline`` of ``run`` and ``gate``.
 BaselineOption = Annotated[
     Path | None,
-    typer.Option(
-        help="A previous results folder to compare with (regressions and shifts; default for shifts: "
-        "the history's last comparable run)."
-    ),
+    typer.Option(help="A previous results folder to test shifts against (default: the history's last comparable run)."),
 ]
 # Fields of the resolved campaign that may differ between comparable runs.
 _FREE = {"seed", "description", "duration", "outputs", "slo", "shift", "admin_token", "mailbox", "allow_targets"}

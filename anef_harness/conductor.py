@@ -72,7 +72,7 @@ class RunOptions:
     progress: ProgressMode = "live"  # chosen by the command line from what stdout and stderr are
     progress_interval: float = PROGRESS_INTERVAL
     thresholds: tuple[Objective, ...] = ()  # --threshold: judged with the SLO file's objectives
-    baseline: Path | None = None  # --baseline: regressions and shifts (shifts default to the history's)
+    baseline: Path | None = None  # --baseline: shifts are tested against it (default: the history's)
 
 
 @dataclass

@@ -14,7 +14,6 @@ from anef_harness.conductor import RunResult
 from checks.summary import (
     Accounting,
     DefectFigures,
-    RegressionFigures,
     RightsFigures,
     ShiftFigures,
     SloFigures,
@@ -45,7 +44,6 @@ class RunDocument(BaseModel):
     slos: list[SloFigures] = Field(default_factory=list)
     defects: dict[str, DefectFigures] = Field(default_factory=dict)
     rights_at_risk: RightsFigures | None = None
-    regressions: list[RegressionFigures] = Field(default_factory=list)
     shift: ShiftFigures | None = None
 
 
@@ -71,7 +69,6 @@ def run_document(result: RunResult, campaign: str) -> RunDocument:
         slos=summary.slos,
         defects=summary.defects,
         rights_at_risk=summary.rights_at_risk,
-        regressions=summary.regressions,
         shift=summary.shift,
         **common,
     )

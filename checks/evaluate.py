@@ -1,5 +1,5 @@
 """Judging a campaign: per-step figures, SLOs with error budgets, the journey funnel, defects,
-rights at risk, regressions against a baseline, and the verdict — written as ``summary.json``.
+rights at risk, shifts against a baseline, and the verdict — written as ``summary.json``.
 
 One function, ``evaluate``, reads a results folder (``checks.store.Results``) and returns a
 ``Summary``; the gate, ``anef-harness run`` and the report all use it, so they never disagree.
@@ -15,13 +15,11 @@ from typing import Literal
 from pydantic import ValidationError
 
 from checks.defects import Findings, gating_defects
-from checks.regressions import Margins, RegressionCheck, check_regressions
 from checks.rights import DEFAULT_HORIZON_DAYS, RightsAtRisk, rights_at_risk
 from checks.shift import Baseline, ShiftBounds, ShiftReport, bounds_of, read_samples, shift_against
 from checks.slo import Objective
 from checks.store import Quantiles, Results
 from checks.summary import (
-    SUMMARY,
     Accounting,
     DefectFigures,
     DefectSample,
@@ -30,7 +28,6 @@ from checks.summary import (
     SloFigures,
     StepFigures,
     SummaryFile,
-    read_summary,
     write_summary_file,
 )
 from core.errors import ConfigError
@@ -99,10 +96,6 @@ class Summary:
     slos: list[SloResult]
     findings: Findings
     rights: RightsAtRisk | None
-    # Every step's regression checks, skipped with their reason when there is nothing to compare.
-    regression_checks: list[RegressionCheck] = field(default_factory=list)
-    baseline: Path | None = None
-    margins: Margins = field(default_factory=Margins)
     first_time: float | None = None
     last_time: float | None = None
     manifest: ManifestFile = field(default_factory=ManifestFile)
@@ -120,10 +113,6 @@ class Summary:
             withdrawn=sum(s.withdrawn for s in self.steps.values()),
             duplicates=self.duplicates,
         )
-
-    @property
-    def regressions(self) -> list[RegressionCheck]:
-        return [check for check in self.regression_checks if check.regressed]
 
     @property
     def window(self) -> tuple[float, float] | None:
@@ -147,7 +136,7 @@ class Summary:
 
     @property
     def verdict(self) -> Literal["pass", "fail"]:
-        return "fail" if self.breached or self.defects or self.regressions or self.shift.flagged else "pass"
+        return "fail" if self.breached or self.defects or self.shift.flagged else "pass"
 
     def file(self) -> SummaryFile:
         """What ``summary.json`` keeps."""
@@ -173,7 +162,6 @@ class Summary:
             },
             time_to_consistency=self.consistency,
             rights_at_risk=self.rights.figures() if self.rights is not None else None,
-            regressions=[r.figures() for r in self.regressions],
             shift=self.shift.figures(),
         )
 
@@ -183,7 +171,6 @@ def evaluate(
     objectives: Sequence[Objective],
     *,
     baseline: Path | None = None,
-    margins: Margins | None = None,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
     shift_baseline: Baseline | None = None,
     shift_bounds: ShiftBounds | None = None,
@@ -209,10 +196,6 @@ def evaluate(
             duplicates=duplicates,
         )
         samples = read_samples(results)
-    before = baseline_steps(baseline) if baseline is not None else None
-    summary.regression_checks = check_regressions(steps, before, margins or Margins())
-    summary.baseline = baseline
-    summary.margins = margins or Margins()
     if shift_baseline is None:
         shift_baseline = Baseline(baseline, "given with --baseline") if baseline is not None else Baseline()
     summary.shift = shift_against(samples, shift_baseline, shift_bounds or bounds_of(folder))
@@ -300,14 +283,6 @@ def _rights(results: Results, folder: Path, horizon_days: int) -> RightsAtRisk |
     except (ConfigError, ValidationError):
         return None
     return rights_at_risk(results, spec.population, horizon_days=horizon_days)
-
-
-def baseline_steps(folder: Path) -> dict[str, StepFigures]:
-    """The per-step figures of a baseline campaign: from its summary.json, else from its events."""
-    if (folder / SUMMARY).is_file():
-        return read_summary(folder).steps
-    with Results(folder) as results:
-        return step_figures(results)
 
 
 def write_summary(folder: Path, summary: Summary) -> Path:

@@ -137,18 +137,11 @@ class Percentiles(_Part):
     p99_ms: float
 
 
-class RegressionFigures(_Part):
-    step: str
-    what: str  # "p95_ms" or "failure_rate"
-    baseline: float
-    now: float
-
-
 class ShiftCheckFigures(_Part):
     """One step's latency or failure-rate shift against the baseline (``checks.shift``)."""
 
     step: str
-    what: str  # "latency" (the configured quantile, ms) or "failure_rate"
+    what: str  # "latency" (the mean of the configured band's quantiles, ms) or "failure_rate"
     flagged: bool = False
     skipped: str | None = None  # why it was not tested
     n_now: int = 0
@@ -166,7 +159,7 @@ class ShiftCheckFigures(_Part):
 class ShiftFigures(_Part):
     baseline: str | None = None  # the results folder compared with; None: there was none
     origin: str = ""  # how it was chosen, or why there is none
-    bounds: dict[str, float] = Field(default_factory=dict)
+    bounds: dict[str, float | list[float]] = Field(default_factory=dict)
     drift: float = 1.0  # the acting steps' slowdown against the baseline, factored out of latency
     checks: list[ShiftCheckFigures] = Field(default_factory=list)
 
@@ -186,7 +179,6 @@ class SummaryFile(_Part):
     defects: dict[str, DefectFigures] = Field(default_factory=dict)
     time_to_consistency: dict[str, Percentiles] = Field(default_factory=dict)
     rights_at_risk: RightsFigures | None = None
-    regressions: list[RegressionFigures] = Field(default_factory=list)
     shift: ShiftFigures | None = None  # against a baseline (checks.shift)
 
     @property

@@ -32,12 +32,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "verdict_pass": ("CONFORME", "PASS"),
     "verdict_fail": ("NON CONFORME", "FAIL"),
     "verdict_pass_why": (
-        "Tous les SLO sont tenus, aucun défaut documenté de l'ANEF n'a été détecté et aucune régression.",
-        "Every SLO is met, no documented ANEF defect was detected and there is no regression.",
+        "Tous les SLO sont tenus, aucun défaut documenté de l'ANEF n'a été détecté et rien n'a décalé "
+        "par rapport à la référence.",
+        "Every SLO is met, no documented ANEF defect was detected and nothing shifted against the baseline.",
     ),
     "verdict_fail_why": (
-        "SLO manqués : {breached} · défauts documentés détectés : {defects} · régressions : {regressions}.",
-        "SLOs breached: {breached} · documented defects detected: {defects} · regressions: {regressions}.",
+        "SLO manqués : {breached} · défauts documentés détectés : {defects} · "
+        "décalages par rapport à la référence : {shifts}.",
+        "SLOs breached: {breached} · documented defects detected: {defects} · shifts against the baseline: {shifts}.",
     ),
     "partial": (
         "Résultats partiels : la campagne ne s'est pas terminée normalement (statut : {status}). Les chiffres ne "

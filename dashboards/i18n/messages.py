@@ -270,6 +270,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "at": ("À (s)", "At (s)"),
     "applied": ("Appliqué", "Applied"),
     "error": ("Erreur", "Error"),
+    "shifts_heading": ("Décalages par rapport à la référence", "Shifts against the baseline"),
+    "shifts_intro": (
+        "Chaque étape comparée à la campagne de référence {baseline} : {tested} test(s) faits, {flagged} décalage(s) "
+        "signalé(s). Latence : décalage de la bande {band} (au-delà de {bound}, intervalle à 95 %), une fois retiré "
+        "le ralentissement commun des étapes (×{drift}) ; taux d'échec : écart en points. p ajusté par Holm.",
+        "Each step against the baseline campaign {baseline}: {tested} test(s) made, {flagged} shift(s) flagged. "
+        "Latency: the shift of the {band} band (beyond {bound}, 95 % interval), once the steps' common slowdown "
+        "(×{drift}) is factored out; failure rate: the difference in points. p adjusted by Holm's method.",
+    ),
+    "shifts_none": ("Aucune comparaison : {why}", "No comparison: {why}"),
+    "shift_latency": ("latence {band}", "latency {band}"),
+    "shift_failure_rate": ("taux d'échec", "failure rate"),
+    "points": ("{value} pt", "{value} pt"),
+    "shift_measure": ("Mesure", "Measure"),
+    "shift_effect": ("Écart (IC 95 %)", "Change (95 % CI)"),
+    "shift_flagged": ("signalé", "flagged"),
+    "shift_others": ("Les autres tests ({count})", "The other tests ({count})"),
+    "baseline_short": ("Référence", "Baseline"),
     "compare_heading": ("Comparaison avec la campagne précédente", "Comparison with the previous campaign"),
     "compare_with": (
         "Exécution précédente de « {campaign} » : {run} ({started}, verdict {verdict}).",

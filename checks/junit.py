@@ -52,8 +52,7 @@ class _Suite:
 
 
 def junit(summary: Summary) -> ET.Element:
-    """The summary as a JUnit ``testsuites`` element: suites ``run``, ``slos``, ``defects``, ``regressions``,
-    ``shifts``."""
+    """The summary as a JUnit ``testsuites`` element: suites ``run``, ``slos``, ``defects``, ``shifts``."""
     seconds = _window_seconds(summary)
     suites = [
         _run(summary, seconds),

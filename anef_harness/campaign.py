@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from checks.shift import ShiftBounds
 from contracts.fault_set import PROFILES_DIR, FaultSet, FaultSpec, load_profile
 from core import yamlfile
 from core.describe import clean, describe, dotted
@@ -125,6 +126,9 @@ class Campaign(ScenarioSpec):
     faults: FaultsSpec = Field(default_factory=FaultsSpec)
     slo: Path | None = Field(None, description="an OpenSLO file; checked to exist")
     outputs: Outputs = Field(default_factory=Outputs)
+    shift: ShiftBounds = Field(
+        default_factory=ShiftBounds, description="when a latency or failure shift against the baseline fails the gate"
+    )
 
     @model_validator(mode="after")
     def _target_allowed(self) -> Campaign:

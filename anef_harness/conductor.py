@@ -26,6 +26,7 @@ from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from anef_harness.baseline import choose_baseline
 from anef_harness.campaign import Campaign, FaultChange, change_set, fault_set, resolved_yaml
 from anef_harness.embedded import EmbeddedTarget
 from anef_harness.exits import ExitCode
@@ -78,6 +79,7 @@ class RunOptions:
     remote_workers: int = 0  # --expect-workers: workers that join from elsewhere (`anef-harness worker`)
     master_bind: str = "127.0.0.1"  # where the master listens (loopback unless --allow-remote)
     master_port: int = 0
+    baseline: Path | None = None  # --baseline: shifts are tested against it (default: the history's)
 
 
 @dataclass
@@ -165,7 +167,13 @@ def run_campaign(campaign: Campaign, options: RunOptions, console: Console, resu
     manifest.finish(status, problem)
     summary = None
     try:
-        summary = judge(results, slo=_resolve(campaign.slo, options.source.parent), extra=options.thresholds)
+        summary = judge(
+            results,
+            slo=_resolve(campaign.slo, options.source.parent),
+            extra=options.thresholds,
+            baseline=options.baseline,
+            shift_baseline=choose_baseline(results, options.baseline),
+        )
     except ConfigError as exc:  # the SLO file was checked before the run; this is a harness fault
         code, problem = ExitCode.INFRA, problem or str(exc)
     if live is not None:

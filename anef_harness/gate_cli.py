@@ -8,11 +8,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from anef_harness.baseline import BaselineOption, choose_baseline
 from anef_harness.exits import ExitCode, fail, fail_usage
 from anef_harness.verdict import show_verdict
 from checks.gate import decide
 from checks.judge import judge
-from checks.regressions import Margins
 from checks.rights import DEFAULT_HORIZON_DAYS
 from core.errors import ConfigError
 
@@ -20,20 +20,22 @@ from core.errors import ConfigError
 def gate(
     results: Annotated[Path, typer.Argument(help="A campaign's results folder.")],
     slo: Annotated[Path | None, typer.Option(help="OpenSLO file (default: slos/anef.yaml).")] = None,
-    baseline: Annotated[Path | None, typer.Option(help="A previous results folder to compare with.")] = None,
+    baseline: BaselineOption = None,
     junit: Annotated[Path | None, typer.Option(help="Where to write JUnit XML (default: RESULTS/junit.xml).")] = None,
-    max_p95_increase: Annotated[float, typer.Option(help="Relative p95 increase allowed against the baseline.")] = 0.25,
-    max_failure_rate_increase: Annotated[
-        float, typer.Option(help="Absolute failure-rate increase allowed against the baseline.")
-    ] = 0.01,
     horizon_days: Annotated[
         int, typer.Option(help="Days before a failed renewal can be tried again (rights at risk).")
     ] = DEFAULT_HORIZON_DAYS,
 ) -> None:
-    """Judge a campaign: SLOs, defects, regressions; exit 0 pass, 1 fail, 2 bad input, 3 partial results."""
-    margins = Margins(p95_increase=max_p95_increase, failure_rate_increase=max_failure_rate_increase)
+    """Judge a campaign: SLOs, defects, shifts; exit 0 pass, 1 fail, 2 bad input, 3 partial results."""
     try:
-        summary = judge(results, slo=slo, baseline=baseline, junit=junit, margins=margins, horizon_days=horizon_days)
+        summary = judge(
+            results,
+            slo=slo,
+            baseline=baseline,
+            junit=junit,
+            horizon_days=horizon_days,
+            shift_baseline=choose_baseline(results, baseline),
+        )
     except ConfigError as exc:
         fail_usage(exc)
     show_verdict(summary, Console(highlight=False))

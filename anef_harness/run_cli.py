@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from anef_harness.baseline import BaselineOption
 from anef_harness.campaign import (
     CAMPAIGNS_DIR,
     Override,
@@ -99,6 +100,7 @@ def run(
     ] = None,
     no_metrics: Annotated[bool, typer.Option(help="Run without live metrics.")] = False,
     pushgateway: Annotated[str | None, typer.Option(help="Push the final figures to this Pushgateway URL.")] = None,
+    baseline: BaselineOption = None,
 ) -> None:
     """Run a campaign: start the target if embedded, seed, load, faults, results folder.
 
@@ -145,6 +147,8 @@ def run(
         fail_usage(f"--threshold: {exc}")
     if problem := check_workers(loaded, workers):
         fail_usage(f"{source}: {problem}")
+    if baseline is not None and not (baseline / "events").is_dir():
+        fail_usage(f"--baseline {baseline}: not a results folder (no events/ in it)")
     if loaded.browser.users and (absent := missing(("browser",))):
         fail_usage(f"{source}: browser.users: {needs('a campaign with browser users', absent)}")
     gateway = pushgateway or loaded.outputs.pushgateway
@@ -171,6 +175,7 @@ def run(
         remote_workers=expect_workers,
         master_bind=master_bind,
         master_port=master_port if master_port is not None else (MASTER_PORT if expect_workers else 0),
+        baseline=baseline,
     )
     try:
         result = run_campaign(loaded, options, console)

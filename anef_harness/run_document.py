@@ -14,8 +14,8 @@ from anef_harness.conductor import RunResult
 from checks.summary import (
     Accounting,
     DefectFigures,
-    RegressionFigures,
     RightsFigures,
+    ShiftFigures,
     SloFigures,
     StepFigures,
 )
@@ -44,7 +44,7 @@ class RunDocument(BaseModel):
     slos: list[SloFigures] = Field(default_factory=list)
     defects: dict[str, DefectFigures] = Field(default_factory=dict)
     rights_at_risk: RightsFigures | None = None
-    regressions: list[RegressionFigures] = Field(default_factory=list)
+    shift: ShiftFigures | None = None
 
 
 def run_document(result: RunResult, campaign: str) -> RunDocument:
@@ -69,6 +69,6 @@ def run_document(result: RunResult, campaign: str) -> RunDocument:
         slos=summary.slos,
         defects=summary.defects,
         rights_at_risk=summary.rights_at_risk,
-        regressions=summary.regressions,
+        shift=summary.shift,
         **common,
     )

@@ -10,7 +10,7 @@ from checks.evaluate import Summary
 
 
 def show_verdict(summary: Summary, console: Console) -> None:
-    """What CI's log shows: breached SLOs, defects, rights at risk, regressions, the verdict."""
+    """What CI's log shows: breached SLOs, defects, rights at risk, shifts, the verdict."""
     if summary.rights is not None:
         console.print(
             f"[bold]Rights at risk (projection):[/] {summary.rights.count} synthetic applicant(s) whose renewal "
@@ -30,8 +30,10 @@ def show_verdict(summary: Summary, console: Console) -> None:
         print_whole(console, table)
     met = sum(1 for s in summary.slos if s.met and s.sli is not None)
     console.print(f"SLOs: {met} met, {len(breached)} breached, {sum(1 for s in summary.slos if s.sli is None)} no data")
-    for regression in summary.regressions:
-        console.print(f"regression: {regression.step} {regression.what} {regression.baseline:g} → {regression.now:g}")
+    shift = summary.shift
+    console.print(f"shift: {shift.headline()}", soft_wrap=True)  # one line, however long, for grep and CI logs
+    for check in shift.flagged:
+        console.print(f"shift flagged ({check.what.replace('_', ' ')}): {check.line(shift.bounds)}", soft_wrap=True)
     # The verdict of a run that did not end normally is shown, but is not one: run and gate exit 3.
     partial = f" (partial results: the run is {summary.status}; not a verdict)" if summary.partial else ""
     console.print(f"verdict: {summary.verdict}{partial}")

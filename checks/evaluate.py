@@ -1,5 +1,5 @@
 """Judging a campaign: per-step figures, SLOs with error budgets, the journey funnel, defects,
-rights at risk, regressions against a baseline, and the verdict — written as ``summary.json``.
+rights at risk, shifts against a baseline, and the verdict — written as ``summary.json``.
 
 One function, ``evaluate``, reads a results folder (``checks.store.Results``) and returns a
 ``Summary``; the gate, ``anef-harness run`` and the report all use it, so they never disagree.
@@ -16,12 +16,11 @@ from typing import Literal
 from pydantic import ValidationError
 
 from checks.defects import Findings, gating_defects
-from checks.regressions import Margins, RegressionCheck, check_regressions
 from checks.rights import DEFAULT_HORIZON_DAYS, RightsAtRisk, rights_at_risk
+from checks.shift import Baseline, ShiftBounds, ShiftReport, bounds_of, read_samples, shift_against
 from checks.slo import Objective
 from checks.store import Quantiles, Results
 from checks.summary import (
-    SUMMARY,
     Accounting,
     DefectFigures,
     DefectSample,
@@ -30,7 +29,6 @@ from checks.summary import (
     SloFigures,
     StepFigures,
     SummaryFile,
-    read_summary,
     write_summary_file,
 )
 from core.errors import ConfigError
@@ -99,15 +97,12 @@ class Summary:
     slos: list[SloResult]
     findings: Findings
     rights: RightsAtRisk | None
-    # Every step's regression checks, skipped with their reason when there is nothing to compare.
-    regression_checks: list[RegressionCheck] = field(default_factory=list)
-    baseline: Path | None = None
-    margins: Margins = field(default_factory=Margins)
     first_time: float | None = None
     last_time: float | None = None
     manifest: ManifestFile = field(default_factory=ManifestFile)
     consistency: dict[str, Percentiles] = field(default_factory=dict)
     duplicates: int = 0  # attempts recorded with more than one outcome: must stay 0
+    shift: ShiftReport = field(default_factory=ShiftReport)  # latency and failure shifts against a baseline
 
     @property
     def accounting(self) -> Accounting:
@@ -119,10 +114,6 @@ class Summary:
             withdrawn=sum(s.withdrawn for s in self.steps.values()),
             duplicates=self.duplicates,
         )
-
-    @property
-    def regressions(self) -> list[RegressionCheck]:
-        return [check for check in self.regression_checks if check.regressed]
 
     @property
     def window(self) -> tuple[float, float] | None:
@@ -146,7 +137,7 @@ class Summary:
 
     @property
     def verdict(self) -> Literal["pass", "fail"]:
-        return "fail" if self.breached or self.defects or self.regressions else "pass"
+        return "fail" if self.breached or self.defects or self.shift.flagged else "pass"
 
     def file(self) -> SummaryFile:
         """What ``summary.json`` keeps."""
@@ -172,7 +163,7 @@ class Summary:
             },
             time_to_consistency=self.consistency,
             rights_at_risk=self.rights.figures() if self.rights is not None else None,
-            regressions=[r.figures() for r in self.regressions],
+            shift=self.shift.figures(),
         )
 
 
@@ -181,10 +172,12 @@ def evaluate(
     objectives: Sequence[Objective],
     *,
     baseline: Path | None = None,
-    margins: Margins | None = None,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
+    shift_baseline: Baseline | None = None,
+    shift_bounds: ShiftBounds | None = None,
 ) -> Summary:
-    """Judge one results folder."""
+    """Judge one results folder. Shifts are tested against ``shift_baseline`` (chosen from the
+    history by the caller), else against ``baseline``; the bounds are the campaign's by default."""
     with Results(folder) as results, ThreadPoolExecutor(1, thread_name_prefix="anef-detectors") as detectors:
         # The detectors (Python, one event at a time) run beside the queries (DuckDB, which lets
         # go of the GIL): the two cores are busy at once.
@@ -207,10 +200,10 @@ def evaluate(
             duplicates=duplicates,
         )
         summary.findings = detected.result()
-    before = baseline_steps(baseline) if baseline is not None else None
-    summary.regression_checks = check_regressions(steps, before, margins or Margins())
-    summary.baseline = baseline
-    summary.margins = margins or Margins()
+        samples = read_samples(results)
+    if shift_baseline is None:
+        shift_baseline = Baseline(baseline, "given with --baseline") if baseline is not None else Baseline()
+    summary.shift = shift_against(samples, shift_baseline, shift_bounds or bounds_of(folder))
     return summary
 
 
@@ -298,14 +291,6 @@ def _rights(results: Results, folder: Path, horizon_days: int) -> RightsAtRisk |
     except (ConfigError, ValidationError):
         return None
     return rights_at_risk(results, spec.population, horizon_days=horizon_days)
-
-
-def baseline_steps(folder: Path) -> dict[str, StepFigures]:
-    """The per-step figures of a baseline campaign: from its summary.json, else from its events."""
-    if (folder / SUMMARY).is_file():
-        return read_summary(folder).steps
-    with Results(folder) as results:
-        return step_figures(results)
 
 
 def write_summary(folder: Path, summary: Summary) -> Path:

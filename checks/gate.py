@@ -1,7 +1,7 @@
 """The CI gate's decision: an exit code, and why, from a campaign's judgement.
 
 One function, ``decide``, for ``anef-harness gate`` and the end of ``anef-harness run``, so the two
-never disagree (DESIGN.md): 0 every SLO met, no defect detected, no regression; 1 one of them
+never disagree (DESIGN.md): 0 every SLO met, no defect detected, no shift; 1 one of them
 failed; 3 the results are partial, aborted or unfinished — the verdict is still shown and written,
 but a verdict on half a run is not a verdict, whatever it says.
 """

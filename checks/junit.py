@@ -3,13 +3,14 @@
 Layout (docs/ci.md tells it to users): four suites, each with the run's properties —
 ``run`` (one case, ``complete``: an error when the results are partial, aborted or unfinished),
 ``slos`` (one case per SLO of the SLO file), ``defects`` (one case per declared defect) and
-``regressions`` (two cases per step: ``STEP p95_ms`` and ``STEP failure_rate``, skipped with
-their reason when no baseline was given). The set of cases depends on the SLO file and the
+``shifts`` (two cases per step against the baseline: ``STEP latency shift``
+and ``STEP failure_rate shift``, a failure when flagged, skipped with their reason when not tested:
+no baseline, or too few attempts). The set of cases depends on the SLO file and the
 harness's version, never on what happened in the run, so a CI page compares runs case by case.
 
 Every failure says what failed in words, in its ``message`` (one line) *and* in its text (GitLab
 shows only the text). Every case's ``time`` is the evaluated window — the load's duration, over
-which every SLO, detector and regression is judged — and so is each suite's (its cases are
+which every SLO, detector and shift is judged — and so is each suite's (its cases are
 judged over the same window, not one after another). Suites carry the window's start as
 ``timestamp`` (UTC, as the Ant schema wants it: no zone), the harness's host as ``hostname``.
 The file is valid against the Apache Ant JUnit schema and Jenkins' junit-10.xsd (tested).
@@ -26,7 +27,7 @@ from pathlib import Path
 from checks.defects import DETECTORS
 from checks.evaluate import GATING_DEFECTS, SloResult, Summary
 from checks.gate import incomplete
-from checks.regressions import Margins, RegressionCheck
+from checks.shift import ShiftBounds, ShiftCheck
 from checks.summary import DefectSample
 
 JUNIT = "junit.xml"
@@ -51,13 +52,13 @@ class _Suite:
 
 
 def junit(summary: Summary) -> ET.Element:
-    """The summary as a JUnit ``testsuites`` element: suites ``run``, ``slos``, ``defects``, ``regressions``."""
+    """The summary as a JUnit ``testsuites`` element: suites ``run``, ``slos``, ``defects``, ``shifts``."""
     seconds = _window_seconds(summary)
     suites = [
         _run(summary, seconds),
         _slos(summary, seconds),
         _defects(summary, seconds),
-        _regressions(summary, seconds),
+        _shifts(summary, seconds),
     ]
     root = ET.Element("testsuites")
     properties = _properties(summary, seconds)
@@ -203,40 +204,36 @@ def _sample_line(sample: DefectSample, summary: Summary) -> str:
     return f"{who} at step {sample.step or '?'}{when}: {sample.why or sample.title}"
 
 
-def _regressions(summary: Summary, seconds: float) -> _Suite:
-    margins = summary.margins
-    suite = _Suite("regressions")
-    for check in summary.regression_checks:
-        case = suite.case(check.name, "regression", seconds)
+def _shifts(summary: Summary, seconds: float) -> _Suite:
+    report = summary.shift
+    suite = _Suite("shifts")
+    suite.out.append(report.headline())
+    for check in report.checks:
+        case = suite.case(check.name, "shift", seconds)
         if check.skipped is not None:
             _result(case, "skipped", None, check.skipped, check.skipped)
-        elif check.regressed:
-            message = _regression_message(check, margins)
+        elif check.flagged:
+            message = f"{check.what.replace('_', ' ')} shift: {check.line(report.bounds)}"
+            bounds = report.bounds
             text = "\n".join(
-                [message, f"baseline: {summary.baseline}" if summary.baseline else "baseline: given", _margin(margins)]
+                [
+                    message,
+                    f"baseline: {report.baseline.folder} ({report.baseline.origin})",
+                    f"common drift of the acting steps: x{report.drift:.2f} (factored out of latency)",
+                    f"flagged: adjusted p below {bounds.alpha:g} and the {bounds.confidence:.0%} interval's lower "
+                    f"end beyond the bound ({_bound_words(check, bounds)}); campaign file: shift",
+                ]
             )
-            _result(case, "failure", "regression", message, text)
+            _result(case, "failure", "shift", message, text)
     return suite
 
 
-def _regression_message(check: RegressionCheck, margins: Margins) -> str:
-    now, then, limit = check.now or 0.0, check.baseline or 0.0, check.limit or 0.0  # a regression has all three
-    if check.what == "p95_ms":
-        return (
-            f"{check.step}: p95 {now:.0f} ms against {then:.0f} ms in the baseline, more than the "
-            f"{limit:.0f} ms the margin allows ({margins.words('p95_ms')})"
-        )
-    return (
-        f"{check.step}: failure rate {now:.2%} against {then:.2%} in the baseline, more than the "
-        f"{limit:.2%} the margin allows ({margins.words('failure_rate')})"
-    )
-
-
-def _margin(margins: Margins) -> str:
-    return (
-        f"margins: p95 {margins.words('p95_ms')} (--max-p95-increase), failure rate "
-        f"{margins.words('failure_rate')} (--max-failure-rate-increase)"
-    )
+def _bound_words(check: ShiftCheck, bounds: ShiftBounds) -> str:
+    """The bound the check was held to: the campaign's, or a watch's wait between two looks."""
+    words = bounds.words(check.what)
+    if check.what == "latency" and check.bound > bounds.min_latency_shift_ms:
+        return f"{words}; for this watch +{check.bound:g} ms, the wait after the look at the baseline's band"
+    return words
 
 
 # --- attributes ------------------------------------------------------------------------------
@@ -265,8 +262,8 @@ def _properties(summary: Summary, seconds: float) -> list[tuple[str, str]]:
         ("harness_version", manifest.versions.get("anef-harness", "unknown")),
         ("window_s", _seconds(seconds)),
     ]
-    if summary.baseline is not None:
-        found.append(("baseline", str(summary.baseline)))
+    if summary.shift.baseline.folder is not None:
+        found.append(("baseline", str(summary.shift.baseline.folder)))
     return found
 
 

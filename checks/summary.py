@@ -137,11 +137,31 @@ class Percentiles(_Part):
     p99_ms: float
 
 
-class RegressionFigures(_Part):
+class ShiftCheckFigures(_Part):
+    """One step's latency or failure-rate shift against the baseline (``checks.shift``)."""
+
     step: str
-    what: str  # "p95_ms" or "failure_rate"
-    baseline: float
-    now: float
+    what: str  # "latency" (the mean of the configured band's quantiles, ms) or "failure_rate"
+    flagged: bool = False
+    skipped: str | None = None  # why it was not tested
+    n_now: int = 0
+    n_baseline: int = 0
+    now: float = 0.0
+    baseline: float = 0.0
+    effect: float = 0.0  # now - baseline
+    ci_low: float = 0.0
+    ci_high: float = 0.0
+    p: float = 1.0  # one-sided, before adjustment
+    p_holm: float = 1.0  # adjusted over every check made in the run
+    bound: float = 0.0  # flagged only when ci_low exceeds it (ms or a rate difference)
+
+
+class ShiftFigures(_Part):
+    baseline: str | None = None  # the results folder compared with; None: there was none
+    origin: str = ""  # how it was chosen, or why there is none
+    bounds: dict[str, float | list[float]] = Field(default_factory=dict)
+    drift: float = 1.0  # the acting steps' slowdown against the baseline, factored out of latency
+    checks: list[ShiftCheckFigures] = Field(default_factory=list)
 
 
 class SummaryFile(_Part):
@@ -159,7 +179,7 @@ class SummaryFile(_Part):
     defects: dict[str, DefectFigures] = Field(default_factory=dict)
     time_to_consistency: dict[str, Percentiles] = Field(default_factory=dict)
     rights_at_risk: RightsFigures | None = None
-    regressions: list[RegressionFigures] = Field(default_factory=list)
+    shift: ShiftFigures | None = None  # against a baseline (checks.shift)
 
     @property
     def attempts(self) -> int:

@@ -10,7 +10,7 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    OK = 0  # every SLO met, no defect detected, no regression
-    FAILED = 1  # an SLO breached, a defect detected or a regression against the baseline
+    OK = 0  # every SLO met, no defect detected, no shift against the baseline
+    FAILED = 1  # an SLO breached, a defect detected or a shift against the baseline
     USAGE = 2  # invalid usage or configuration (said in one line on stderr)
     INFRA = 3  # the harness or its infrastructure failed, or the results are partial, aborted or unfinished

@@ -1,8 +1,9 @@
 """``report.html``: one self-contained page for a reader at the ministry, French by default.
 
 It shows what ``summary.json`` judged (the verdict, rights at risk, SLOs, defects) and adds what
-a reader needs around it: charts, the DINUM service-quality bands, the fault schedule and the
-comparison with the campaign's previous run. It computes no verdict of its own.
+a reader needs around it: charts, the DINUM service-quality bands, the fault schedule, the
+shifts against the baseline (as judged) and the comparison with the campaign's previous run. It
+computes no verdict of its own.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from checks.score import configured_rates
-from checks.summary import DefectSample, SummaryFile, read_summary
+from checks.summary import DefectSample, ShiftCheckFigures, SummaryFile, read_summary
 from dashboards.charts import report_charts
 from dashboards.history import compare, key_figures
 from dashboards.i18n import Lang, evidence_why, language
@@ -87,6 +88,7 @@ def render_report(results: Path, *, lang: str = "fr", history: Path | None = Non
         "defects": _defects(inputs, words),
         "faults": _faults(inputs),
         "schedule": _schedule(inputs, words),
+        "shifts": _shifts(inputs, words),
         "windows": windows,
         "comparison": comparison,
         "trend": _inline(comparison.trend.svg if comparison.trend else None),
@@ -257,6 +259,73 @@ def _faults(inputs: ReportInput) -> list[FaultRow]:
         manifest = manifest.model_copy(update={"fault_changes": []})
     found = configured_rates(inputs.results, manifest)
     return [FaultRow(fault, c.rate, c.note or "") for fault, c in sorted(found.items())]
+
+
+@dataclass(frozen=True)
+class ShiftRow:
+    step: str
+    what: str
+    before: str
+    now: str
+    effect: str  # with its interval
+    p: str
+    n: str
+    flagged: bool
+
+
+@dataclass(frozen=True)
+class Shifts:
+    sentence: str
+    rows: list[ShiftRow]  # tested checks, flagged first, then the largest interval's lower end
+
+
+def _shifts(inputs: ReportInput, words: Lang) -> Shifts:
+    """The shift checks the gate made against its baseline, in the reader's words."""
+    shift = inputs.summary.shift
+    if shift is None or shift.baseline is None:
+        return Shifts(words.t("shifts_none", why=shift.origin if shift is not None else ""), [])
+    tested = [c for c in shift.checks if c.skipped is None]
+    band = shift.bounds.get("band")
+    band_name = f"p{band[0] * 100:g}-{band[1] * 100:g}" if isinstance(band, list) else "p75-90"
+    bound = shift.bounds.get("min_latency_shift_ms")
+    sentence = words.t(
+        "shifts_intro",
+        baseline=shift.baseline,
+        drift=words.num(shift.drift, 2),
+        tested=len(tested),
+        flagged=sum(c.flagged for c in tested),
+        band=band_name,
+        bound=words.ms(bound if isinstance(bound, float | int) else 30.0),
+    )
+    order = sorted(tested, key=lambda c: (not c.flagged, -_scaled_low(c)))
+    return Shifts(sentence, [_shift_row(c, words, band_name) for c in order])
+
+
+def _scaled_low(check: ShiftCheckFigures) -> float:
+    """The interval's lower end in ms, failure rates read as 1 point = 10 ms (an ordering only)."""
+    return check.ci_low if check.what == "latency" else check.ci_low * 1000
+
+
+def _shift_row(check: ShiftCheckFigures, words: Lang, band: str) -> ShiftRow:
+    latency = check.what == "latency"
+
+    def value(v: float) -> str:
+        return words.ms(v) if latency else words.pct(v, 2)
+
+    def signed(v: float) -> str:
+        size = words.ms(v) if latency else words.t("points", value=words.num(v * 100, 2))
+        return size if size.startswith("−") else f"+{size}"
+
+    return ShiftRow(
+        check.step,
+        words.t("shift_latency", band=band) if latency else words.t("shift_failure_rate"),
+        value(check.baseline),
+        value(check.now),
+        f"{signed(check.effect)} ({signed(check.ci_low)} … {signed(check.ci_high)})",
+        f"{check.p_holm:.2g}",
+        f"{words.num(check.n_now)} / {words.num(check.n_baseline)}",
+        check.flagged,
+    )
 
 
 @dataclass(frozen=True)

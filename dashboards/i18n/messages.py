@@ -32,12 +32,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "verdict_pass": ("CONFORME", "PASS"),
     "verdict_fail": ("NON CONFORME", "FAIL"),
     "verdict_pass_why": (
-        "Tous les SLO sont tenus, aucun défaut documenté de l'ANEF n'a été détecté et aucune régression.",
-        "Every SLO is met, no documented ANEF defect was detected and there is no regression.",
+        "Tous les SLO sont tenus, aucun défaut documenté de l'ANEF n'a été détecté et rien n'a décalé "
+        "par rapport à la référence.",
+        "Every SLO is met, no documented ANEF defect was detected and nothing shifted against the baseline.",
     ),
     "verdict_fail_why": (
-        "SLO manqués : {breached} · défauts documentés détectés : {defects} · régressions : {regressions}.",
-        "SLOs breached: {breached} · documented defects detected: {defects} · regressions: {regressions}.",
+        "SLO manqués : {breached} · défauts documentés détectés : {defects} · "
+        "décalages par rapport à la référence : {shifts}.",
+        "SLOs breached: {breached} · documented defects detected: {defects} · shifts against the baseline: {shifts}.",
     ),
     "partial": (
         "Résultats partiels : la campagne ne s'est pas terminée normalement (statut : {status}). Les chiffres ne "
@@ -268,6 +270,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "at": ("À (s)", "At (s)"),
     "applied": ("Appliqué", "Applied"),
     "error": ("Erreur", "Error"),
+    "shifts_heading": ("Décalages par rapport à la référence", "Shifts against the baseline"),
+    "shifts_intro": (
+        "Chaque étape comparée à la campagne de référence {baseline} : {tested} test(s) faits, {flagged} décalage(s) "
+        "signalé(s). Latence : décalage de la bande {band} (au-delà de {bound}, intervalle à 95 %), une fois retiré "
+        "le ralentissement commun des étapes (×{drift}) ; taux d'échec : écart en points. p ajusté par Holm.",
+        "Each step against the baseline campaign {baseline}: {tested} test(s) made, {flagged} shift(s) flagged. "
+        "Latency: the shift of the {band} band (beyond {bound}, 95 % interval), once the steps' common slowdown "
+        "(×{drift}) is factored out; failure rate: the difference in points. p adjusted by Holm's method.",
+    ),
+    "shifts_none": ("Aucune comparaison : {why}", "No comparison: {why}"),
+    "shift_latency": ("latence {band}", "latency {band}"),
+    "shift_failure_rate": ("taux d'échec", "failure rate"),
+    "points": ("{value} pt", "{value} pt"),
+    "shift_measure": ("Mesure", "Measure"),
+    "shift_effect": ("Écart (IC 95 %)", "Change (95 % CI)"),
+    "shift_flagged": ("signalé", "flagged"),
+    "shift_others": ("Les autres tests ({count})", "The other tests ({count})"),
+    "baseline_short": ("Référence", "Baseline"),
     "compare_heading": ("Comparaison avec la campagne précédente", "Comparison with the previous campaign"),
     "compare_with": (
         "Exécution précédente de « {campaign} » : {run} ({started}, verdict {verdict}).",

@@ -13,7 +13,6 @@ import xmlschema
 
 from checks.defects import DETECTORS
 from checks.judge import judge
-from checks.regressions import Margins
 from scenarios.events import Event, encode
 from scenarios.journeys import known_steps
 from scenarios.manifest import TargetInfo, new_manifest, process_identity
@@ -114,7 +113,8 @@ def test_the_cases_are_the_same_whether_the_run_passed_failed_or_had_a_baseline(
         for baseline in (False, True)
     ]
     assert all(names == found[0] for names in found)
-    assert len(found[0]) == 1 + 1 + len(DETECTORS) + 2 * len(known_steps())  # run, one SLO, defects, regressions
+    # run, one SLO, defects, shifts
+    assert len(found[0]) == 1 + 1 + len(DETECTORS) + 2 * len(known_steps())
 
 
 def test_a_breached_slo_says_its_sli_objective_good_total_and_burn_rate_in_text_and_message(tmp_path: Path) -> None:
@@ -149,7 +149,7 @@ def test_a_detected_defect_tells_its_evidence_in_words_never_a_dict(tmp_path: Pa
 def test_every_case_has_the_window_as_its_time_and_suites_say_when_where_and_what(tmp_path: Path) -> None:
     root = judged(tmp_path, "failing", baseline=True)
     suites = list(root)
-    assert [s.get("name") for s in suites] == ["run", "slos", "defects", "regressions"]
+    assert [s.get("name") for s in suites] == ["run", "slos", "defects", "shifts"]
     for suite in suites:
         assert suite.get("timestamp") == "2026-03-02T09:30:00"
         assert suite.get("hostname") == process_identity().host
@@ -168,28 +168,27 @@ def test_every_case_has_the_window_as_its_time_and_suites_say_when_where_and_wha
     assert {case.get("time") for case in root.iter("testcase")} == {f"{WINDOW_S:.3f}"}
 
 
-def test_regression_checks_pass_within_the_margin_fail_beyond_it_and_are_skipped_without_a_baseline(
-    tmp_path: Path,
-) -> None:
+def test_shift_cases_fail_when_flagged_pass_when_alike_and_say_why_they_were_not_tested(tmp_path: Path) -> None:
     found = cases(judged(tmp_path, "failing", baseline=True))
-    assert found[("regressions", "login.submit p95_ms")].find("failure") is not None  # 300 ms against 10 ms
-    rate = found[("regressions", "login.submit failure_rate")].find("failure")
+    rate = found[("shifts", "login.submit failure_rate shift")].find("failure")  # 10 of 100 against 0 of 1000
     assert rate is not None
-    assert rate.get("message") == (
-        "login.submit: failure rate 10.00% against 0.00% in the baseline, more than the 1.00% the margin "
-        f"allows ({Margins().words('failure_rate')})"
-    )
-    assert rate.text is not None
-    assert rate.text.startswith(rate.get("message", ""))
-    skipped = found[("regressions", "renewal.reconcile p95_ms")].find("skipped")
+    assert rate.get("type") == "shift"
+    message = rate.get("message", "")
+    assert message.startswith("failure rate shift: login.submit: failure rate 0.00% → 10.00% (+10.00 points, 95% CI +")
+    assert message.endswith("n = 100 vs 1000")
+    text = rate.text or ""
+    assert text.startswith(message)
+    assert f"baseline: {tmp_path / 'baseline'} (given with --baseline)" in text
+    assert "interval's lower end beyond the bound (failure rate above +1 point(s))" in text
+    skipped = found[("shifts", "renewal.reconcile latency shift")].find("skipped")
     assert skipped is not None
-    assert skipped.get("message") == "no attempts of renewal.reconcile in the baseline"
-    passing = cases(judged(tmp_path / "ok", "passing", baseline=True))[("regressions", "login.submit p95_ms")]
-    assert list(passing) == []  # within the margin: a passing case
-    alone = cases(judged(tmp_path / "alone", "passing", baseline=False))[("regressions", "login.submit p95_ms")]
+    assert skipped.get("message") == "not tested (n < 50): 0 ok attempt(s) now, 0 in the baseline"
+    passing = cases(judged(tmp_path / "ok", "passing", baseline=True))[("shifts", "login.submit failure_rate shift")]
+    assert list(passing) == []  # tested, nothing shifted: a passing case
+    alone = cases(judged(tmp_path / "alone", "passing", baseline=False))[("shifts", "login.submit latency shift")]
     reason = alone.find("skipped")
     assert reason is not None
-    assert reason.get("message", "").startswith("no baseline given (--baseline RESULTS)")
+    assert reason.get("message", "").startswith("not tested: no baseline")
 
 
 def test_a_generic_fault_passes_and_is_told_in_the_suite_output(tmp_path: Path) -> None:

@@ -378,3 +378,19 @@ def test_cli_refuses_bad_input_with_exit_2_and_one_line(
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("anef-harness: ")
     assert expected in lines[0]
+
+
+def test_shifts_against_the_baseline_show_the_flagged_step_first_with_its_interval(tmp_path: Path) -> None:
+    before = judged(tmp_path / "before", spread(logins(1000, 0)))
+    now = judged(tmp_path / "now", spread(logins(90, 10)))
+    write_summary(now, evaluate(now, load_slos(slo_file(tmp_path)), baseline=before))
+    words = text_of(render_report(now, lang="en"))
+    shifts = words[words.index("Shifts against the baseline") : words.index("Comparison with the previous campaign")]
+    assert f"Each step against the baseline campaign {before}: 2 test(s) made, 1 shift(s) flagged." in shifts
+    assert "login.submit flagged failure rate 0.00% 10.00% +10.00 pt (+5.51 pt … +17.44 pt) 5e-11 100 / 1,000" in shifts
+    assert "The other tests (1) " in shifts  # the latency check: tested, nothing shifted
+    french = text_of(render_report(now))
+    assert "Décalages par rapport à la référence" in french
+    assert "1 décalage(s) signalé(s)" in french
+    alone = text_of(render_report(before, lang="en"))
+    assert "No comparison: no baseline:" in alone

@@ -10,8 +10,6 @@ stops the load cleanly and keeps what ran.
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 import shutil
 import signal
 import tempfile
@@ -22,25 +20,17 @@ from pathlib import Path
 from types import FrameType
 
 from rich.console import Console
-from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from anef_harness.baseline import choose_baseline
 from anef_harness.campaign import Campaign, FaultChange, change_set, fault_set, resolved_yaml
-from anef_harness.embedded import EmbeddedTarget
+from anef_harness.distributed import start_master, waiting_for, workers_lost
+from anef_harness.embedded import open_target
 from anef_harness.exits import ExitCode
 from anef_harness.manifest import Manifest
 from anef_harness.outputs import keep_ledger, scrape_targets, write_outputs
 from anef_harness.processes import Child, LoadPlan, free_port, start_browser, start_locust
-from anef_harness.progress import (
-    PROGRESS_INTERVAL,
-    ProgressMode,
-    change_words,
-    event_line,
-    progress_line,
-    step_table,
-)
+from anef_harness.progress import PROGRESS_INTERVAL, ProgressMode, watch
 from anef_harness.results_folder import results_dir
 from checks.evaluate import Summary
 from checks.gate import decide
@@ -55,7 +45,6 @@ from drills.dependencies import Dependencies
 from drills.schedule import Action, FaultSchedule
 from drills.world import DrillArgs, DrillWorld
 from scenarios.manifest import FaultChangeRecord, TargetInfo, moment
-from scenarios.relay import WORKERS_FILE
 from synthetic_users.population import Population
 from synthetic_users.seeding import seed
 
@@ -120,7 +109,7 @@ def run_campaign(campaign: Campaign, options: RunOptions, console: Console, resu
         note=lambda message: _note(manifest, console, message),
     )
     try:
-        with _signals_interrupt(), _target(campaign, results, console) as (url, token, mailbox, admin, embedded):
+        with _signals_interrupt(), open_target(campaign, results, console) as (url, token, mailbox, admin, embedded):
             manifest.data.target = TargetInfo(url=url, embedded=campaign.target == "embedded", mailbox=mailbox)
             scrape_targets(results, campaign, url, live)
             dependencies.mailbox = mailbox
@@ -228,33 +217,6 @@ def _signals_interrupt() -> Iterator[None]:
             signal.signal(sig, old)
 
 
-@contextlib.contextmanager
-def _target(
-    campaign: Campaign, results: Path, console: Console
-) -> Iterator[tuple[str, str, str | None, AdminClient, EmbeddedTarget | None]]:
-    """(URL, admin token, mailbox URL, admin client, embedded target or None) of the target,
-    started if embedded."""
-    if campaign.target != "embedded":
-        token = campaign.admin_token or os.environ.get("ANEF_ADMIN_TOKEN", "")
-        if not token:
-            raise HarnessError("admin token: set ANEF_ADMIN_TOKEN (or admin_token in the campaign) for this target")
-        admin = AdminClient(campaign.target, token)
-        try:
-            yield campaign.target.rstrip("/"), token, campaign.mailbox, admin, None
-        finally:
-            admin.close()
-        return
-    console.print("starting the embedded platform and mailbox…")
-    embedded = EmbeddedTarget(results / "platform")
-    embedded.start()
-    admin = AdminClient(embedded.url, embedded.admin_token)
-    try:
-        yield embedded.url, embedded.admin_token, embedded.mailbox.api_url, admin, embedded
-    finally:
-        admin.close()
-        embedded.stop()
-
-
 def _prepare(
     campaign: Campaign, url: str, token: str, admin: AdminClient, options: RunOptions, console: Console
 ) -> None:
@@ -313,7 +275,7 @@ def _load(
     children: list[Child] = []
     status = "complete"
     try:
-        children = start_locust(plan)
+        children = start_master(plan) if plan.all_workers else start_locust(plan)
         browser = start_browser(plan)
         if browser is not None:
             children.append(browser)
@@ -328,14 +290,25 @@ def _load(
             live.judge_in_background(plan.results, on_error=lambda m: _warn(manifest, console, m))
         if plan.web:
             console.print(f"Locust's web UI: http://127.0.0.1:{plan.web_port}")
-        if plan.remote_workers:
-            console.print(
-                f"waiting for {plan.remote_workers} worker(s): anef-harness worker --master HOST:{plan.master_port} "
-                f"(the master listens on {plan.master_bind})"
-            )
-        _watch(children, plan, tally, t0, campaign, console, live, schedule, options)
+        waiting = waiting_for(plan)
+        if waiting is not None:
+            console.print(waiting)
+        watch(
+            children,
+            EventTail(plan.results),
+            tally,
+            campaign=campaign.name,
+            duration=campaign.duration,
+            t0=t0,
+            stop_timeout=plan.stop_timeout,
+            schedule=schedule,
+            metrics=live,
+            console=console,
+            mode=options.progress,
+            interval=options.progress_interval,
+        )
         failed = [f"{c.name} (exit {c.process.returncode}, log {c.log})" for c in children if c.failed]
-        failed += _workers_lost(plan)
+        failed += workers_lost(plan)
         if failed:
             status = "partial"
             names = ", ".join(failed)
@@ -366,87 +339,6 @@ def _load(
         if world.killed:
             manifest.data.killed_by_drill = list(world.killed)
     return status
-
-
-def _workers_lost(plan: LoadPlan) -> list[str]:
-    """The workers whose results the master did not receive whole (``workers.json``, its report)."""
-    if plan.all_workers <= 0:
-        return []
-    path = plan.results / WORKERS_FILE
-    try:
-        received = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return [f"the master left no {WORKERS_FILE}: what each worker sent is unknown"]
-    lost = []
-    for number in range(plan.all_workers):
-        got = received.get(f"worker-{number}")
-        if got is None:
-            lost.append(f"worker-{number} (never joined)")
-        elif not got["finished"]:
-            lost.append(
-                f"worker-{number} on {got['host'] or '?'} (did not finish: "
-                f"{got['events']} of its events reached the master and are kept)"
-            )
-    return lost
-
-
-def _watch(
-    children: list[Child],
-    plan: LoadPlan,
-    tally: Tally,
-    t0: float,
-    campaign: Campaign,
-    console: Console,
-    metrics: LiveMetrics | None,
-    schedule: FaultSchedule,
-    options: RunOptions,
-) -> None:
-    """Show progress until the first Locust process exits (a live table in a terminal, a line every
-    few seconds elsewhere, and each fault change or drill as it happens); feed the live metrics
-    with the same events."""
-    tail = EventTail(plan.results)
-    main = children[0]
-    browser = next((c for c in children if c.name == "browser"), None)
-    shown_changes = 0
-    next_line = time.time() + options.progress_interval
-
-    def catch_up() -> None:
-        nonlocal shown_changes
-        events = tail.new_events()
-        tally.extend(events)
-        if metrics is not None:
-            metrics.observe(events)
-        changes = list(schedule.applied)  # appended by the schedule's thread
-        for change in changes[shown_changes:]:
-            if options.progress != "off":
-                words = event_line(change_words(change), campaign=campaign.name, elapsed=change.applied - t0)
-                console.print(words, soft_wrap=True, markup=False)
-        shown_changes = len(changes)
-
-    def line(now: float) -> str:
-        figures = tally.steps()
-        return progress_line(figures, campaign=campaign.name, elapsed=now - t0, duration=campaign.duration, now=now)
-
-    def table() -> Table:
-        return step_table(tally.steps(), title=f"{campaign.name}: live", elapsed=time.time() - t0)
-
-    # Transient: the final table (printed by the command) replaces the live one, never follows it.
-    display = Live(console=console, refresh_per_second=2, transient=True) if options.progress == "live" else None
-    with display or contextlib.nullcontext():
-        while main.alive():
-            catch_up()
-            now = time.time()
-            if display is not None:
-                display.update(table())
-            elif options.progress == "lines" and now >= next_line:
-                console.print(line(now), soft_wrap=True, markup=False)
-                next_line = now + options.progress_interval
-            time.sleep(1.0)
-        if browser is not None and not browser.wait(timeout=plan.stop_timeout):
-            browser.terminate(timeout=plan.stop_timeout)  # it ends at the same duration: only a laggard
-        catch_up()
-        if options.progress == "lines":
-            console.print(line(time.time()), soft_wrap=True, markup=False)
 
 
 def _final_metrics(

@@ -7,6 +7,7 @@ platform's clock to the population's reference date so that renewal windows are 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -14,14 +15,18 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
 import httpx
+from rich.console import Console
 
+from anef_harness.campaign import Campaign
 from anef_harness.processes import child_process, free_port
-from core.errors import TargetError
+from core.errors import HarnessError, TargetError
+from drills.admin import AdminClient
 from reference_platform.settings import parse_smtp
 from synthetic_users.mailbox.server import MailboxServer, MailboxSettings
 
@@ -172,3 +177,30 @@ class EmbeddedTarget:
         self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
     ) -> None:
         self.stop()
+
+
+@contextlib.contextmanager
+def open_target(
+    campaign: Campaign, results: Path, console: Console
+) -> Iterator[tuple[str, str, str | None, AdminClient, EmbeddedTarget | None]]:
+    """(URL, admin token, mailbox URL, admin client, embedded target or None) of the campaign's
+    target, started here (in ``results``) if embedded."""
+    if campaign.target != "embedded":
+        token = campaign.admin_token or os.environ.get("ANEF_ADMIN_TOKEN", "")
+        if not token:
+            raise HarnessError("admin token: set ANEF_ADMIN_TOKEN (or admin_token in the campaign) for this target")
+        admin = AdminClient(campaign.target, token)
+        try:
+            yield campaign.target.rstrip("/"), token, campaign.mailbox, admin, None
+        finally:
+            admin.close()
+        return
+    console.print("starting the embedded platform and mailbox…")
+    embedded = EmbeddedTarget(results / "platform")
+    embedded.start()
+    admin = AdminClient(embedded.url, embedded.admin_token)
+    try:
+        yield embedded.url, embedded.admin_token, embedded.mailbox.api_url, admin, embedded
+    finally:
+        admin.close()
+        embedded.stop()

@@ -1,4 +1,4 @@
-"""The load processes of a run: Locust (one process, or a master and workers) and the browser.
+"""The load processes of a run: Locust (one process; a master and workers: ``distributed``) and the browser.
 
 Each is a child process with its own log in the results folder. A single Locust process, or
 Locust's master, writes the step events into ``events/`` as they come, so the conductor never
@@ -24,7 +24,6 @@ from typing import IO
 
 LOCUSTFILE = Path(__file__).resolve().parent.parent / "scenarios" / "locustfile.py"
 LOCUST_HTML = "locust.html"  # Locust's own report in the results folder
-WORKERS_WAIT = 300.0  # seconds the master waits for its workers to join before it gives up
 
 
 @dataclass
@@ -105,7 +104,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _spawn(name: str, command: list[str], log: Path) -> Child:
+def spawn(name: str, command: list[str], log: Path) -> Child:
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
         process = child_process(command, out)
@@ -170,9 +169,9 @@ def locust_command(plan: LoadPlan, *extra: str) -> list[str]:
     return command + list(extra)
 
 
-def start_locust(plan: LoadPlan) -> list[Child]:
-    """The Locust processes: the first is the one whose exit ends the run."""
-    logs = plan.results / "logs"
+def locust_outputs(plan: LoadPlan) -> list[str]:
+    """The options of the Locust process that writes the results: its web UI or none, and Locust's
+    own statistics beside ours (its CSV files and its HTML report, written at the end)."""
     ui = (
         [
             "--web-host",
@@ -187,7 +186,6 @@ def start_locust(plan: LoadPlan) -> list[Child]:
         if plan.web
         else ["--headless"]
     )
-    # Locust's own statistics beside ours: its CSV files and its HTML report (written at the end).
     stats = [
         "--csv",
         str(plan.results / "locust" / "stats"),
@@ -196,48 +194,12 @@ def start_locust(plan: LoadPlan) -> list[Child]:
         str(plan.results / LOCUST_HTML),
     ]
     (plan.results / "locust").mkdir(parents=True, exist_ok=True)
-    if plan.all_workers <= 0:
-        return [_spawn("locust", locust_command(plan, *ui, *stats), logs / "locust.log")]
-    port = plan.master_port or free_port()
-    master = _spawn(
-        "locust-master",
-        locust_command(
-            plan,
-            "--master",
-            "--master-bind-host",
-            plan.master_bind,
-            "--master-bind-port",
-            str(port),
-            "--expect-workers",
-            str(plan.all_workers),
-            "--expect-workers-max-wait",
-            f"{WORKERS_WAIT:g}",
-            *ui,
-            *stats,
-        ),
-        logs / "locust-master.log",
-    )
-    # Local workers are workers like any other: they join by the channel and send their events.
-    here = "127.0.0.1" if plan.master_bind in ("0.0.0.0", "::") else plan.master_bind  # noqa: S104 - a test
-    folder = plan.workers_folder or plan.results.parent / f".{plan.results.name}-workers"
-    workers = [
-        _spawn(
-            f"locust-worker-{k}",
-            [
-                sys.executable,
-                "-m",
-                "anef_harness",
-                "worker",
-                "--master",
-                f"[{here}]:{port}" if ":" in here else f"{here}:{port}",
-                "--folder",
-                str(folder / f"worker-{k}"),
-            ],
-            logs / f"locust-worker-{k}.log",
-        )
-        for k in range(plan.workers)
-    ]
-    return [master, *workers]
+    return ui + stats
+
+
+def start_locust(plan: LoadPlan) -> list[Child]:
+    """The single Locust process of a run without workers (with workers: ``distributed.start_master``)."""
+    return [spawn("locust", locust_command(plan, *locust_outputs(plan)), plan.results / "logs" / "locust.log")]
 
 
 def start_browser(plan: LoadPlan) -> Child | None:
@@ -272,4 +234,4 @@ def start_browser(plan: LoadPlan) -> Child | None:
     ]
     if plan.mailbox:
         command += ["--mailbox", plan.mailbox]
-    return _spawn("browser", command, plan.results / "logs" / "browser.log")
+    return spawn("browser", command, plan.results / "logs" / "browser.log")

@@ -8,16 +8,21 @@ seconds, which a log keeps in order and a person can read an hour later.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Mapping
 from typing import Literal
 
 from rich.console import Console, RenderableType
+from rich.live import Live
 from rich.measure import Measurement
 from rich.table import Table
 
+from anef_harness.processes import Child
+from checks.results import EventTail, Tally
 from checks.summary import StepFigures
-from drills.schedule import AppliedChange
+from dashboards.live import LiveMetrics
+from drills.schedule import AppliedChange, FaultSchedule
 
 FAILURE_STYLE = "bold red"
 PROGRESS_INTERVAL = 5.0  # seconds between two progress lines outside a terminal
@@ -135,6 +140,67 @@ def _narrowest_whole(console: Console, renderable: RenderableType, width: int) -
 def _cut(console: Console, renderable: RenderableType, width: int) -> bool:
     lines = console.render_lines(renderable, console.options.update_width(width), pad=False)
     return any(ELLIPSIS in segment.text for line in lines for segment in line)
+
+
+def watch(
+    children: list[Child],
+    tail: EventTail,
+    tally: Tally,
+    *,
+    campaign: str,
+    duration: float,
+    t0: float,
+    stop_timeout: float,
+    schedule: FaultSchedule,
+    metrics: LiveMetrics | None,
+    console: Console,
+    mode: ProgressMode,
+    interval: float,
+) -> None:
+    """Show progress until the first Locust process exits (a live table in a terminal, a line every
+    ``interval`` seconds elsewhere, and each fault change or drill as it happens); feed the live
+    metrics with the same events."""
+    main = children[0]
+    browser = next((c for c in children if c.name == "browser"), None)
+    shown_changes = 0
+    next_line = time.time() + interval
+
+    def catch_up() -> None:
+        nonlocal shown_changes
+        events = tail.new_events()
+        tally.extend(events)
+        if metrics is not None:
+            metrics.observe(events)
+        changes = list(schedule.applied)  # appended by the schedule's thread
+        for change in changes[shown_changes:]:
+            if mode != "off":
+                words = event_line(change_words(change), campaign=campaign, elapsed=change.applied - t0)
+                console.print(words, soft_wrap=True, markup=False)
+        shown_changes = len(changes)
+
+    def line(now: float) -> str:
+        return progress_line(tally.steps(), campaign=campaign, elapsed=now - t0, duration=duration, now=now)
+
+    def table() -> Table:
+        return step_table(tally.steps(), title=f"{campaign}: live", elapsed=time.time() - t0)
+
+    # Transient: the final table (printed by the command) replaces the live one, never follows it.
+    display = Live(console=console, refresh_per_second=2, transient=True) if mode == "live" else None
+    with display or contextlib.nullcontext():
+        while main.alive():
+            catch_up()
+            now = time.time()
+            if display is not None:
+                display.update(table())
+            elif mode == "lines" and now >= next_line:
+                console.print(line(now), soft_wrap=True, markup=False)
+                next_line = now + interval
+            time.sleep(1.0)
+        if browser is not None and not browser.wait(timeout=stop_timeout):
+            browser.terminate(timeout=stop_timeout)  # it ends at the same duration: only a laggard
+        catch_up()
+        if mode == "lines":
+            console.print(line(time.time()), soft_wrap=True, markup=False)
 
 
 def console(*, quiet: bool = False, stderr: bool = True) -> Console:

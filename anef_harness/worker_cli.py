@@ -15,38 +15,8 @@ from typing import Annotated
 
 import typer
 
+from anef_harness.distributed import worker_command
 from anef_harness.exits import fail_usage
-from anef_harness.processes import LOCUSTFILE
-
-
-def parse_master(text: str) -> tuple[str, int]:
-    """``HOST:PORT`` (``[::1]:5557`` for IPv6) as a host and a port, or a ``ValueError`` saying why."""
-    host, _, port = text.strip().rpartition(":")
-    host = host.strip("[]")
-    if not host or not port.isdigit() or not 0 < int(port) <= 65535:
-        raise ValueError(f"expected HOST:PORT (e.g. 10.0.0.5:5557), got {text!r}")
-    return host, int(port)
-
-
-def worker_command(master: str, folder: Path) -> list[str]:
-    """The Locust worker's command line."""
-    host, port = parse_master(master)
-    return [
-        sys.executable,
-        "-m",
-        "locust",
-        "-f",
-        str(LOCUSTFILE),
-        "--worker",
-        "--master-host",
-        host,
-        "--master-port",
-        str(port),
-        "--anef-spool",
-        str(folder.resolve()),
-        "--loglevel",
-        "WARNING",
-    ]
 
 
 def worker(

@@ -3,29 +3,17 @@
 Generic faults (a 150 ms delay on a fifth of one route's responses, a few 502s) break no
 documented rule and often no SLO; they show as a change of distribution against a run that was
 known good. For every step (protocol and agent channels; browser page loads measure the browser
-too) two one-sided tests, their statistics from scipy:
-
-- **latency**: the durations of the step's ``ok`` attempts. The effect size is the shift of the
-  upper band of the distribution, p75 to p90 by default: the mean of the shifts of its quantiles
-  (p75, p77.5, … p90), with a percentile bootstrap confidence interval (``scipy.stats.bootstrap``).
-  A delay on a fifth of the requests moves that band and leaves the rest; a single quantile at
-  the edge of the delayed fifth (p80) jumps between the undelayed tail and the delayed requests
-  with the share that happened to be hit, so on a quiet machine its interval reaches down to a
-  few ms; the mean moves by a fifth of the delay, p95 lives in the tail a loaded machine gives
-  every step. The test is Mood's quantile test at the band's middle: Fisher's exact test,
-  one-sided, on how many attempts of each run lie above the two runs' pooled quantile (more of
-  them now), the test of what the effect measures (Mann-Whitney U, a test of the whole
-  distribution, sees such a delay late).
-- **failure rate**: the share of attempts that did not end ``ok``, Fisher's exact test (more
-  failures now). The effect size is the difference of the rates, with Newcombe's interval built
-  from the two Wilson intervals (``scipy.stats.binomtest``).
+too) two one-sided tests (``checks.shift_stats``): **latency**, the shift of the upper band of the
+``ok`` durations (p75 to p90 by default) and Mood's quantile test at its middle; **failure rate**,
+the difference of the rates and Fisher's exact test.
 
 The p-values of every test made are adjusted together by Holm's step-down method, so the
 family-wise false-alarm rate over all steps is at most ``alpha``. A step is flagged only when its
 adjusted p-value is below ``alpha`` *and* its interval's lower end exceeds the configured bound:
 on a shared machine fault-free latency drifts between runs, significantly so with hundreds of
 samples, and only a shift that matters to an applicant fails the gate (docs/judgement.md).
-A step with fewer than ``min_samples`` on either side is not tested, with its reason.
+A step with fewer than ``min_samples`` on either side is not tested, with its reason. This module
+reads the samples, makes the checks and reports them; the statistics live in ``shift_stats``.
 
 Watches (``.email``, ``.reconcile``, ``.visible``) time an effect, not a request: they look across
 the seam at 0, 250, 625, 1,187 ms… (``journey_settings.poll_interval``, each wait half again as
@@ -37,8 +25,7 @@ measured on the steps that act, whose durations are requests.
 
 from __future__ import annotations
 
-import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -46,8 +33,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from scipy import stats  # type: ignore[import-untyped]
 
+from checks.shift_stats import band_mean, band_shift_interval, common_drift, holm, quantile_test, rate_shift
 from checks.store import Results
 from checks.summary import ShiftCheckFigures, ShiftFigures
 from core.describe import describe
@@ -58,12 +45,9 @@ from scenarios.journeys.runner import JourneySettings
 
 Measure = Literal["latency", "failure_rate"]
 MEASURES: tuple[Measure, ...] = ("latency", "failure_rate")
-# Per step and side: the ok durations tested (chosen by a hash of the attempt, so the same folders
-# always give the same verdict) and those resampled for the interval. Beyond them the test has
-# all the power it needs, and the interval is only a little wider than the whole sample's.
+# Per step and side, the ok durations tested (chosen by a hash of the attempt, so the same folders
+# always give the same verdict): beyond them the test has all the power it needs.
 MAX_TESTED = 20_000
-MAX_RESAMPLED = 5_000
-RESAMPLES = 2_000
 # How a watch's wait between two looks grows, as ``scenarios.journeys.runner.Run.watch`` does.
 LOOK_GROWTH = 1.5
 LOOK_CAP_MS = 2_000.0
@@ -308,7 +292,7 @@ def check_shifts(
         why = f"not tested: {baseline.absent}"
         checks = [ShiftCheck(step, what, skipped=why) for step in steps for what in MEASURES]
         return ShiftReport(baseline, bounds, checks)
-    drift = common_drift(now, before, bounds)
+    drift = run_drift(now, before, bounds)
     made = [_check(step, what, now.get(step), before.get(step), bounds, drift) for step in steps for what in MEASURES]
     adjusted = iter(holm([check.p for check in made if check.skipped is None]))
     checks = []
@@ -331,31 +315,24 @@ def _bound(check: ShiftCheck, bounds: ShiftBounds, poll_interval: float) -> floa
     return max(bounds.min_latency_shift_ms, look_wait(check.before, poll_interval))
 
 
-def common_drift(now: Mapping[str, StepSample], before: Mapping[str, StepSample], bounds: ShiftBounds) -> float:
-    """How much slower the whole run is than its baseline (below 1: faster): the median, over the
-    acting steps with enough samples on both sides, of the ratio of their band's mean quantile (the
-    statistic the effect is measured on: a loaded machine stretches the top of a step's durations
-    by another factor than their middle).
+def run_drift(now: Mapping[str, StepSample], before: Mapping[str, StepSample], bounds: ShiftBounds) -> float:
+    """How much slower the whole run is than its baseline (``shift_stats.common_drift``), measured
+    on the acting steps. Latency is tested against the baseline slowed by this factor, so a step
+    is flagged for what it does beyond the rest of the run.
 
-    A machine shared with other work slows every step at once (measured: every step's p90 up by
-    60 to 80 % while other test suites ran), by more than the shifts worth finding; a fault or a
-    defect on one step moves that step alone, and hardly moves the median of all of them. Latency
-    is tested against the baseline slowed by this factor, so a step is flagged for what it does
-    beyond the rest of the run. Watches are left out of the median: they wait between looks and on
-    the platform's background workers (the mail sender, the sync bridge), which slow down with
-    the machine in steps of a look's wait, not in proportion with requests; and a watch does not
-    speed up with a quieter machine (its waits stay), so its baseline is never scaled below 1
-    (``_check``). Requests do speed up: a run on a quieter machine than its baseline's is tested
-    against a baseline made faster, or a delay would hide in the machine's calm."""
-    q = bounds.quantiles()
-    ratios = [
-        float(np.mean(np.quantile(now[step].durations, q)) / np.mean(np.quantile(before[step].durations, q)))
-        for step in set(now) & set(before)
-        if watch_kind(step) is None
-        and min(len(now[step].durations), len(before[step].durations)) >= bounds.min_samples
-        and np.quantile(before[step].durations, q[0]) > 0
-    ]
-    return float(np.median(ratios)) if ratios else 1.0
+    Watches are left out: they wait between looks and on the platform's background workers (the
+    mail sender, the sync bridge), which slow down with the machine in steps of a look's wait, not
+    in proportion with requests; and a watch does not speed up with a quieter machine (its waits
+    stay), so its baseline is never scaled below 1 (``_check``). Requests do speed up: a run on a
+    quieter machine than its baseline's is tested against a baseline made faster, or a delay would
+    hide in the machine's calm."""
+    acting = [step for step in set(now) & set(before) if watch_kind(step) is None]
+    return common_drift(
+        {step: now[step].durations for step in acting},
+        {step: before[step].durations for step in acting},
+        bounds.quantiles(),
+        bounds.min_samples,
+    )
 
 
 def _check(
@@ -375,71 +352,26 @@ def _check(
     assert now is not None  # both sides have samples
     assert before is not None
     if what == "latency":
-        scale = drift if watch_kind(step) is None else max(1.0, drift)  # see common_drift
+        scale = drift if watch_kind(step) is None else max(1.0, drift)  # see run_drift
         return latency_shift(step, now.durations, before.durations * scale, bounds)
     return failure_shift(step, (now.failures, now.total), (before.failures, before.total), bounds)
 
 
 def latency_shift(step: str, now: NDArray[np.float64], before: NDArray[np.float64], bounds: ShiftBounds) -> ShiftCheck:
     """The quantile test (more attempts above the pooled quantile at the band's middle now) and the
-    band's shift with its bootstrap interval."""
+    band's shift with its bootstrap interval (seeded by the step's name)."""
     q = bounds.quantiles()
-    cut = np.quantile(np.concatenate([now, before]), sum(bounds.band) / 2)
-    above, above_before = int(np.count_nonzero(now > cut)), int(np.count_nonzero(before > cut))
-    table = [[above, len(now) - above], [above_before, len(before) - above_before]]
-    p = float(stats.fisher_exact(table, alternative="greater").pvalue)
-
-    def shift(x: NDArray[np.float64], y: NDArray[np.float64], axis: int = -1) -> NDArray[np.float64]:
-        return np.asarray(np.mean(np.quantile(x, q, axis=axis) - np.quantile(y, q, axis=axis), axis=0))
-
-    # Seeded by the step's name: the same two folders always get the same interval.
-    interval = stats.bootstrap(
-        (now[:MAX_RESAMPLED], before[:MAX_RESAMPLED]),
-        shift,
-        n_resamples=RESAMPLES,
-        batch=200,
-        vectorized=True,
-        confidence_level=bounds.confidence,
-        method="percentile",
-        rng=np.random.default_rng(zlib.crc32(step.encode())),
-    ).confidence_interval
-    return ShiftCheck(
-        step,
-        "latency",
-        len(now),
-        len(before),
-        now=float(np.mean(np.quantile(now, q))),
-        before=float(np.mean(np.quantile(before, q))),
-        low=float(interval.low),
-        high=float(interval.high),
-        p=p,
-    )
+    p = quantile_test(now, before, sum(bounds.band) / 2)
+    low, high = band_shift_interval(now, before, q, bounds.confidence, seed=step)
+    now_band, before_band = band_mean(now, q), band_mean(before, q)
+    return ShiftCheck(step, "latency", len(now), len(before), now_band, before_band, low, high, p)
 
 
 def failure_shift(step: str, now: tuple[int, int], before: tuple[int, int], bounds: ShiftBounds) -> ShiftCheck:
     """Fisher's exact test (more failures now) and the difference of rates with Newcombe's interval."""
+    p, low, high = rate_shift(now, before, bounds.confidence)
     (k1, n1), (k2, n2) = now, before
-    p = float(stats.fisher_exact([[k1, n1 - k1], [k2, n2 - k2]], alternative="greater").pvalue)
-    r1, r2 = k1 / n1, k2 / n2
-    w1 = stats.binomtest(k1, n1).proportion_ci(bounds.confidence, method="wilson")
-    w2 = stats.binomtest(k2, n2).proportion_ci(bounds.confidence, method="wilson")
-    # Newcombe (1998), method 10: the difference's interval from each rate's Wilson interval.
-    low = r1 - r2 - float(np.hypot(r1 - w1.low, w2.high - r2))
-    high = r1 - r2 + float(np.hypot(w1.high - r1, r2 - w2.low))
-    return ShiftCheck(step, "failure_rate", n1, n2, now=r1, before=r2, low=low, high=high, p=p)
-
-
-def holm(pvalues: Sequence[float]) -> list[float]:
-    """Holm's step-down adjusted p-values (as R's ``p.adjust(method = "holm")``): rejecting those
-    below alpha keeps the family-wise error rate at most alpha, whatever the tests' dependence."""
-    if not pvalues:
-        return []
-    p = np.asarray(pvalues, dtype=np.float64)
-    order = np.argsort(p, kind="stable")
-    scaled = (len(p) - np.arange(len(p))) * p[order]
-    adjusted = np.empty_like(p)
-    adjusted[order] = np.minimum(1.0, np.maximum.accumulate(scaled))
-    return [float(value) for value in adjusted]
+    return ShiftCheck(step, "failure_rate", n1, n2, now=k1 / n1, before=k2 / n2, low=low, high=high, p=p)
 
 
 def shift_against(now: Mapping[str, StepSample], baseline: Baseline, bounds: ShiftBounds) -> ShiftReport:

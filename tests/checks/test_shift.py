@@ -17,7 +17,8 @@ from anef_harness.baseline import choose_baseline
 from anef_harness.campaign import load_campaign
 from anef_harness.cli import app
 from checks.evaluate import evaluate
-from checks.shift import Baseline, ShiftBounds, holm, look_wait
+from checks.shift import Baseline, ShiftBounds, look_wait
+from checks.shift_stats import holm
 from checks.slo import load_slos
 from core.errors import ConfigError
 from dashboards import history

@@ -1,10 +1,10 @@
-"""Synthetic prefecture agents: who they are, how fast they work, and a worker that works a queue.
+"""Synthetic prefecture agents: who they are, how fast they work, and what they do next with a dossier.
 
 An agent's identity is a pure function of (seed, prefecture, rank), so every process of a
-distributed campaign derives the same logins and passwords without shipping a file. The worker
-talks to the platform only over HTTP, as a real agent's browser would, and sees only its own
-prefecture (the platform enforces it). It keeps lifecycles moving during a campaign: review,
-request complements, decide, produce the card, make it available, hand it over.
+distributed campaign derives the same logins and passwords without shipping a file. ``plan``
+keeps lifecycles moving during a campaign: review, request complements, decide, produce the card,
+make it available, hand it over. The agents that act on it over HTTP, each action a recorded step
+watched on the applicant's side, are ``scenarios.journeys.background.BackgroundAgent``.
 """
 
 from __future__ import annotations
@@ -16,18 +16,12 @@ import random
 import re
 import string
 import threading
-import time
-from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
-import httpx
 from faker import Faker
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-from core.errors import HarnessError
+from pydantic import BaseModel, ConfigDict, Field
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +147,7 @@ class AgentPace(BaseModel):
 
 
 class AgentAction(StrEnum):
-    """What an agent did: the keys of ``AgentStats.actions``."""
+    """What an agent does to a dossier (or its card), as ``plan`` decides it."""
 
     REVIEW = "review"
     REQUEST_COMPLEMENTS = "request_complements"
@@ -164,66 +158,7 @@ class AgentAction(StrEnum):
     HAND_OVER = "hand_over"
 
 
-@dataclass(frozen=True)
-class AgentStats:
-    """A snapshot of a worker's counters. ``errors`` keys: ``http_<status>``, ``transport``,
-    ``login``, ``bad_response``, ``unexpected``."""
-
-    actions: Mapping[str, int]
-    errors: Mapping[str, int]
-    logins: int
-    passes: int
-
-    @property
-    def action_count(self) -> int:
-        return sum(self.actions.values())
-
-    @property
-    def error_count(self) -> int:
-        return sum(self.errors.values())
-
-
-class AgentLoginError(HarnessError):
-    """The platform refused the agent's credentials or could not be reached to check them."""
-
-
-# The harness reads only the fields it acts on and ignores the rest, so that a field added to
-# the platform's answers does not stop every agent of a campaign.
-class _Card(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    id: str
-    state: str
-    applicant_id: str | None = None
-
-
-class _Dossier(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    id: str
-    procedure: str
-    state: str
-    requests: list[dict[str, Any]] = Field(default_factory=list)
-    card: _Card | None = None
-
-
-@dataclass(frozen=True)
-class _Step:
-    action: AgentAction
-    path: str
-    body: dict[str, str] | None = None
-
-
-class _Failed(Exception):
-    """A request failed; the failure is already counted."""
-
-
 _CARD_PROCEDURES = frozenset({"renewal", "duplicate"})  # an address change gives no new card
-_PATHS = {
-    AgentAction.REVIEW: "review",
-    AgentAction.PRODUCE_CARD: "card/produce",
-    AgentAction.MAKE_AVAILABLE: "card/available",
-}
 
 
 @dataclass(frozen=True)
@@ -265,199 +200,3 @@ def plan(state: str, procedure: str, *, has_requests: bool, pace: AgentPace, rng
     if state == "card_available":
         return Planned(AgentAction.HAND_OVER)
     return None  # complement_requested: the applicant's answer comes back through the seam
-
-
-# --- the worker ------------------------------------------------------------------------------
-
-
-class AgentWorker:
-    """One synthetic agent working its prefecture's queue over HTTP; one thread per worker."""
-
-    def __init__(
-        self,
-        base_url: str,
-        identity: AgentIdentity,
-        pace: AgentPace | None = None,
-        rng: random.Random | None = None,
-        *,
-        timeout: float = 10.0,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self.identity = identity
-        self.pace = pace or AgentPace()
-        # Seeded from the login by default so that a rerun makes the same decisions.
-        self.rng = rng or random.Random(int.from_bytes(_digest("decisions", 0, identity.login)[:8], "big"))
-        self._http = httpx.Client(base_url=base_url, timeout=timeout, transport=transport)
-        self._token: str | None = None
-        self._lock = threading.Lock()
-        self._actions: Counter[str] = Counter()
-        self._errors: Counter[str] = Counter()
-        self._logins = 0
-        self._passes = 0
-
-    def __enter__(self) -> AgentWorker:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._http.close()
-
-    def stats(self) -> AgentStats:
-        with self._lock:
-            return AgentStats(dict(self._actions), dict(self._errors), self._logins, self._passes)
-
-    def login(self) -> None:
-        """Open a session; raises ``AgentLoginError`` (and counts it) when that fails."""
-        credentials = {"login": self.identity.login, "password": self.identity.password}
-        try:
-            response = self._http.post("/api/agent/login", json=credentials)
-        except httpx.HTTPError as exc:
-            self._count_error("transport")
-            raise AgentLoginError(f"{self.identity.login}: {self._http.base_url} unreachable ({exc})") from exc
-        if response.status_code != 200:
-            self._count_error("login")
-            raise AgentLoginError(
-                f"{self.identity.login}: login refused by {self._http.base_url}, expected 200, got "
-                f"{response.status_code} {response.text[:200]} (is the agent seeded with this seed?)"
-            )
-        try:
-            self._token = str(response.json()["token"])
-        except (ValueError, KeyError, TypeError) as exc:
-            self._count_error("bad_response")
-            raise AgentLoginError(
-                f"{self.identity.login}: login answer without a token: {response.text[:200]}"
-            ) from exc
-        with self._lock:
-            self._logins += 1
-
-    def run_once(self) -> int:
-        """One pass over the queue, one action at most per dossier; returns the actions taken."""
-        return self._pass(None)[0]
-
-    def run(self, stop: threading.Event) -> None:
-        """Work until ``stop`` is set, at ``actions_per_minute`` on average (bursts of a pass)."""
-        interval = 60.0 / self.pace.actions_per_minute
-        while not stop.is_set():
-            started = time.monotonic()
-            try:
-                attempted = self._pass(stop)[1]
-            except Exception:  # a worker thread that dies silently would stall every lifecycle
-                log.exception("agent %s: unexpected failure in a pass", self.identity.login)
-                self._count_error("unexpected")
-                attempted = 0
-            # Attempts, not successes, set the wait, so a failing platform is not hammered; an
-            # empty queue waits one interval too.
-            stop.wait(max(0.0, max(attempted, 1) * interval - (time.monotonic() - started)))
-
-    def hand_over_available(self, *, applicant_id: str | None = None, limit: int = 50) -> list[str]:
-        """Hand over cards waiting at the prefecture (seeded ones have no dossier in the queue),
-        optionally only one applicant's: the card_handover journey. Returns the card ids."""
-        try:
-            found = self._send("GET", "/api/agent/cards", params={"state": "available", "limit": limit})
-            cards = [_Card.model_validate(c) for c in found.json()]
-        except (_Failed, AgentLoginError):
-            return []
-        except (ValueError, ValidationError):
-            self._count_error("bad_response")
-            return []
-        handed = []
-        for card in cards:
-            if applicant_id is not None and card.applicant_id != applicant_id:
-                continue
-            try:
-                if self._execute(_Step(AgentAction.HAND_OVER, f"/api/agent/cards/{card.id}/handover")):
-                    handed.append(card.id)
-            except AgentLoginError:
-                break
-        return handed
-
-    # --- one pass ----------------------------------------------------------------------------
-
-    def _pass(self, stop: threading.Event | None) -> tuple[int, int]:
-        """(actions taken, actions attempted); never raises for an HTTP failure."""
-        with self._lock:
-            self._passes += 1
-        try:
-            answer = self._send("GET", "/api/agent/queue", params={"limit": self.pace.queue_page})
-            queue = [_Dossier.model_validate(d) for d in answer.json()]
-        except (_Failed, AgentLoginError):
-            return 0, 0
-        except (ValueError, ValidationError):
-            self._count_error("bad_response")
-            return 0, 0
-        done = attempted = 0
-        for dossier in queue:
-            if attempted >= self.pace.max_batch or (stop is not None and stop.is_set()):
-                break
-            step = self._plan(dossier)
-            if step is None:
-                continue
-            attempted += 1
-            try:
-                if self._execute(step):
-                    done += 1
-            except AgentLoginError:
-                break  # the session is gone and cannot be reopened: the next pass retries
-        return done, attempted
-
-    def _plan(self, dossier: _Dossier) -> _Step | None:
-        """The next action on a dossier, by its state; None while it waits on someone else."""
-        planned = plan(
-            dossier.state, dossier.procedure, has_requests=bool(dossier.requests), pace=self.pace, rng=self.rng
-        )
-        base = f"/api/agent/dossiers/{dossier.id}"
-        if planned is None:
-            return None
-        if planned.action is AgentAction.REQUEST_COMPLEMENTS:
-            return _Step(planned.action, f"{base}/requests", {"message": str(planned.message)})
-        if planned.action in (AgentAction.ACCEPT, AgentAction.REFUSE):
-            return _Step(planned.action, f"{base}/decision", {"decision": str(planned.decision)})
-        if planned.action is AgentAction.HAND_OVER:
-            card = dossier.card
-            return None if card is None else _Step(planned.action, f"/api/agent/cards/{card.id}/handover")
-        return _Step(planned.action, f"{base}/{_PATHS[planned.action]}")
-
-    def _execute(self, step: _Step) -> bool:
-        try:
-            self._send("POST", step.path, json=step.body)
-        except _Failed:
-            return False
-        with self._lock:
-            self._actions[step.action.value] += 1
-        return True
-
-    # --- HTTP --------------------------------------------------------------------------------
-
-    def _send(
-        self, method: str, path: str, *, json: dict[str, str] | None = None, params: dict[str, Any] | None = None
-    ) -> httpx.Response:
-        """A request in the agent's session; a 401 re-logs in once and resends. Raises
-        ``_Failed`` (counted) for an error answer, ``AgentLoginError`` when no session opens."""
-        if self._token is None:
-            self.login()
-        response = self._request(method, path, json, params)
-        if response.status_code == 401:
-            self._token = None
-            self.login()
-            response = self._request(method, path, json, params)
-        if response.is_error:
-            self._count_error(f"http_{response.status_code}")
-            raise _Failed(f"{method} {path}: {response.status_code}")
-        return response
-
-    def _request(
-        self, method: str, path: str, json: dict[str, str] | None, params: dict[str, Any] | None
-    ) -> httpx.Response:
-        try:
-            return self._http.request(
-                method, path, json=json, params=params, headers={"Authorization": f"Bearer {self._token}"}
-            )
-        except httpx.HTTPError as exc:
-            self._count_error("transport")
-            raise _Failed(f"{method} {path}: {exc}") from exc
-
-    def _count_error(self, kind: str) -> None:
-        with self._lock:
-            self._errors[kind] += 1

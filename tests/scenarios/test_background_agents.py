@@ -4,39 +4,27 @@ changes for the applicant is watched on the applicant's side, against a real pla
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from typing import Any
 
 import pydantic
 import pytest
 
 from checks.defects import Findings
-from scenarios.client import ApplicantClient
+from scenarios.client import AgentClient, ApplicantClient
 from scenarios.events import JourneyEvent
 from scenarios.journeys import JourneyContext, get_journey, run_journey
 from scenarios.journeys.background import BackgroundAgent, Shift
 from scenarios.journeys.runner import AgentDesk, mailbox_reader
 from scenarios.spec import ScenarioSpec
-from scenarios.transport import HttpxTransport
-from synthetic_users.agents import AgentPace, agent_identities
+from scenarios.transport import HttpxTransport, Reply, Transport
+from synthetic_users.agents import AgentIdentity, AgentPace, agent_identities
 from synthetic_users.partition import LeaseTable
 from synthetic_users.personas import get_persona
-from tests.scenarios.world import SETTINGS, Sink, World, all_ok, embedded_world
-from tests.support import wait_until
+from tests.scenarios.world import SETTINGS, Sink, World, all_ok
+from tests.support import free_port, wait_until
 
 EAGER = AgentPace(complement_share=0, refusal_share=0)
 ASKING = AgentPace(complement_share=1, refusal_share=0)
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    yield from embedded_world(tmp_path_factory)
-
-
-@pytest.fixture
-def clean(world: World) -> Iterator[World]:
-    world.set_faults()
-    yield world
-    world.set_faults()
 
 
 def filed_renewal(world: World, journey: str = "renewal") -> int:
@@ -60,12 +48,20 @@ def filed_renewal(world: World, journey: str = "renewal") -> int:
 
 
 def background_agent(
-    world: World, index: int, pace: AgentPace, leases: LeaseTable | None = None
+    world: World,
+    index: int,
+    pace: AgentPace,
+    leases: LeaseTable | None = None,
+    *,
+    identity: AgentIdentity | None = None,
+    transport: Transport | None = None,
 ) -> tuple[BackgroundAgent, Sink]:
+    """An agent of the applicant's prefecture (or ``identity``), over HTTP to the world's platform
+    (or ``transport``)."""
     spec = world.population.spec
     identities = agent_identities(sorted(spec.mix.prefectures), spec.agents_per_prefecture, spec.seed)
     prefecture = world.population.applicant(index).prefecture
-    identity = next(i for i in identities if i.prefecture == prefecture)
+    identity = identity or next(i for i in identities if i.prefecture == prefecture)
     sink = Sink()
     shift = Shift(
         population=world.population,
@@ -78,10 +74,10 @@ def background_agent(
         mailbox=mailbox_reader(world.target.mailbox.api_url),
     )
 
-    def transport() -> HttpxTransport:
+    def own() -> HttpxTransport:
         return HttpxTransport(world.target.url)
 
-    return BackgroundAgent(identity, pace, shift, transport(), transport, random.Random(index)), sink
+    return BackgroundAgent(identity, pace, shift, transport or own(), own, random.Random(index)), sink
 
 
 def mine(sink: Sink, index: int) -> dict[str, str]:
@@ -165,6 +161,111 @@ def test_an_agent_waits_while_a_journey_acts_for_the_applicant(clean: World) -> 
     assert mine(sink, index) == {}
     held.release()
     assert work_until(agent, sink, index, "agent.review")["agent.review"] == "ok"
+
+
+def steps_for(sink: Sink, index: int) -> list[str]:
+    """Every step the agent recorded for this applicant, in order (repeats included)."""
+    return [e.step for e in sink.steps() if e.applicant == index]
+
+
+@pytest.mark.parametrize(
+    ("pace", "state"),
+    [
+        (AgentPace(complement_share=0, refusal_share=1), "refused"),
+        (AgentPace(complement_share=0, refusal_share=0, hand_over_cards=False), "accepted"),
+    ],
+    ids=["refusal", "no-cards"],
+)
+def test_decisions_follow_the_pace_and_the_agent_then_leaves_the_dossier(
+    clean: World, pace: AgentPace, state: str
+) -> None:
+    index = filed_renewal(clean)
+    agent, sink = background_agent(clean, index, pace)
+    seen = work_until(agent, sink, index, "agent.decision_visible")
+    assert seen == {"agent.review": "ok", "agent.decide": "ok", "agent.decision_visible": "ok"}
+    for _ in range(3):
+        agent.work_once()
+    assert steps_for(sink, index) == ["agent.review", "agent.decide", "agent.decision_visible"]
+    assert [d.state for d in clean.oracle.truth(index).dossiers.values()] == [state]
+
+
+def test_complements_are_requested_once_and_the_answered_dossier_is_decided(clean: World) -> None:
+    index = filed_renewal(clean)
+    agent, sink = background_agent(clean, index, ASKING)
+    assert work_until(agent, sink, index, "agent.complements_visible")["agent.complements_visible"] == "ok"
+    agent.work_once()
+    assert "agent.decide" not in mine(sink, index)  # waiting for the applicant's answer
+    applicant, truth = clean.population.applicant(index), clean.oracle.truth(index)
+    client = ApplicantClient(HttpxTransport(clean.target.url))
+    client.login(applicant.email, truth.password)
+    (request,) = client.requests()
+    client.answer(request.id, "Ci-joint.")
+    seen = work_until(agent, sink, index, "agent.decision_visible")
+    assert seen["agent.decide"] == "ok"
+    assert steps_for(sink, index).count("agent.complements") == 1  # never twice on the same dossier
+
+
+def test_an_agent_sees_nothing_of_another_prefecture(clean: World) -> None:
+    index = filed_renewal(clean)
+    prefecture = clean.population.applicant(index).prefecture
+    spec = clean.population.spec
+    identities = agent_identities(sorted(spec.mix.prefectures), spec.agents_per_prefecture, spec.seed)
+    here = next(i for i in identities if i.prefecture == prefecture)
+    elsewhere = next(i for i in identities if i.prefecture != prefecture)
+    (dossier_id,) = clean.oracle.truth(index).dossiers
+
+    def desk(identity: AgentIdentity) -> AgentClient:
+        client = AgentClient(HttpxTransport(clean.target.url))
+        client.login(identity.login, identity.password)
+        return client
+
+    wait_until(lambda: desk(here).dossier(dossier_id, missing_ok=True), timeout=10)  # it reached the prefecture
+    assert desk(elsewhere).dossier(dossier_id, missing_ok=True) is None  # the platform's 404
+    agent, sink = background_agent(clean, index, EAGER, identity=elsewhere)
+    agent.work_once()
+    assert mine(sink, index) == {}
+    assert [d.state for d in clean.oracle.truth(index).dossiers.values()] == ["submitted"]
+
+
+class FirstQueue401:
+    """Answers 401 to the first queue read, as when the platform drops a session; counts the logins."""
+
+    def __init__(self, inner: HttpxTransport) -> None:
+        self.inner = inner
+        self.dropped = False
+        self.logins = 0
+
+    def send(self, method: str, path: str, **request: Any) -> Reply:
+        if path == "/api/agent/login":
+            self.logins += 1
+        if path == "/api/agent/queue" and not self.dropped:
+            self.dropped = True
+            return Reply(401, b'{"error": {"code": "session_expired", "message": "expired"}}', "application/json")
+        return self.inner.send(method, path, **request)
+
+
+def test_a_401_signs_the_agent_in_again_once(clean: World) -> None:
+    index = filed_renewal(clean)
+    transport = FirstQueue401(HttpxTransport(clean.target.url))
+    agent, sink = background_agent(clean, index, EAGER, transport=transport)
+    assert work_until(agent, sink, index, "agent.review")["agent.review"] == "ok"
+    assert transport.dropped
+    assert transport.logins == 2  # the first session, then one more after the 401
+
+
+def test_an_agent_that_cannot_sign_in_or_reach_the_platform_acts_on_nothing_and_goes_on(clean: World) -> None:
+    index = filed_renewal(clean)
+    prefecture = clean.population.applicant(index).prefecture
+    unseeded = AgentIdentity(login="agent.unseeded.1", name="Nadia Unseeded", prefecture=prefecture, password="x" * 16)
+    refused, refused_sink = background_agent(clean, index, EAGER, identity=unseeded)
+    nowhere, nowhere_sink = background_agent(
+        clean, index, EAGER, transport=HttpxTransport(f"http://127.0.0.1:{free_port()}", timeout=2)
+    )
+    for _ in range(2):
+        assert refused.work_once() == 0
+        assert nowhere.work_once() == 0
+    assert refused.client.token is None
+    assert refused_sink.events == nowhere_sink.events == []
 
 
 def test_a_campaign_cannot_draw_the_background_agents_journey() -> None:

@@ -3,26 +3,13 @@ shows in the step where it lives, with the outcome the oracle implies, and its d
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from checks.defects import Findings
 from scenarios.journeys import load_all
-from tests.scenarios.world import Sink, World, all_ok, embedded_world
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    yield from embedded_world(tmp_path_factory)
-
-
-@pytest.fixture
-def clean(world: World) -> Iterator[World]:
-    world.set_faults()
-    yield world
-    world.set_faults()
+from tests.scenarios.world import Sink, World, all_ok
 
 
 @pytest.mark.parametrize("name", ["login", "password_reset", "renewal", "address_change", "card_handover"])

@@ -53,13 +53,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         yield World(target, population, Oracle(population), AgentDesk(agents))
 
 
-@pytest.fixture
-def clean(world: World) -> Iterator[World]:
-    world.set_faults()
-    yield world
-    world.set_faults()
-
-
 def probe(world: World) -> Sink:
     return world.run("security", world.eligible_for("security"))
 

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from benchmarks.table import Figure, Part, Progress
 
 if TYPE_CHECKING:
     from benchmarks.platform_steps import StepFigures
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -188,19 +191,19 @@ def overhead(quick: bool, progress: Progress) -> list[Figure]:
     from benchmarks.overhead.report import Row, rows_of
 
     size = sizes(quick)
-    folder = Path(tempfile.mkdtemp(prefix="anef-harness-overhead-"))
-    try:
-        results = script.measure(
+    results = _in_scratch_folder(
+        "anef-harness-overhead-",
+        lambda folder: script.measure(
             users=size.overhead_users,
             seconds=size.overhead_seconds,
             rounds=size.overhead_rounds,
             warmup=size.overhead_warmup,
             folder=folder,
             progress=progress,
-        )
-    except BenchmarkError as error:
-        raise RuntimeError(f"{error} (runs kept in {folder})") from None
-    shutil.rmtree(folder, ignore_errors=True)
+        ),
+        BenchmarkError,
+        kept="runs",
+    )
     rows = rows_of(results)
     harness, bare, locust, wrk = rows["harness"], rows["bare"], rows["locust_healthz"], rows["wrk_healthz"]
     context = f"{results.users} users, {results.seconds} s × {results.rounds} rounds"
@@ -370,18 +373,18 @@ def master(quick: bool, progress: Progress) -> list[Figure]:
     from benchmarks.capacity.levels import saturation
 
     size = sizes(quick)
-    folder = Path(tempfile.mkdtemp(prefix="anef-harness-master-"))
-    try:
-        capacity = script.measure(
+    capacity = _in_scratch_folder(
+        "anef-harness-master-",
+        lambda folder: script.measure(
             workers=size.master_workers,
             totals=size.master_totals,
             seconds=size.master_seconds,
             folder=folder,
             progress=progress,
-        )
-    except script.CapacityError as error:
-        raise RuntimeError(f"{error} (files kept in {folder})") from None
-    shutil.rmtree(folder, ignore_errors=True)
+        ),
+        script.CapacityError,
+        kept="files",
+    )
     rows = []
     for count in capacity.workers:
         best, limit = capacity.sustained(count), capacity.saturated(count)
@@ -405,6 +408,18 @@ def master(quick: bool, progress: Progress) -> list[Figure]:
             )
         )
     return rows
+
+
+def _in_scratch_folder(prefix: str, measure: Callable[[Path], T], errors: type[Exception], *, kept: str) -> T:
+    """``measure`` in a fresh temporary folder, removed once it succeeded; when it fails with
+    ``errors`` the folder is kept for a look, and the part's error says where (``kept``: what it holds)."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        measured = measure(folder)
+    except errors as error:
+        raise RuntimeError(f"{error} ({kept} kept in {folder})") from None
+    shutil.rmtree(folder, ignore_errors=True)
+    return measured
 
 
 def _latency(step: StepFigures) -> str:

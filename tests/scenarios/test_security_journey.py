@@ -5,26 +5,17 @@ names it, and the oracle still holds the truth (the password the reset probe set
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from anef_harness.embedded import EmbeddedTarget
 from checks.defects import Findings
 from contracts.faults import SECURITY
-from drills.admin import set_clock
 from scenarios.client import ApplicantClient
 from scenarios.journeys import get_journey
-from scenarios.journeys.runner import AgentDesk
 from scenarios.journeys.security import TIMING_SAMPLES
 from scenarios.transport import HttpxTransport
-from synthetic_users.agents import agent_identities
-from synthetic_users.oracle import Oracle
-from synthetic_users.population import Population
-from synthetic_users.seeding import seed
-from synthetic_users.spec import build_spec
-from tests.scenarios.world import Sink, World, all_ok
+from tests.scenarios.world import Sink, World, all_ok, embedded_world
 
 PROBES = {
     "idor_leak": "security.idor",
@@ -36,21 +27,7 @@ PROBES = {
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    spec = build_spec(
-        "security",
-        {
-            "size": 200,
-            "seed": 7,
-            "reference_date": "2026-11-26",
-            "shares": {"in_renewal_window": 0.5, "card_handed_over": 0.6, "email_bounces": 0.0},
-        },
-    )
-    population = Population(spec)
-    with EmbeddedTarget(Path(tmp_path_factory.mktemp("security")) / "platform") as target:
-        seed(population, target.url, target.admin_token)
-        set_clock(target.url, target.admin_token, spec.reference_date)
-        agents = agent_identities(sorted(spec.mix.prefectures), spec.agents_per_prefecture, spec.seed)
-        yield World(target, population, Oracle(population), AgentDesk(agents))
+    yield from embedded_world(tmp_path_factory, "security", size=200, population_seed=7, in_renewal_window=0.5)
 
 
 def probe(world: World) -> Sink:

@@ -93,19 +93,26 @@ class World:
         return sink
 
 
-def embedded_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    """The body of a module-scoped ``world`` fixture."""
+def embedded_world(
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str = "test",
+    *,
+    size: int = 600,
+    population_seed: int = 11,
+    in_renewal_window: float = 0.7,
+) -> Iterator[World]:
+    """The body of a module-scoped ``world`` fixture (``conftest.py``'s, or a module's own population)."""
     spec = build_spec(
-        "test",
+        name,
         {
-            "size": 600,
-            "seed": 11,
+            "size": size,
+            "seed": population_seed,
             "reference_date": "2026-11-26",
-            "shares": {"in_renewal_window": 0.7, "card_handed_over": 0.6, "email_bounces": 0.0},
+            "shares": {"in_renewal_window": in_renewal_window, "card_handed_over": 0.6, "email_bounces": 0.0},
         },
     )
     population = Population(spec)
-    with EmbeddedTarget(Path(tmp_path_factory.mktemp("journeys")) / "platform") as target:
+    with EmbeddedTarget(Path(tmp_path_factory.mktemp(name)) / "platform") as target:
         seed(population, target.url, target.admin_token)
         set_clock(target.url, target.admin_token, spec.reference_date)
         agents = agent_identities(sorted(spec.mix.prefectures), spec.agents_per_prefecture, spec.seed)

@@ -12,14 +12,12 @@ import pytest
 from checks.defects import Findings
 from scenarios.client import AgentClient, ApplicantClient
 from scenarios.events import JourneyEvent
-from scenarios.journeys import JourneyContext, get_journey, run_journey
 from scenarios.journeys.background import BackgroundAgent, Shift
 from scenarios.journeys.runner import AgentDesk, mailbox_reader
 from scenarios.spec import ScenarioSpec
 from scenarios.transport import HttpxTransport, Reply, Transport
 from synthetic_users.agents import AgentIdentity, AgentPace, agent_identities
 from synthetic_users.partition import LeaseTable
-from synthetic_users.personas import get_persona
 from tests.scenarios.world import SETTINGS, Sink, World, all_ok
 from tests.support import free_port, wait_until
 
@@ -30,20 +28,7 @@ ASKING = AgentPace(complement_share=1, refusal_share=0)
 def filed_renewal(world: World, journey: str = "renewal") -> int:
     """An applicant whose renewal (or another procedure) the harness filed and saw at the prefecture."""
     index = world.eligible_for(journey)
-    applicant = world.population.applicant(index)
-    ctx = JourneyContext(
-        applicant=applicant,
-        oracle=world.oracle,
-        persona=get_persona(applicant.persona),
-        client=ApplicantClient(HttpxTransport(world.target.url)),
-        desk=world.desk,
-        mailbox=None,
-        settings=SETTINGS,
-        rng=random.Random(index),
-    )
-    sink = Sink()
-    run_journey(get_journey(journey), ctx, sink, worker="test")
-    all_ok(sink)
+    all_ok(world.run(journey, index, mailbox=False))
     return index
 
 

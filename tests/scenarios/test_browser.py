@@ -46,6 +46,7 @@ from synthetic_users.partition import LeaseTable, Partition
 from synthetic_users.population import Population
 from synthetic_users.seeding import seed
 from synthetic_users.spec import build_spec
+from tests.scenarios.world import RENEWAL_STEPS
 from tests.support import wait_until
 
 pytestmark = [
@@ -64,15 +65,6 @@ POPULATION = {
 SETTINGS = JourneySettings(
     think_time_scale=0, abandonment=False, retries=False, document_size_scale=0.05, email_deadline=20
 )
-RENEWAL_STEPS = [
-    "renewal.login",
-    "renewal.choose_procedure",
-    "renewal.create",
-    *["renewal.upload"] * 4,
-    "renewal.submit",
-    "renewal.reconcile",
-    "renewal.receipt",
-]
 
 
 class Events:

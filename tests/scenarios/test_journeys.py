@@ -9,7 +9,7 @@ import pytest
 
 from checks.defects import Findings
 from scenarios.journeys import load_all
-from tests.scenarios.world import Sink, World, all_ok
+from tests.scenarios.world import RENEWAL_STEPS, Sink, World, all_ok
 
 
 @pytest.mark.parametrize("name", ["login", "password_reset", "renewal", "address_change", "card_handover"])
@@ -24,15 +24,7 @@ def test_renewal_steps_have_the_contract_names_and_update_the_oracle(clean: Worl
     sink = clean.run("renewal", index)
     all_ok(sink)
     names = [e.step for e in sink.steps()]
-    assert names == [
-        "renewal.login",
-        "renewal.choose_procedure",
-        "renewal.create",
-        *["renewal.upload"] * 4,
-        "renewal.submit",
-        "renewal.reconcile",
-        "renewal.receipt",
-    ]
+    assert names == RENEWAL_STEPS
     (dossier,) = clean.oracle.truth(index).dossiers.values()
     assert dossier.state == "submitted"
     assert dossier.at_prefecture

@@ -29,6 +29,16 @@ from synthetic_users.spec import build_spec
 SETTINGS = JourneySettings(
     think_time_scale=0, abandonment=False, retries=False, document_size_scale=0.05, default_deadline=2, email_deadline=2
 )
+# The renewal journey's steps in order, as every channel records them.
+RENEWAL_STEPS = [
+    "renewal.login",
+    "renewal.choose_procedure",
+    "renewal.create",
+    *["renewal.upload"] * 4,
+    "renewal.submit",
+    "renewal.reconcile",
+    "renewal.receipt",
+]
 
 
 @dataclass
@@ -76,7 +86,8 @@ class World:
         definition = get_journey(name)
         return self.pick(lambda a, t: definition.eligible(a, t, self.population))
 
-    def run(self, name: str, index: int) -> Sink:
+    def run(self, name: str, index: int, *, mailbox: bool = True) -> Sink:
+        """The journey for this applicant, its events kept; ``mailbox=False``: it reads no email."""
         applicant = self.population.applicant(index)
         ctx = JourneyContext(
             applicant=applicant,
@@ -84,7 +95,7 @@ class World:
             persona=get_persona(applicant.persona),
             client=ApplicantClient(HttpxTransport(self.target.url)),
             desk=self.desk,
-            mailbox=mailbox_reader(self.target.mailbox.api_url),
+            mailbox=mailbox_reader(self.target.mailbox.api_url) if mailbox else None,
             settings=SETTINGS,
             rng=random.Random(index),
         )

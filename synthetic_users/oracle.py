@@ -34,6 +34,9 @@ class Truth:
     password: str
     email_bounces: bool
     card_id: str | None = None
+    # The card is one the prefecture produced for a renewal during the run: its validity starts
+    # where the old one ended, so the applicant is out of the R.431-5 renewal window for years.
+    card_renewed: bool = False
     dossiers: dict[str, DossierTruth] = field(default_factory=dict)
     pending_requests: set[str] = field(default_factory=set)
 
@@ -104,11 +107,13 @@ class Oracle:
             dossier.state = state
             dossier.at_prefecture = True
 
-    def card_available(self, index: int, card_id: str) -> None:
-        """The prefecture made a new card available: the applicant's card is now that one."""
+    def card_available(self, index: int, card_id: str, *, procedure: str = "") -> None:
+        """The prefecture made a new card available: the applicant's card is now that one (a
+        renewal's card is valid for years: no renewal is due on it in this run)."""
         truth = self.truth(index)
         truth.card_state = "available"
         truth.card_id = card_id
+        truth.card_renewed = truth.card_renewed or procedure == "renewal"
 
     def dossier_at_prefecture(self, index: int, dossier_id: str) -> None:
         self.truth(index).dossiers[dossier_id].at_prefecture = True
@@ -134,6 +139,7 @@ class Oracle:
             str(index): {
                 "card_state": t.card_state,
                 "card_id": t.card_id,
+                "card_renewed": t.card_renewed,
                 "password_changed": t.password != self.population.applicant(index).password,
                 "email_bounces": t.email_bounces,
                 "pending_requests": sorted(t.pending_requests),

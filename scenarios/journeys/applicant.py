@@ -188,8 +188,14 @@ def reachable_by_email(applicant: Applicant, truth: Truth, population: Populatio
 
 
 def may_renew(applicant: Applicant, truth: Truth, population: Population) -> bool:
-    """Entitled to file a renewal today: card handed over, in the R.431-5 window, nothing open."""
-    return truth.card_state == "handed_over" and population.in_renewal_window(applicant) and not truth.open_dossiers
+    """Entitled to file a renewal today: card handed over, in the R.431-5 window (the seeded card's,
+    unless the run already renewed it), nothing open."""
+    return (
+        truth.card_state == "handed_over"
+        and not truth.card_renewed
+        and population.in_renewal_window(applicant)
+        and not truth.open_dossiers
+    )
 
 
 def may_start_procedure(applicant: Applicant, truth: Truth, population: Population) -> bool:

@@ -234,7 +234,7 @@ class Action:
 
     def _make_available(self) -> None:
         card = self._step("make_available", lambda: self.agent.client.make_available(self.dossier.id), "card_available")
-        self.oracle.card_available(self.index, card.id)
+        self.oracle.card_available(self.index, card.id, procedure=self.dossier.procedure)
 
     def _hand_over(self) -> None:
         assert self.dossier.card is not None

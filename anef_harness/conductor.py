@@ -312,6 +312,10 @@ def _load(
         if failed:
             status = "partial"
             names = ", ".join(failed)
+            if plan.workers_folder is not None and any(plan.workers_folder.iterdir()):
+                names += f"; the workers' own files are kept in {plan.workers_folder}"
+            elif plan.workers_folder is not None:
+                plan.workers_folder.rmdir()
             console.print(f"[yellow]warning:[/] load process(es) failed: {names}")
             manifest.data.warnings.append(f"load process(es) failed: {names}")
         elif plan.workers_folder is not None:

@@ -32,7 +32,7 @@ def score_table(computed: Score) -> Table:
     table = Table(title=f"{computed.campaign}: detection against the fault ledger")
     table.add_column("defect")
     columns = ("injected", "observable", "detected", "recall", "unobservable", "unwatched", "false")
-    for name in (*columns, "rate est. / injected", "first detection"):
+    for name in (*columns, "rate est. / injected", "est. 95 % CI", "first detection"):
         table.add_column(name, justify="right")
     for defect in computed.defects.values():
         unobservable = sum(defect.unobservable.values())
@@ -46,6 +46,7 @@ def score_table(computed: Score) -> Table:
             f"[red]{defect.unwatched}[/]" if defect.unwatched else "0",
             f"[red]{defect.false_detections}[/]" if defect.false_detections else "0",
             f"{_rate(defect.estimated_rate)} / {_injected_rate(defect)}",
+            _interval(defect),
             f"{defect.time_to_first_detection_s:.1f} s" if defect.time_to_first_detection_s is not None else "—",
         )
     table.caption = (
@@ -65,6 +66,16 @@ def _recall(recall: float | None) -> str:
 
 def _rate(value: float | None) -> str:
     return "—" if value is None else f"{value:.2%}"
+
+
+def _interval(defect: DefectScore) -> str:
+    """The estimate's 95 % interval, red when the configured rate lies outside it."""
+    if defect.estimated_rate_ci is None:
+        return "—"
+    low, high = defect.estimated_rate_ci
+    text = f"{low:.2%}–{high:.2%}"
+    configured = defect.injected_rate
+    return f"[red]{text}[/]" if configured is not None and not low <= configured <= high else text
 
 
 def _injected_rate(defect: DefectScore) -> str:

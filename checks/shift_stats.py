@@ -76,12 +76,17 @@ def rate_shift(now: tuple[int, int], before: tuple[int, int], confidence: float)
     (k1, n1), (k2, n2) = now, before
     p = float(stats.fisher_exact([[k1, n1 - k1], [k2, n2 - k2]], alternative="greater").pvalue)
     r1, r2 = k1 / n1, k2 / n2
-    w1 = stats.binomtest(k1, n1).proportion_ci(confidence, method="wilson")
-    w2 = stats.binomtest(k2, n2).proportion_ci(confidence, method="wilson")
+    (low1, high1), (low2, high2) = wilson(k1, n1, confidence), wilson(k2, n2, confidence)
     # Newcombe (1998), method 10: the difference's interval from each rate's Wilson interval.
-    low = r1 - r2 - float(np.hypot(r1 - w1.low, w2.high - r2))
-    high = r1 - r2 + float(np.hypot(w1.high - r1, r2 - w2.low))
+    low = r1 - r2 - float(np.hypot(r1 - low1, high2 - r2))
+    high = r1 - r2 + float(np.hypot(high1 - r1, r2 - low2))
     return p, low, high
+
+
+def wilson(hits: int, trials: int, confidence: float = 0.95) -> tuple[float, float]:
+    """The Wilson score interval of a proportion of ``trials`` (scipy's ``binomtest``)."""
+    interval = stats.binomtest(hits, trials).proportion_ci(confidence, method="wilson")
+    return float(interval.low), float(interval.high)
 
 
 def holm(pvalues: Sequence[float]) -> list[float]:

@@ -17,6 +17,7 @@ from checks.score.ledger import Firing, read_ledger
 from checks.score.matching import Context, Index, match, rule_of
 from checks.score.observed import Observed, eligible, observe
 from checks.score.rates import Configured, configured_rates
+from checks.shift_stats import wilson
 from contracts.faults import DOCUMENTED, SECURITY
 from scenarios.journeys.runner import JourneySettings
 from scenarios.manifest import read_manifest
@@ -37,6 +38,9 @@ class DefectScore:
     false_detections: int
     eligible: int | None
     estimated_rate: float | None
+    # The estimate's 95 % Wilson interval (hits of eligible events): whether the configured rate is
+    # within it says more than a relative error does on a few dozen firings.
+    estimated_rate_ci: tuple[float, float] | None
     injected_rate: float | None
     injected_rate_note: str | None
     time_to_first_detection_s: float | None
@@ -174,6 +178,7 @@ def _score_one(
         false_detections=len(false),
         eligible=count,
         estimated_rate=round(hits / count, 4) if count else None,
+        estimated_rate_ci=_rounded(wilson(min(hits, count), count)) if count else None,
         injected_rate=configured.rate,
         injected_rate_note=configured.note,
         time_to_first_detection_s=(
@@ -188,6 +193,10 @@ def _score_one(
         unwatched_sample=[_firing_json(f) for f in unwatched[:5]],
         false=[incident.first.sample() for incident in false[:5]],
     )
+
+
+def _rounded(interval: tuple[float, float]) -> tuple[float, float]:
+    return round(interval[0], 5), round(interval[1], 5)
 
 
 def _sighted(defect: str, index: Index, seen: Observed, ctx: Context) -> set[int]:

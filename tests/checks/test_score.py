@@ -173,6 +173,20 @@ def test_a_sticky_fault_is_estimated_as_a_share_of_applicants(tmp_path: Path) ->
     assert phantom.eligible == 4  # four applicants tried to create; one is stuck, whatever their retries
     assert phantom.estimated_rate == 0.25
     assert phantom.injected_rate == 0.25
+    low, high = phantom.estimated_rate_ci or (0.0, 0.0)
+    assert low < 0.25 < high
+    assert high - low > 0.5
+
+
+def test_the_wilson_interval_narrows_with_the_events_and_contains_the_estimate() -> None:
+    from checks.shift_stats import wilson
+
+    small, large = wilson(10, 100), wilson(1000, 10_000)
+    assert small[0] < 0.1 < small[1]
+    assert large[0] < 0.1 < large[1]
+    assert large[1] - large[0] < (small[1] - small[0]) / 5
+    assert wilson(0, 50)[0] == 0.0
+    assert wilson(50, 50)[1] == 1.0
 
 
 def test_a_fault_limited_to_procedures_counts_only_their_filings(tmp_path: Path) -> None:

@@ -84,9 +84,12 @@ def observe(results: Path, settings: DetectorSettings = DEFAULT_SETTINGS) -> Obs
         if event.outcome == "ok" and evidence.get("document") and step in uploads:
             pending_documents[journey] += 1
         elif watch_kind(step) == "seam":
-            # Documents of a dossier the prefecture never got could not be lost there.
+            # Documents of a dossier the prefecture never got could not be lost there. (Only a watch
+            # that did not end ``ok``: before 2026-12-03 an ``ok`` watch kept the ``waiting_for`` of
+            # its first looks, when the dossier had not crossed yet.)
             watched = pending_documents.pop(journey, 0)
-            seen.watched_documents += 0 if evidence.get("waiting_for") == "dossier" else watched
+            never_got = event.outcome != "ok" and evidence.get("waiting_for") == "dossier"
+            seen.watched_documents += 0 if never_got else watched
         covers = _covers.get(step)
         if covers is None:
             covers = _covers[step] = [d for d in DOCUMENTED if d in DETECTORS and step in DETECTORS[d].observers]

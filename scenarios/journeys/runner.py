@@ -230,6 +230,11 @@ class Run:
         """Attach evidence (ids, hashes) to the step being run."""
         self._evidence.update({key: str(value) for key, value in values.items()})
 
+    def forget(self, *keys: str) -> None:
+        """Take evidence back: what an earlier look of a watch said that a later one disproved."""
+        for key in keys:
+            self._evidence.pop(key, None)
+
     def step(self, name: str, action: Callable[[], T], *, retry: bool = True) -> T:
         full = f"{self.journey}.{name}"
         self._between_steps()

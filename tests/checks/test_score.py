@@ -164,6 +164,14 @@ def test_a_reset_email_is_observable_when_its_own_watch_looked(tmp_path: Path) -
     assert scored.eligible == 2  # each reset the probe asked for is watched
 
 
+def test_documents_count_when_their_watch_ended_ok_whatever_its_first_looks_waited_for(tmp_path: Path) -> None:
+    waited = {"evidence": {"dossier": "d1", "waiting_for": "dossier"}}  # a look before the dossier crossed
+    never = {**LOST_DOC, "evidence": {"dossier": "d2", "waiting_for": "dossier"}}
+    events = [*renewal("j1", 0, ["doc-1", "doc-2"], waited), *renewal("j2", 10, ["doc-3"], never)]
+    lost = score(folder(tmp_path, events, [])).defects["document_lost"]
+    assert lost.eligible == 2  # j1's two documents reached the prefecture; j2's dossier never did
+
+
 def test_a_sticky_fault_is_estimated_as_a_share_of_applicants(tmp_path: Path) -> None:
     refused = [step("renewal.create", 10 + n, journey_id=f"r{n}", applicant=2, **REFUSED) for n in range(3)]
     created = [step("renewal.create", 20 + n, journey_id=f"c{n}", applicant=n) for n in (1, 3, 4)]

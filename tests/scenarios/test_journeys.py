@@ -31,6 +31,19 @@ def test_renewal_steps_have_the_contract_names_and_update_the_oracle(clean: Worl
     assert len(dossier.documents) == 4
 
 
+def test_a_reconcile_that_ends_ok_says_it_waits_for_nothing(clean: World) -> None:
+    """Its first looks miss the dossier (held back across the seam for a second); the ``ok`` event
+    must not keep their ``waiting_for``: the score counts its documents as watched at the prefecture."""
+    clean.set_faults({"id": "sync_delay", "rate": 1.0, "params": {"delay_seconds": 1.0}})
+    sink = clean.run("renewal", clean.eligible_for("renewal"))
+    clean.set_faults()
+    all_ok(sink)
+    (reconcile,) = [e for e in sink.steps() if e.step == "renewal.reconcile"]
+    assert reconcile.duration_ms >= 900  # it did look before the dossier was there
+    assert "waiting_for" not in reconcile.evidence
+    assert len(reconcile.evidence["documents"].split(",")) == 4
+
+
 @pytest.mark.parametrize("name", ["upload", "agent_request"])
 def test_journeys_on_a_filed_dossier_pass_with_faults_off(clean: World, name: str) -> None:
     index = clean.eligible_for("renewal")

@@ -116,11 +116,13 @@ def connection_reset(event: StepEvent, settings: DetectorSettings) -> Symptom | 
 
 @defect(
     title="Step much slower than it should be",
-    denominator=Steps(watching="acts"),
+    denominator=Steps(("*", "!security.*"), watching="acts"),
     description="A step attempt that succeeded took longer than settings.latency_s (5 s by default). A fixed "
     "threshold, not a multiple of the step's median: a detector sees one event and keeps no state, so its "
     "verdict does not depend on the order events are read in, and a few seconds is what an applicant "
-    "feels. Watches are left out (their duration is a time to consistency: sync_delay, email_delay); "
+    "feels. Watches are left out (their duration is a time to consistency: sync_delay, email_delay), and so are "
+    "the security journey's probes (a probe such as security.enumeration sends a dozen requests in one step: "
+    "no applicant waits for it); "
     "delays below the threshold show in the duration SLOs, not here. In the open model the first step's "
     "duration includes a late start, which counts (the applicant waited).",
     gating=False,
@@ -135,7 +137,12 @@ def connection_reset(event: StepEvent, settings: DetectorSettings) -> Symptom | 
 )
 def latency(event: StepEvent, settings: DetectorSettings) -> Symptom | None:
     step = event.step
-    if event.outcome == "ok" and watch_kind(step) is None and event.seconds >= settings.latency_s:
+    if (
+        event.outcome == "ok"
+        and watch_kind(step) is None
+        and event.seconds >= settings.latency_s
+        and not step.startswith("security.")
+    ):
         return Symptom(f"{step} took {event.seconds:.1f} s (threshold {settings.latency_s:g} s)")
     return None
 

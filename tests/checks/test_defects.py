@@ -244,6 +244,12 @@ def test_thresholds_come_from_the_settings() -> None:
     assert found.title == "Step much slower than it should be"
 
 
+def test_a_security_probe_of_many_requests_is_not_a_slow_step() -> None:
+    detector = get_detector("latency")
+    assert detector.detect(event("security.enumeration", duration_ms=5800)) is None
+    assert detector.detect(event("login.submit", duration_ms=5800)) is not None
+
+
 def test_an_unknown_defect_gets_did_you_mean() -> None:
     with pytest.raises(ConfigError, match="did you mean 'document_lost'"):
         get_detector("document_lots")

@@ -105,6 +105,12 @@ def observe(results: Path, settings: DetectorSettings = DEFAULT_SETTINGS) -> Obs
     return seen
 
 
+# A journey's choose_procedure reads the whole list and checks every procedure in it, whichever it came
+# for (``scenarios.journeys.applicant.choose``): the platform draws a fault on a procedure at every
+# listing, so each listing is eligible for every procedure, not only for its own journey's.
+LISTS_EVERY_PROCEDURE = ".choose_procedure"
+
+
 def eligible(
     defect: str, seen: Observed, *, sticky: bool = False, procedures: frozenset[str] | None = None
 ) -> int | None:
@@ -113,9 +119,10 @@ def eligible(
     Attempts of the detector's denominator steps; for ``document_lost``, documents acknowledged and
     then watched at the prefecture (one upload step may carry several watched documents' fate).
     ``procedures``: the procedures the campaign's fault is limited to (its parameters): only their
-    steps count; without it, for ``procedure_not_selectable``, only the steps of procedures seen
-    missing. ``sticky``: the fault holds for a share of applicants (``scope.share``), so the rate is
-    a share of applicants: the applicants who attempted those steps.
+    steps count (and every listing: ``LISTS_EVERY_PROCEDURE``); without it, for
+    ``procedure_not_selectable``, only the steps of procedures seen missing, and every listing.
+    ``sticky``: the fault holds for a share of applicants (``scope.share``), so the rate is a share
+    of applicants: the applicants who attempted those steps.
     """
     registered = DETECTORS.get(defect)
     if registered is None:
@@ -124,10 +131,10 @@ def eligible(
         return seen.watched_documents
     steps = [s for s in seen.attempts if s in registered.denominator]
     if procedures is not None:
-        steps = [s for s in steps if s.split(".", 1)[0] in procedures]
+        steps = [s for s in steps if s.split(".", 1)[0] in procedures or s.endswith(LISTS_EVERY_PROCEDURE)]
     elif registered.unit == "procedures":
         hit = {o for incident in seen.findings.of(defect) for d in incident.detections for o in d.objects}
-        steps = [s for s in steps if s.split(".", 1)[0] in hit] if hit else steps
+        steps = [s for s in steps if s.split(".", 1)[0] in hit or s.endswith(LISTS_EVERY_PROCEDURE)] if hit else steps
     if sticky:
         return len(set().union(*(seen.applicants.get(s, set()) for s in steps)))
     return sum(seen.attempts[s] for s in steps)

@@ -208,6 +208,20 @@ def test_a_fault_limited_to_procedures_counts_only_their_filings(tmp_path: Path)
     assert forwarded.eligible == 2  # a renewal could not be swallowed by this fault: not in the denominator
 
 
+def test_every_listing_is_eligible_for_a_procedure_missing_from_it(tmp_path: Path) -> None:
+    # An address change's listing checks renewal too (journeys check the whole list): the platform
+    # drew the fault there as well. Creating an address change cannot hit a renewal-only fault.
+    events = [
+        step("renewal.choose_procedure", 1, journey_id="r1"),
+        step("renewal.create", 2, journey_id="r1"),
+        step("address_change.choose_procedure", 3, journey_id="a1"),
+        step("address_change.create", 4, journey_id="a1"),
+    ]
+    faults = [{"id": "procedure_not_selectable", "rate": 0.5, "params": {"procedure": "renewal"}}]
+    selectable = score(folder(tmp_path, events, [], faults)).defects["procedure_not_selectable"]
+    assert selectable.eligible == 3
+
+
 def test_a_detection_no_firing_explains_is_false(tmp_path: Path) -> None:
     events = [step("renewal.create", 10, journey_id="j2", applicant=2, **REFUSED)]
     ledger = [fired("phantom_pending_request", 50, BOB, "renewal", "/api/me/dossiers")]  # long after

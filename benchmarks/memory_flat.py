@@ -61,6 +61,7 @@ class MemoryFigures:
     minutes: float
     mark_s: float
     interval_s: float
+    window_s: float
     workers: int
     browser: bool
     journeys_by_mark: int
@@ -105,12 +106,14 @@ def measure(
     mark_minutes: float,
     interval: float,
     folder: Path,
+    window: float = 60.0,
     workers: int = 0,
     browser: bool = False,
     population: int = POPULATION,
     progress: Callable[[str], None],
 ) -> MemoryFigures:
-    """Run the campaign in ``folder``, sample every ``interval`` seconds, and make the rows."""
+    """Run the campaign in ``folder``, sample every ``interval`` seconds, and make the rows (each
+    figure the median of the samples within ``window / 2`` seconds of its mark)."""
     seconds, mark = minutes * 60, mark_minutes * 60
     if not 0 < mark < seconds:
         raise MemoryBenchmarkError(f"the mark ({mark:g} s) must fall inside the load (0 to {seconds:g} s)")
@@ -130,7 +133,7 @@ def measure(
         raise MemoryBenchmarkError(f"the campaign's load never started (exit {process.returncode}); see {log}")
     began = sampler.load_began
     rows = tuple(
-        growth(series, began=began, mark=mark, end=seconds, slack=2 * interval + 1)
+        growth(series, began=began, mark=mark, end=seconds, window=window, slack=2 * interval + 1)
         for series in sampler.series.values()
     )
     by_mark, by_end = journeys_done(folder / "results", time.time() - (time.monotonic() - began), (mark, seconds))
@@ -139,6 +142,7 @@ def measure(
         minutes=minutes,
         mark_s=mark,
         interval_s=interval,
+        window_s=window,
         workers=workers,
         browser=browser,
         journeys_by_mark=by_mark,
@@ -211,7 +215,8 @@ def table(figures: MemoryFigures) -> Table:
     out = Table(
         title=f"Resident memory of a {figures.minutes:g}-minute campaign's processes (MB)",
         caption=f"journeys done by minute {mark}: {figures.journeys_by_mark:,}; by minute {end}: "
-        f"{figures.journeys_by_end:,}; {figures.samples} samples every {figures.interval_s:g} s; "
+        f"{figures.journeys_by_end:,}; a sample every {figures.interval_s:g} s, each figure the median of "
+        f"{figures.window_s:g} s around its minute; "
         f"bound: growth < {BOUND:.0%}",
         box=box.SIMPLE_HEAD,
         title_justify="left",
@@ -247,6 +252,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0, help="length of the load")
     parser.add_argument("--mark", type=float, default=2.0, help="minute of the first mark (growth is from there)")
     parser.add_argument("--interval", type=float, default=5.0, help="seconds between two samples")
+    parser.add_argument("--window", type=float, default=60.0, help="seconds around each mark whose median is taken")
     parser.add_argument("--workers", type=int, default=0, help="Locust workers (0: one process, as `run` does)")
     parser.add_argument("--browser", action="store_true", help="one Chromium user beside the protocol load")
     parser.add_argument("--population", type=int, default=POPULATION, help="applicants seeded")
@@ -260,6 +266,7 @@ def main() -> None:
             minutes=args.minutes,
             mark_minutes=args.mark,
             interval=args.interval,
+            window=args.window,
             folder=folder,
             workers=args.workers,
             browser=args.browser,

@@ -9,7 +9,8 @@ ends and another of the same role that starts are two rows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import statistics
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import psutil
@@ -150,29 +151,38 @@ class Sampler:
         return f"{role} #{number}"
 
 
-def growth(series: Series, *, began: float, mark: float, end: float, slack: float) -> Growth:
-    """The row of one series: the first sample at or after ``mark`` seconds of load, the last at or
-    before ``end`` (each within ``slack`` seconds of its mark, or the row says the process was not
-    there), and the peak over the load (``began`` to ``end``)."""
+def growth(series: Series, *, began: float, mark: float, end: float, window: float, slack: float) -> Growth:
+    """The row of one series. Documents, uploads and answers come and go in a load process, so one
+    sample swings by tens of MB: each figure is the median of the samples within ``window / 2``
+    seconds of its mark (``mark`` and ``end``, in seconds of load; the end's window stops at the end).
+    A process not sampled near a mark, or gone more than ``slack`` seconds before the end, has no
+    figure there and the row says why. The peak is over the whole load (``began`` to ``end``)."""
     during = [sample for sample in series.samples if 0 <= sample.at - began <= end]
-    first = next((sample for sample in during if sample.at - began >= mark), None)
-    last = during[-1] if during else None
+    first = [sample for sample in during if abs(sample.at - began - mark) <= window / 2]
+    last = [sample for sample in during if sample.at - began >= end - window / 2]
     missing = []
-    if first is None or first.at - began - mark > slack:
-        first = None
+    if not first:
         missing.append(f"not running at {mark:g} s")
-    if last is None or end - (last.at - began) > slack:
-        seen = f" (last seen at {last.at - began:.0f} s)" if last else ""
+    if not during or end - (during[-1].at - began) > slack:
+        seen = f" (last seen at {during[-1].at - began:.0f} s)" if during else ""
         missing.append(f"not running at {end:g} s{seen}")
-        last = None
+        last = []
     return Growth(
         role=series.role,
         judged=series.judged,
-        rss_from=first.rss if first else None,
-        rss_end=last.rss if last else None,
+        rss_from=_median(sample.rss for sample in first),
+        rss_end=_median(sample.rss for sample in last),
         peak=max((sample.rss for sample in during), default=0),
-        uss_from=first.uss if first else None,
-        uss_end=last.uss if last else None,
+        uss_from=_median(sample.uss for sample in first),
+        uss_end=_median(sample.uss for sample in last),
         processes=series.processes,
         missing="; ".join(missing),
     )
+
+
+def _median(values: Iterable[int | None]) -> int | None:
+    """The median of the values (one of them), or None when there are none or one is unknown."""
+    known = list(values)
+    if not known or None in known:
+        return None
+    return int(statistics.median_low(value for value in known if value is not None))

@@ -27,34 +27,46 @@ def series(role: str, rss_mb: list[float], *, judged: bool = True, every: float 
 
 
 def test_a_harness_process_that_grows_by_a_tenth_between_the_marks_fails_and_one_that_stays_flat_passes() -> None:
-    # load began at 100 s; the marks at 10 s and 40 s of load (samples every 5 s)
-    flat = growth(series("Locust", [80, 95, 100, 101, 99, 104, 103, 105, 106]), began=100, mark=10, end=40, slack=6)
-    grown = growth(series("Locust", [80, 95, 100, 101, 104, 108, 109, 110, 111]), began=100, mark=10, end=40, slack=6)
+    # load began at 100 s, a sample every 5 s; the marks at 10 s and 40 s of load, medians of 10 s around them
+    flat = series("Locust", [80, 99, 100, 101, 130, 104, 103, 106, 107, 140, 107])
+    grown = series("Locust", [80, 99, 100, 101, 130, 104, 103, 111, 112, 140, 112])
 
-    assert (flat.rss_from, flat.rss_end, flat.peak) == (100 * MB, 106 * MB, 106 * MB)
-    assert flat.growth == pytest.approx(0.06)
-    assert flat.failed is None
-    assert grown.growth == pytest.approx(0.11)
-    assert grown.failed == "grew 11.0% (bound 10%)"
+    flat_row = growth(flat, began=100, mark=10, end=40, window=10, slack=6)
+    grown_row = growth(grown, began=100, mark=10, end=40, window=10, slack=6)
+
+    assert (flat_row.rss_from, flat_row.rss_end, flat_row.peak) == (
+        100 * MB,
+        106 * MB,
+        130 * MB,
+    )  # the spike after the end is not the peak
+    assert flat_row.growth == pytest.approx(0.06)
+    assert flat_row.failed is None
+    assert grown_row.growth == pytest.approx(0.11)
+    assert grown_row.failed == "grew 11.0% (bound 10%)"
 
 
-def test_the_peak_counts_the_whole_load_and_nothing_after_it() -> None:
-    samples = series("Locust", [90, 150, 100, 100, 100, 100, 100, 100, 100, 400])
-    row = growth(samples, began=100, mark=10, end=40, slack=6)
+def test_a_spike_at_a_mark_is_not_its_figure_and_nothing_after_the_load_counts() -> None:
+    # at 40 s a document is in memory (150); after the load, judging (400)
+    samples = series("Locust", [90, 95, 100, 100, 100, 100, 100, 100, 100, 150, 100, 400])
 
-    assert row.peak == 150 * MB  # the spike before the mark, not the judging after the end
+    row = growth(samples, began=100, mark=10, end=45, window=20, slack=6)
+
+    assert row.rss_end == 100 * MB  # the median of 35, 40 and 45 s
+    assert row.peak == 150 * MB
     assert row.failed is None
 
 
 def test_the_platform_is_shown_with_its_growth_but_never_fails() -> None:
-    row = growth(series(PLATFORM, [100, 100, 100, 150, 200], judged=False), began=100, mark=5, end=20, slack=6)
+    row = growth(
+        series(PLATFORM, [100, 100, 100, 150, 200], judged=False), began=100, mark=5, end=20, window=0, slack=6
+    )
 
     assert row.growth == pytest.approx(1.0)
     assert row.failed is None
 
 
 def test_a_harness_process_gone_before_the_end_fails_and_says_when_it_was_last_seen() -> None:
-    row = growth(series("Locust", [100, 100, 100]), began=100, mark=5, end=40, slack=6)
+    row = growth(series("Locust", [100, 100, 100]), began=100, mark=5, end=40, window=10, slack=6)
 
     assert row.rss_end is None
     assert row.failed == "not running at 40 s (last seen at 10 s)"
@@ -114,7 +126,7 @@ def test_the_sampler_reads_a_real_process_tree_and_sees_a_child_grow() -> None:
     (other,) = set(sampler.series) - {CONDUCTOR}
     assert other.startswith("other: python")  # none of the harness's own roles
     child = sampler.series[other]
-    row = growth(child, began=0.0, mark=0.0, end=10.0, slack=1.0)
+    row = growth(child, began=0.0, mark=0.0, end=10.0, window=0, slack=1.0)
     assert row.rss_end is not None
     assert row.rss_from is not None
     assert row.rss_end - row.rss_from >= 60 * MB
@@ -122,5 +134,5 @@ def test_the_sampler_reads_a_real_process_tree_and_sees_a_child_grow() -> None:
     assert row.uss_end - (row.uss_from or 0) >= 60 * MB
     assert row.failed is not None
     assert row.failed.startswith("grew")
-    conductor_row = growth(sampler.series[CONDUCTOR], began=0.0, mark=0.0, end=10.0, slack=1.0)
+    conductor_row = growth(sampler.series[CONDUCTOR], began=0.0, mark=0.0, end=10.0, window=0, slack=1.0)
     assert conductor_row.failed is None  # the parent did not grow

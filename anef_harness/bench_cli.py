@@ -34,7 +34,7 @@ def bench_command(
         typer.Option(
             "--only",
             metavar="NAME[,NAME]",
-            help="Run only these: platform, population, overhead, detection, processing, master.",
+            help="Run only these: platform, population, overhead, detection, processing, master, memory.",
         ),
     ] = None,
     quick: Annotated[bool, typer.Option("--quick", help="Small sizes: a look in a minute, not figures.")] = False,

@@ -49,6 +49,11 @@ class Sizes:
     master_workers: tuple[int, ...]
     master_totals: tuple[int, ...]  # events/s offered, all workers together
     master_seconds: float
+    memory_minutes: float  # of load
+    memory_mark: float  # minute from which growth is measured
+    memory_interval: float  # seconds between samples
+    memory_window: float  # seconds around each mark whose samples' median is the figure
+    memory_population: int
 
 
 DEFAULT = Sizes(
@@ -73,6 +78,11 @@ DEFAULT = Sizes(
     master_workers=(1, 4, 16, 48),
     master_totals=(5_000, 20_000, 80_000, 160_000, 320_000, 640_000),
     master_seconds=3.0,
+    memory_minutes=5,  # the script's default, and the aim of issue 14, is minute 2 to minute 10
+    memory_mark=1,
+    memory_interval=5,
+    memory_window=60,
+    memory_population=20_000,
 )
 QUICK = Sizes(
     platform_seconds=1,
@@ -96,6 +106,11 @@ QUICK = Sizes(
     master_workers=(2,),
     master_totals=(1_000, 4_000),
     master_seconds=1.5,
+    memory_minutes=0.75,
+    memory_mark=0.25,
+    memory_interval=1,
+    memory_window=6,
+    memory_population=3_000,
 )
 
 
@@ -410,6 +425,62 @@ def master(quick: bool, progress: Progress) -> list[Figure]:
     return rows
 
 
+def memory(quick: bool, progress: Progress) -> list[Figure]:
+    """Each process of a campaign with every journey: resident memory at the end of the load beside
+    the first mark's; a harness process that grew by 10 % or more fails its row (not in ``--quick``:
+    a minute is warm-up, not a soak)."""
+    from benchmarks import memory_flat as script
+    from benchmarks.memory.samples import BOUND
+
+    size = sizes(quick)
+    measured = _in_scratch_folder(
+        "anef-harness-memory-",
+        lambda folder: script.measure(
+            minutes=size.memory_minutes,
+            mark_minutes=size.memory_mark,
+            interval=size.memory_interval,
+            window=size.memory_window,
+            folder=folder,
+            population=size.memory_population,
+            progress=progress,
+        ),
+        script.MemoryBenchmarkError,
+        kept="the run",
+    )
+    mark, end = f"minute {size.memory_mark:g}", f"minute {size.memory_minutes:g}"
+    rows = [
+        Figure(
+            "memory",
+            f"journeys done by {end} (every journey, agents, one Locust process)",
+            float(measured.journeys_by_end),
+            "",
+            reference=float(measured.journeys_by_mark),
+            reference_label=f"by {mark}",
+            note=f"a sample every {size.memory_interval:g} s, each figure the median of {size.memory_window:g} s "
+            f"around its minute; run exit {measured.exit_code}",
+        )
+    ]
+    for row in measured.rows:
+        growth = "—" if row.growth is None else f"{row.growth:+.1%}"
+        uss = f"USS {script.megabytes(row.uss_from)} → {script.megabytes(row.uss_end)} MB"
+        verdict = "system under test, not judged" if not row.judged else f"bound < {BOUND:.0%}"
+        if quick and row.failed:
+            verdict += f" (not judged in --quick: {row.failed})"
+        rows.append(
+            Figure(
+                "memory",
+                f"{row.role}: RSS at {end}" + (f" ({row.processes} processes)" if row.processes > 1 else ""),
+                None if row.rss_end is None else row.rss_end / 2**20,
+                "MB",
+                reference=None if row.rss_from is None else row.rss_from / 2**20,
+                reference_label=f"at {mark}",
+                note=f"growth {growth}, peak {script.megabytes(row.peak)} MB, {uss}; {verdict}",
+                failed=None if quick else row.failed,
+            )
+        )
+    return rows
+
+
 def _in_scratch_folder(prefix: str, measure: Callable[[Path], T], errors: type[Exception], *, kept: str) -> T:
     """``measure`` in a fresh temporary folder, removed once it succeeded; when it fails with
     ``errors`` the folder is kept for a look, and the part's error says where (``kept``: what it holds)."""
@@ -435,4 +506,5 @@ PARTS: dict[str, Part] = {
     "detection": detection,
     "processing": processing,
     "master": master,
+    "memory": memory,
 }

@@ -16,7 +16,7 @@ from typing import Any
 from synthetic_users.population import Applicant, Population
 
 
-@dataclass
+@dataclass(slots=True)
 class DossierTruth:
     procedure: str
     state: str
@@ -26,7 +26,7 @@ class DossierTruth:
     requests: set[str] = field(default_factory=set)  # agent requests made on it
 
 
-@dataclass
+@dataclass(slots=True)
 class Truth:
     """One applicant's true administrative state."""
 
@@ -48,7 +48,11 @@ class Truth:
 
 
 class Oracle:
-    """Truth per applicant, created lazily from the population; thread-safe."""
+    """Truth per applicant, derived from the population until the run changes it; thread-safe.
+
+    Only the truths the run changed are kept: a look at an applicant (every journey looks at
+    several to find one that fits) gives a truth made from the population and then forgotten, so
+    the load process's memory grows with what the run did, not with the applicants it looked at."""
 
     def __init__(self, population: Population) -> None:
         self.population = population
@@ -56,44 +60,59 @@ class Oracle:
         self._lock = threading.Lock()
 
     def truth(self, index: int) -> Truth:
+        """The applicant's truth, to read (changes go through the methods below)."""
         with self._lock:
-            return self._truths_of(index)
+            found = self._truths.get(index)
+        return found if found is not None else self._derived(self.population.applicant(index))
 
     def truth_of(self, applicant: Applicant) -> Truth:
         """``truth(applicant.index)``, for a caller that has the applicant already: a first look
         does not generate it again."""
         with self._lock:
-            return self._truths_of(applicant.index, applicant)
+            found = self._truths.get(applicant.index)
+        return found if found is not None else self._derived(applicant)
 
-    def _truths_of(self, index: int, applicant: Applicant | None = None) -> Truth:
-        """The truth of one applicant, created on first use (the caller holds the lock)."""
+    @property
+    def changed(self) -> int:
+        """How many applicants' truths the run changed (and this oracle keeps)."""
+        with self._lock:
+            return len(self._truths)
+
+    @staticmethod
+    def _derived(applicant: Applicant) -> Truth:
+        return Truth(
+            card_state=applicant.card.state, password=applicant.password, email_bounces=applicant.email_bounces
+        )
+
+    def _kept(self, index: int) -> Truth:
+        with self._lock:
+            return self._truths_of(index)
+
+    def _truths_of(self, index: int) -> Truth:
+        """The kept truth of one applicant, made on its first change (the caller holds the lock)."""
         found = self._truths.get(index)
         if found is None:
-            applicant = applicant or self.population.applicant(index)
-            found = Truth(
-                card_state=applicant.card.state, password=applicant.password, email_bounces=applicant.email_bounces
-            )
-            self._truths[index] = found
+            found = self._truths[index] = self._derived(self.population.applicant(index))
         return found
 
     # Updates, each after a step whose effect the harness has seen.
 
     def password_changed(self, index: int, password: str) -> None:
-        self.truth(index).password = password
+        self._kept(index).password = password
 
     def card_handed_over(self, index: int, card_id: str | None = None) -> None:
-        truth = self.truth(index)
+        truth = self._kept(index)
         truth.card_state = "handed_over"
         truth.card_id = card_id or truth.card_id
 
     def dossier_created(self, index: int, dossier_id: str, procedure: str) -> None:
-        self.truth(index).dossiers[dossier_id] = DossierTruth(procedure=procedure, state="draft")
+        self._kept(index).dossiers[dossier_id] = DossierTruth(procedure=procedure, state="draft")
 
     def document_sent(self, index: int, dossier_id: str, document_id: str, sha256: str) -> None:
-        self.truth(index).dossiers[dossier_id].documents[document_id] = sha256
+        self._kept(index).dossiers[dossier_id].documents[document_id] = sha256
 
     def dossier_state(self, index: int, dossier_id: str, state: str, receipt_number: str | None = None) -> None:
-        dossier = self.truth(index).dossiers[dossier_id]
+        dossier = self._kept(index).dossiers[dossier_id]
         dossier.state = state
         dossier.receipt_number = receipt_number or dossier.receipt_number
 
@@ -110,29 +129,29 @@ class Oracle:
     def card_available(self, index: int, card_id: str, *, procedure: str = "") -> None:
         """The prefecture made a new card available: the applicant's card is now that one (a
         renewal's card is valid for years: no renewal is due on it in this run)."""
-        truth = self.truth(index)
+        truth = self._kept(index)
         truth.card_state = "available"
         truth.card_id = card_id
         truth.card_renewed = truth.card_renewed or procedure == "renewal"
 
     def dossier_at_prefecture(self, index: int, dossier_id: str) -> None:
-        self.truth(index).dossiers[dossier_id].at_prefecture = True
+        self._kept(index).dossiers[dossier_id].at_prefecture = True
 
     def request_sent(self, index: int, dossier_id: str, request_id: str, *, procedure: str = "") -> None:
         """An agent asked for complements: the request exists, whatever the dashboard shows."""
-        truth = self.truth(index)
+        truth = self._kept(index)
         dossier = truth.dossiers.setdefault(dossier_id, DossierTruth(procedure=procedure, state="complement_requested"))
         dossier.requests.add(request_id)
         truth.pending_requests.add(request_id)
 
     def request_received(self, index: int, request_id: str) -> None:
-        self.truth(index).pending_requests.add(request_id)
+        self._kept(index).pending_requests.add(request_id)
 
     def request_answered(self, index: int, request_id: str) -> None:
-        self.truth(index).pending_requests.discard(request_id)
+        self._kept(index).pending_requests.discard(request_id)
 
     def snapshot(self) -> dict[str, Any]:
-        """The known truths, JSON-ready (sets as sorted lists)."""
+        """The truths the run changed, JSON-ready (sets as sorted lists)."""
         with self._lock:
             items = sorted(self._truths.items())
         return {

@@ -116,4 +116,4 @@ def test_ratios_are_figure_over_reference_and_the_machine_heads_the_markdown() -
 
 
 def test_the_suite_offers_every_benchmark_of_the_issue() -> None:
-    assert list(PARTS) == ["platform", "population", "overhead", "detection", "processing", "master"]
+    assert list(PARTS) == ["platform", "population", "overhead", "detection", "processing", "master", "memory"]

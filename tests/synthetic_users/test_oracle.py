@@ -44,3 +44,23 @@ def test_a_duplicate_card_keeps_the_old_validity_and_the_renewal_window() -> Non
     oracle.card_available(index, "c1", procedure="duplicate")
     oracle.card_handed_over(index, "c1")
     assert may_renew(population.applicant(index), oracle.truth(index), population)
+
+
+def test_the_oracle_keeps_only_the_truths_the_run_changed() -> None:
+    # every journey looks at several applicants to find one that fits: looks must not pile up
+    population, index = entitled_applicant()
+    oracle = Oracle(population)
+    for looked_at in range(len(population)):
+        assert oracle.truth(looked_at).password == population.applicant(looked_at).password
+        assert oracle.truth_of(population.applicant(looked_at)).dossiers == {}
+    assert oracle.changed == 0
+    assert oracle.snapshot() == {}
+
+    oracle.dossier_created(index, "d1", "renewal")
+    oracle.password_changed(index, "Nouveau-2026")
+
+    assert oracle.changed == 1
+    assert oracle.truth(index).password == "Nouveau-2026"
+    assert oracle.truth_of(population.applicant(index)).dossiers["d1"].state == "draft"
+    assert list(oracle.snapshot()) == [str(index)]
+    assert oracle.snapshot()[str(index)]["password_changed"] is True

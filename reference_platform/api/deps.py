@@ -27,7 +27,9 @@ ObjectId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="an identi
 """Every object's id (dossier, document, request, card) is 32 lowercase hex digits."""
 
 
-def get_context(request: Request) -> PlatformContext:
+async def get_context(request: Request) -> PlatformContext:
+    """Async, so FastAPI calls it on the event loop: a sync dependency costs a round trip through
+    the thread pool (two thread switches) on every request, for a dictionary read."""
     context: PlatformContext = request.app.state.context
     return context
 

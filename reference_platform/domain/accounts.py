@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from contracts.faults import (
@@ -39,6 +39,10 @@ from reference_platform.storage.front import Session as LoginSession
 # key, so a prebuilt statement skips construction and key generation (about 40 % of a read).
 # Built once: on every authenticated request's path (see front_office for why).
 SESSION_APPLICANT = sessions.live_session_query(Applicant, LoginSession, LoginSession.applicant_id)
+BY_EMAIL = select(Applicant).where(Applicant.email == bindparam("key"))
+BY_FOREIGN_NUMBER = select(Applicant).where(Applicant.foreign_number == bindparam("key"))
+INSERT_EMAIL = insert(Email.__table__)  # type: ignore[arg-type]
+INSERT_SESSION = insert(LoginSession.__table__)  # type: ignore[arg-type]
 SESSION_EXPIRED = "Votre session a expiré. Veuillez vous reconnecter."
 
 
@@ -52,9 +56,7 @@ def login(
     """
     asked = key = identifier.strip().lower()
     with ctx.stores.front.read() as db:
-        applicant = db.scalar(
-            select(Applicant).where((Applicant.email == key) if "@" in key else (Applicant.foreign_number == key))
-        )
+        applicant = db.scalar(BY_EMAIL if "@" in key else BY_FOREIGN_NUMBER, {"key": key})
     if applicant is not None:
         key = throttle_key(applicant)  # one count per account, whichever identifier is typed
     keys = throttle.Keys.of(key, client)
@@ -72,7 +74,9 @@ def login(
     expires = utcnow() + timedelta(seconds=ctx.settings.session_ttl_seconds)
     with ctx.stores.front.write() as db:
         throttle.succeeded(db, LoginThrottle, keys, counted)
-        db.add(LoginSession(token_hash=token_hash(token), applicant_id=applicant.id, expires_at=expires))
+        db.execute(
+            INSERT_SESSION, {"token_hash": token_hash(token), "applicant_id": applicant.id, "expires_at": expires}
+        )
     return applicant, token
 
 
@@ -186,11 +190,18 @@ def request_password_reset(
     link = f"{ctx.settings.base_url}/mot-de-passe/nouveau?jeton={token}"
     # The defect decides first: a lost or late link is not also delayed by email_delay.
     lost = ctx.faults.fire("reset_email_lost", route=route, applicant=applicant.id, obj="reset")
-    message = queue_email(
+    late: float | None = None
+    if lost is not None:
+        assert isinstance(lost.params, ResetEmailLost)
+        late = lost.params.late_seconds
+    queue_email(
         ctx,
         db,
         to=applicant.email,
         may_delay=lost is None,
+        # lost: never sent, and the link it held is not kept either; late: sent that much later
+        dropped=lost is not None and late is None,
+        send_after=now + timedelta(seconds=late) if late is not None else None,
         applicant=applicant.id,
         route=route,
         subject="ANEF : réinitialisation de votre mot de passe",
@@ -202,13 +213,6 @@ def request_password_reset(
             "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.\n"
         ),
     )
-    if lost is not None:
-        assert isinstance(lost.params, ResetEmailLost)
-        if lost.params.late_seconds is None:
-            message.dropped = True
-            message.body = ""  # never sent: the link it held is not kept either
-        else:
-            message.send_after = now + timedelta(seconds=lost.params.late_seconds)
     return disclosure(ctx, asked, applicant, route)
 
 
@@ -261,13 +265,25 @@ def queue_email(
     applicant: str | None,
     route: str,
     may_delay: bool = True,
-) -> Email:
-    """Write an e-mail for the mail worker; ``email_delay`` may hold it back."""
-    send_after = utcnow()
+    send_after: datetime | None = None,
+    dropped: bool = False,
+) -> None:
+    """Write an e-mail for the mail worker (one INSERT, no unit of work); ``email_delay`` may hold
+    it back. ``send_after`` sends it no earlier; ``dropped`` keeps it unsent, without its body."""
+    created = utcnow()
+    due = send_after or created
     delayed = ctx.faults.fire("email_delay", route=route, applicant=applicant, obj=subject[:64]) if may_delay else None
     if delayed is not None:
         assert isinstance(delayed.params, EmailDelay)
-        send_after += timedelta(seconds=delayed.params.delay_seconds)
-    message = Email(recipient=to, subject=subject, body=body, send_after=send_after)
-    db.add(message)
-    return message
+        due += timedelta(seconds=delayed.params.delay_seconds)
+    db.execute(
+        INSERT_EMAIL,
+        {
+            "recipient": to,
+            "subject": subject,
+            "body": "" if dropped else body,
+            "created_at": created,
+            "send_after": due,
+            "dropped": dropped,
+        },
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from reference_platform.context import PlatformContext
@@ -41,14 +41,16 @@ class Room:
     stored: int  # bytes the applicant's documents take
 
 
+# Built once, on every upload's path (see front_office for why).
+ROOM = select(
+    func.count(Document.id).filter(Document.dossier_id == bindparam("dossier")),
+    func.coalesce(func.sum(Document.size), 0),
+).where(Document.applicant_id == bindparam("applicant"))
+
+
 def room(db: Session, applicant: Applicant, dossier: Dossier) -> Room:
     """One query over the applicant's documents: those of this dossier, and the bytes of all."""
-    count, stored = db.execute(
-        select(
-            func.count(Document.id).filter(Document.dossier_id == dossier.id),
-            func.coalesce(func.sum(Document.size), 0),
-        ).where(Document.applicant_id == applicant.id)
-    ).one()
+    count, stored = db.execute(ROOM, {"dossier": dossier.id, "applicant": applicant.id}).one()
     return Room(int(count), int(stored))
 
 

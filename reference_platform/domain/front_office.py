@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import filetype
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from contracts.faults import (
     ProcedureNotSelectable,
@@ -37,7 +38,7 @@ from reference_platform.errors import (
     InvalidInput,
     NotFound,
 )
-from reference_platform.storage.common import utcnow
+from reference_platform.storage.common import insert_row, utcnow
 from reference_platform.storage.db import locking
 from reference_platform.storage.front import (
     AgentRequest,
@@ -57,6 +58,8 @@ OPEN_DOSSIER = (
     .where(Dossier.applicant_id == bindparam("applicant"), Dossier.state.in_([s.value for s in IN_PROGRESS]))
     .limit(1)
 )
+DOCUMENTS = select(Document).where(Document.dossier_id == bindparam("dossier")).order_by(Document.acknowledged_at)
+UPDATE_DOSSIER = update(Dossier.__table__).where(Dossier.__table__.c.id == bindparam("dossier"))  # type: ignore[arg-type]
 
 ACCEPTED_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 
@@ -165,8 +168,7 @@ def create_dossier(
     dossier = Dossier(
         applicant_id=applicant.id, procedure=procedure.value, state=DossierState.DRAFT.value, details=details
     )
-    db.add(dossier)
-    db.flush()
+    insert_row(db, dossier)
     return dossier
 
 
@@ -215,9 +217,7 @@ def list_dossiers(db: Session, applicant: Applicant) -> list[Dossier]:
 
 
 def documents_of(db: Session, dossier: Dossier) -> list[Document]:
-    return list(
-        db.scalars(select(Document).where(Document.dossier_id == dossier.id).order_by(Document.acknowledged_at))
-    )
+    return list(db.scalars(DOCUMENTS, {"dossier": dossier.id}))
 
 
 def check_upload(
@@ -301,8 +301,7 @@ def add_document(
         size=stored.size,
         sha256=stored.sha256,
     )
-    db.add(document)
-    db.flush()
+    insert_row(db, document)
     if dossier.state != DossierState.DRAFT:
         enqueue(
             db,
@@ -347,10 +346,16 @@ def submit_dossier(
     if other is not None and other.id != dossier.id:
         raise request_in_progress()
     now = utcnow()
-    dossier.state = DossierState.SUBMITTED.value
-    dossier.submitted_at = now
-    dossier.updated_at = now
-    dossier.receipt_number = f"ANEF-{applicant.prefecture}-{now:%Y%m%d}-{secrets.token_hex(4).upper()}"
+    filed = {
+        "state": DossierState.SUBMITTED.value,
+        "submitted_at": now,
+        "updated_at": now,
+        "receipt_number": f"ANEF-{applicant.prefecture}-{now:%Y%m%d}-{secrets.token_hex(4).upper()}",
+    }
+    # One UPDATE, no unit of work; the loaded dossier reads as written.
+    db.execute(UPDATE_DOSSIER, {**filed, "dossier": dossier.id})
+    for name, value in filed.items():
+        set_committed_value(dossier, name, value)
     enqueue(
         db,
         ctx.faults,

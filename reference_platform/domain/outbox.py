@@ -5,12 +5,18 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from contracts.faults import SyncDelay
 from reference_platform.faults.injector import FaultInjector
 from reference_platform.storage import back, front
 from reference_platform.storage.common import utcnow
+
+INSERTS = {
+    "front": insert(front.Outbox.__table__),  # type: ignore[arg-type]
+    "back": insert(back.Outbox.__table__),  # type: ignore[arg-type]
+}
 
 
 def enqueue(
@@ -23,7 +29,6 @@ def enqueue(
     applicant: str | None,
 ) -> None:
     """Add a message to this side's outbox; ``sync_delay`` may hold it back."""
-    outbox = front.Outbox if side == "front" else back.Outbox
     now = utcnow()
     not_before = None
     delayed = faults.fire("sync_delay", route=f"sync:{kind}", applicant=applicant, obj=payload.get("id"))
@@ -32,4 +37,8 @@ def enqueue(
         not_before = now + timedelta(seconds=delayed.params.delay_seconds)
     # Every message names its applicant: the receiving side's faults record it in the ledger.
     body = {**payload, "applicant_id": applicant}
-    session.add(outbox(kind=kind, ordering_key=applicant, payload=body, created_at=now, not_before=not_before))
+    # One INSERT, no unit of work: messages are numbered (``seq``) in the order they are written.
+    session.execute(
+        INSERTS[side],
+        {"kind": kind, "ordering_key": applicant, "payload": body, "created_at": now, "not_before": not_before},
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from reference_platform.context import PlatformContext
@@ -28,6 +28,16 @@ from reference_platform.storage.db import locking
 
 # Built once (see front_office for why): on every agent request's path.
 SESSION_AGENT = sessions.live_session_query(Agent, AgentSession, AgentSession.agent_id)
+# A dossier's parts, read on every agent's look at it: built once (see front_office for why).
+DOCUMENTS = (
+    select(DocumentRecord).where(DocumentRecord.dossier_id == bindparam("dossier")).order_by(DocumentRecord.received_at)
+)
+REQUESTS = (
+    select(AgentRequestRecord)
+    .where(AgentRequestRecord.dossier_id == bindparam("dossier"))
+    .order_by(AgentRequestRecord.requested_at)
+)
+CARD = select(CardRecord).where(CardRecord.dossier_id == bindparam("dossier"))
 
 # Dossiers waiting for the prefecture; one waiting for the applicant's complements is not in
 # the queue, or unanswered requests would push new dossiers out of it.
@@ -117,21 +127,11 @@ def get_dossier(db: Session, agent: Agent, dossier_id: str) -> DossierRecord:
 
 
 def documents_of(db: Session, dossier: DossierRecord) -> list[DocumentRecord]:
-    return list(
-        db.scalars(
-            select(DocumentRecord).where(DocumentRecord.dossier_id == dossier.id).order_by(DocumentRecord.received_at)
-        )
-    )
+    return list(db.scalars(DOCUMENTS, {"dossier": dossier.id}))
 
 
 def requests_of(db: Session, dossier: DossierRecord) -> list[AgentRequestRecord]:
-    return list(
-        db.scalars(
-            select(AgentRequestRecord)
-            .where(AgentRequestRecord.dossier_id == dossier.id)
-            .order_by(AgentRequestRecord.requested_at)
-        )
-    )
+    return list(db.scalars(REQUESTS, {"dossier": dossier.id}))
 
 
 def _move(ctx: PlatformContext, db: Session, dossier: DossierRecord, target: DossierState) -> None:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, or_, select
+from sqlalchemy import Select, bindparam, case, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -61,10 +61,22 @@ def check(db: Session, table: type[ThrottleColumns], keys: Keys, settings: Setti
         stored_key(keys.account): settings.login_account_max_failures,
         stored_key(keys.client): settings.login_client_max_failures,
     }
-    rows = db.execute(select(table.key, table.failures, table.window_start).where(table.key.in_(limits))).all()
+    rows = db.execute(_counters(table), {"keys": list(limits)}).all()
     if any(failures >= limits[key] and start >= since for key, failures, start in rows):
         raise Throttled("too_many_attempts", TOO_MANY)
     return any(key == stored_key(keys.own) for key, _, _ in rows)
+
+
+_COUNTERS: dict[str, Select[str, int, datetime]] = {}
+
+
+def _counters(table: type[ThrottleColumns]) -> Select[str, int, datetime]:
+    """The counters of some keys (parameter ``keys``), built once per table: on every login's path."""
+    name = f"{table.__module__}.{table.__qualname__}"
+    if name not in _COUNTERS:
+        keys = table.key.in_(bindparam("keys", expanding=True))
+        _COUNTERS[name] = select(table.key, table.failures, table.window_start).where(keys)
+    return _COUNTERS[name]
 
 
 def failed(store: Store, table: type[ThrottleColumns], keys: Keys, settings: Settings) -> None:

@@ -6,14 +6,14 @@ import logging
 from contextlib import nullcontext
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from reference_platform.context import PlatformContext
 from reference_platform.storage import back, front
 from reference_platform.storage.common import InboxColumns, OutboxColumns, utcnow
 from reference_platform.storage.db import Store
-from reference_platform.sync.handlers import HANDLERS, Deferred
+from reference_platform.sync.handlers import HANDLERS, Deferred, Known
 from reference_platform.workers import PollingWorker
 
 log = logging.getLogger("reference_platform.sync")
@@ -104,6 +104,9 @@ class SyncBridge(PollingWorker):
         ``isolated``: a savepoint per message, so one that fails is skipped without undoing the
         others; otherwise the first failure (other than an orphan) is raised."""
         applied = set(session.scalars(select(inbox.message_id).where(inbox.message_id.in_(m.id for m in messages))))
+        Known.load(session, ((m.kind, m.payload) for m in messages if m.id not in applied))
+        record = insert(inbox.__table__)  # type: ignore[attr-defined]
+        received: list[dict[str, str]] = []  # inbox rows, written together at the end of the batch
         done: list[int] = []
         for message in messages:
             key = message.ordering_key
@@ -115,7 +118,10 @@ class SyncBridge(PollingWorker):
             try:
                 with session.begin_nested() if isolated else nullcontext():
                     HANDLERS[message.kind](self.ctx, session, message.payload)
-                    session.add(inbox(message_id=message.id))  # type: ignore[call-arg]
+                    if isolated:
+                        session.execute(record, {"message_id": message.id})
+                    else:
+                        received.append({"message_id": message.id})
             except Deferred as reason:  # raised before the handler changed anything
                 # In order per applicant, a missing parent was delivered and swallowed by a
                 # fault (its ledger entry says which): this message is an orphan for good.
@@ -123,9 +129,12 @@ class SyncBridge(PollingWorker):
             except Exception:  # a poison message is retried later; it must not block the rest
                 if not isolated:
                     raise
+                Known.forget(session)  # its savepoint is undone: what the batch read may be too
                 log.exception("cannot apply %s %s; will retry", message.kind, message.id)
                 continue
             done.append(message.seq)
+        if received:
+            session.execute(record, received)
         return done
 
     def pending(self) -> int:

@@ -36,7 +36,7 @@ def logout(agent: CurrentAgent, request: Request, ctx: Context) -> None:
 def dossier_out(db: Session, dossier: back.DossierRecord) -> schemas.AgentDossierOut:
     applicant = db.get(back.ApplicantRecord, dossier.applicant_id)
     assert applicant is not None
-    card = db.query(back.CardRecord).filter(back.CardRecord.dossier_id == dossier.id).one_or_none()
+    card = db.execute(prefecture.CARD, {"dossier": dossier.id}).scalar_one_or_none()
     return schemas.AgentDossierOut(
         id=dossier.id,
         procedure=Procedure(dossier.procedure),

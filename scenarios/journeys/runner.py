@@ -255,9 +255,12 @@ class Run:
             self._record(full, Outcome.OK, started, start_perf, attempt, None)
             return value
 
-    def watch(self, name: str, probe: Callable[[], bool]) -> None:
+    def watch(self, name: str, probe: Callable[[], bool], *, since: float | None = None) -> None:
         """Poll ``probe`` until it returns True (ok); it raises ``StepFailed`` for a wrong effect
-        (corrupt), returns False while the effect is not visible yet."""
+        (corrupt), returns False while the effect is not visible yet. ``since``: when the watched
+        action was taken (``time.perf_counter()``), for a watch that waited behind others: its
+        deadline runs from the action, so a chain of watches on actions taken together ends within
+        one deadline (it looks at least once)."""
         full = f"{self.journey}.{name}"
         deadline = self.ctx.settings.deadline(full)
         # A watch is the harness's look at the other side, not the applicant's act: it starts as soon as
@@ -265,6 +268,8 @@ class Run:
         # leave a defect firing where nobody looks).
         self._steps += 1
         started, start_perf = self._start(full, 1)
+        if since is not None:
+            deadline = max(0.0, deadline - max(0.0, start_perf - since))
         self._evidence = {}
         with self._closing(full, 1, started, start_perf):
             self._poll(full, probe, deadline, started, start_perf)

@@ -339,18 +339,21 @@ def enumeration(run: Run) -> None:
     try:
         run.step("enumeration", action, retry=False)
     except JourneyStopped:
-        watch_reset_emails(run, known, before, asked=len(accepted))
+        watch_reset_emails(run, known, before, asked=accepted)
         raise
-    watch_reset_emails(run, known, before, asked=len(accepted))
+    watch_reset_emails(run, known, before, asked=accepted)
 
 
-def watch_reset_emails(run: Run, address: str, before: set[str], *, asked: int) -> None:
-    """``security.enumeration_email`` once per reset asked: the n-th watch ends ok when n reset
-    e-mails came since ``before``, lost when the e-mail deadline passes first."""
+def watch_reset_emails(run: Run, address: str, before: set[str], *, asked: list[float]) -> None:
+    """``security.enumeration_email`` once per reset asked (``asked``: when each was, on
+    ``time.perf_counter()``): the n-th watch ends ok when n reset e-mails came since ``before``, lost
+    when the e-mail deadline, counted from its own reset, passes first. The watches wait behind one
+    another; counting each deadline from its reset keeps the chain within one deadline, so a run
+    that ends leaves none of them unwatched (its stop timeout is one deadline and a grace)."""
     mailbox = run.ctx.mailbox
     assert mailbox is not None
     arrived: set[str] = set()
-    for number in range(1, asked + 1):
+    for number, since in enumerate(asked, 1):
 
         def came(number: int = number) -> bool:
             arrived.update(mailbox.reset_messages(address, before | arrived))
@@ -358,7 +361,7 @@ def watch_reset_emails(run: Run, address: str, before: set[str], *, asked: int) 
             return len(arrived) >= number
 
         try:
-            run.watch("enumeration_email", came)
+            run.watch("enumeration_email", came, since=since)
         except JourneyStopped:
             continue  # one e-mail lost: the next ones are still watched
 

@@ -15,7 +15,7 @@ from scenarios.client import ApplicantClient
 from scenarios.journeys import get_journey
 from scenarios.journeys.security import TIMING_SAMPLES
 from scenarios.transport import HttpxTransport
-from tests.scenarios.world import Sink, World, all_ok, embedded_world
+from tests.scenarios.world import SETTINGS, Sink, World, all_ok, embedded_world
 
 PROBES = {
     "idor_leak": "security.idor",
@@ -106,3 +106,18 @@ def test_each_security_fault_fails_its_probe_and_is_detected(clean: World, fault
 def test_the_probes_cover_every_security_fault() -> None:
     assert set(PROBES) == set(SECURITY)
     assert set(PROBES.values()) <= set(get_journey("security").step_names)
+
+
+def test_every_lost_enumeration_email_is_watched_within_one_deadline_of_its_reset(clean: World) -> None:
+    """Six resets asked together, every e-mail lost: six lost watches, and the chain ends about one
+    e-mail deadline after the resets (each deadline runs from its own reset), not six deadlines:
+    a run that stops leaves none of them unwatched."""
+    clean.set_faults({"id": "reset_email_lost", "rate": 1.0})
+    try:
+        sink = probe(clean)
+    finally:
+        clean.set_faults()
+    watches = [e for e in sink.steps() if e.step == "security.enumeration_email"]
+    assert [e.outcome.value for e in watches] == ["lost"] * TIMING_SAMPLES
+    deadline_s = SETTINGS.email_deadline
+    assert sum(e.duration_ms for e in watches) / 1000 < deadline_s + 1.0

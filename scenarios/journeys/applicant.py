@@ -152,9 +152,11 @@ def at_prefecture(run: Run, dossier_id: str, step: str = "reconcile") -> None:
     expected = dict(ctx.truth.dossiers[dossier_id].documents)
 
     def probe() -> bool:
-        run.forget("waiting_for")  # each look says what it still waits for; an ``ok`` waits for nothing
         run.evidence(dossier=dossier_id, documents=",".join(sorted(expected)))  # what the watch looks for
         seen = ctx.agent().dossier(dossier_id, missing_ok=True)
+        # Each look that got an answer says what it still waits for (an ``ok`` waits for nothing); a
+        # look that failed to answer leaves what the last answer said.
+        run.forget("waiting_for")
         if seen is None:
             run.evidence(dossier=dossier_id, waiting_for="dossier")
             return False

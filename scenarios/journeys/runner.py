@@ -277,19 +277,25 @@ class Run:
     def _poll(self, full: str, probe: Callable[[], bool], deadline: float, started: float, start_perf: float) -> None:
         interval = self.ctx.settings.poll_interval
         last: StepFailed | None = None
+        answered = False  # a look got an answer that did not show the effect
         while True:
             try:
                 if probe():
                     self._record(full, Outcome.OK, started, start_perf, 1, None)
                     return
-                last = None
+                last, answered = None, True
             except StepFailed as failure:
                 if failure.outcome in (Outcome.CORRUPT, Outcome.MISSING, Outcome.BLOCKED):
                     self._record(full, failure.outcome, started, start_perf, 1, failure)
                     raise JourneyStopped(full) from None
                 last = failure  # the other side failed to answer: keep looking until the deadline
             if time.perf_counter() - start_perf >= deadline:
-                final = last or StepFailed(Outcome.LOST, f"{full}: not visible within {deadline:g} s")
+                # Lost when a look saw the effect missing, even if the last look failed to answer
+                # (a 502 then): the watch did look. An error only when no look was ever answered.
+                lost = StepFailed(Outcome.LOST, f"{full}: not visible within {deadline:g} s")
+                if last is not None and answered:
+                    lost = StepFailed(Outcome.LOST, f"{lost}; the last look failed: {last}")
+                final = lost if answered or last is None else last
                 self._record(full, final.outcome, started, start_perf, 1, final)
                 raise JourneyStopped(full)
             self.sleep(min(interval, max(0.0, deadline - (time.perf_counter() - start_perf))))

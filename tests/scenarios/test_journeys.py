@@ -3,12 +3,16 @@ shows in the step where it lives, with the outcome the oracle implies, and its d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from checks.defects import Findings
+from scenarios.client import StepFailed
+from scenarios.events import Outcome, StepEvent
 from scenarios.journeys import load_all
+from scenarios.journeys.runner import JourneyStopped, Run
 from tests.scenarios.world import RENEWAL_STEPS, Sink, World, all_ok
 
 
@@ -42,6 +46,35 @@ def test_a_reconcile_that_ends_ok_says_it_waits_for_nothing(clean: World) -> Non
     assert reconcile.duration_ms >= 900  # it did look before the dossier was there
     assert "waiting_for" not in reconcile.evidence
     assert len(reconcile.evidence["documents"].split(",")) == 4
+
+
+def test_a_watch_that_saw_the_effect_missing_is_lost_even_if_its_last_look_failed(clean: World) -> None:
+    """A look answered without the effect, then looks that fail (502s) until the deadline: the watch
+    did look, so it is ``lost`` (a defect's symptom), not ``error``; with no answer at all, ``error``."""
+
+    def watch(probe: Callable[[], bool]) -> StepEvent:
+        sink = Sink()
+        run = Run("renewal", clean.context(clean.eligible_for("login")), sink, worker="test")
+        with pytest.raises(JourneyStopped):
+            run.watch("reconcile", probe)
+        return sink.steps()[-1]
+
+    looks: list[str] = []
+
+    def answered_then_502() -> bool:
+        looks.append("look")
+        if len(looks) == 1:
+            return False
+        raise StepFailed(Outcome.ERROR, "GET /api/agent/dossiers/{id}: 502", status=502)
+
+    def always_502() -> bool:
+        raise StepFailed(Outcome.ERROR, "GET /api/agent/dossiers/{id}: 502", status=502)
+
+    seen_missing = watch(answered_then_502)
+    assert len(looks) > 2
+    assert seen_missing.outcome.value == "lost"
+    assert "the last look failed" in seen_missing.message
+    assert watch(always_502).outcome.value == "error"
 
 
 @pytest.mark.parametrize("name", ["upload", "agent_request"])

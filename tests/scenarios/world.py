@@ -88,8 +88,14 @@ class World:
 
     def run(self, name: str, index: int, *, mailbox: bool = True) -> Sink:
         """The journey for this applicant, its events kept; ``mailbox=False``: it reads no email."""
+        sink = Sink()
+        run_journey(get_journey(name), self.context(index, mailbox=mailbox), sink, worker="test")
+        return sink
+
+    def context(self, index: int, *, mailbox: bool = True) -> JourneyContext:
+        """What a journey for this applicant runs with."""
         applicant = self.population.applicant(index)
-        ctx = JourneyContext(
+        return JourneyContext(
             applicant=applicant,
             oracle=self.oracle,
             persona=get_persona(applicant.persona),
@@ -99,9 +105,6 @@ class World:
             settings=SETTINGS,
             rng=random.Random(index),
         )
-        sink = Sink()
-        run_journey(get_journey(name), ctx, sink, worker="test")
-        return sink
 
 
 def embedded_world(

@@ -89,7 +89,8 @@ def test_fault_free_seeds_are_not_told_apart_and_a_delay_on_one_route_is_flagged
     assert [c for c in tested if c["flagged"]] == []
     assert "Defects seen: none" in done_second.stdout
     # Given with --baseline, the same: no margin of its own fails a clean run.
-    assert gate(second, first).returncode == 0
+    judged = gate(second, first)
+    assert judged.returncode == 0, judged.stdout + judged.stderr
 
     # The delayed campaign against the fault-free one beside it: the uploads, and only they.
     judged = gate(slowed, first)

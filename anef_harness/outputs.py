@@ -18,7 +18,6 @@ from rich.console import Console
 from anef_harness.campaign import Campaign
 from anef_harness.manifest import atomic_write
 from checks.slo import default_slo_path, load_slos
-from contracts.admin import Ledger
 from core.errors import HarnessError, TargetError
 from dashboards import history
 from dashboards.grafana import write_dashboards
@@ -87,8 +86,8 @@ def scrape_targets(results: Path, campaign: Campaign, url: str, live: LiveMetric
 def keep_ledger(admin: AdminClient, results: Path, console: Console) -> None:
     """The platform's ledger of injected faults, kept for scoring (never for detection)."""
     try:
-        entries = admin.ledger()
+        ledger = admin.full_ledger()
     except TargetError as exc:
         console.print(f"[yellow]warning:[/] could not fetch the fault ledger: {exc}")
         return
-    (results / "ledger.json").write_text(Ledger(entries=entries).model_dump_json(indent=1), encoding="utf-8")
+    (results / "ledger.json").write_text(ledger.model_dump_json(indent=1), encoding="utf-8")

@@ -32,7 +32,7 @@ def score_table(computed: Score) -> Table:
     table = Table(title=f"{computed.campaign}: detection against the fault ledger")
     table.add_column("defect")
     columns = ("injected", "observable", "detected", "recall", "unobservable", "unwatched", "false")
-    for name in (*columns, "rate est. / injected", "est. 95 % CI", "first detection"):
+    for name in (*columns, "rate est. / injected", "est. 95 % CI", "realized", "first detection"):
         table.add_column(name, justify="right")
     for defect in computed.defects.values():
         unobservable = sum(defect.unobservable.values())
@@ -47,12 +47,14 @@ def score_table(computed: Score) -> Table:
             f"[red]{defect.false_detections}[/]" if defect.false_detections else "0",
             f"{_rate(defect.estimated_rate)} / {_injected_rate(defect)}",
             _interval(defect),
+            _rate(defect.realized_rate),
             f"{defect.time_to_first_detection_s:.1f} s" if defect.time_to_first_detection_s is not None else "—",
         )
     table.caption = (
         "recall: of the observable firings (an attempt of the harness acted on or watched what the fault hit); "
         "unobservable: no watch could end before the load stopped; unwatched: the harness acted and did not look "
-        "(its blind spot, never excused)"
+        "(its blind spot, never excused); realized: the platform's firings over the events it drew for, the rate "
+        "it really injected at (a configured rate is a probability)"
     )
     return table
 

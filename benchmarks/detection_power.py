@@ -345,7 +345,7 @@ def pct(value: float | None) -> str:
 def table(figures: DetectionFigures) -> tuple[Table, list[dict[str, Any]]]:
     out = Table(title="Detection power: detections against the fault ledger", box=box.SIMPLE_HEAVY)
     columns = ("campaign", "defect", "injected", "observable", "detected", "recall", "unobs.", "unwatched", "false")
-    for name in (*columns, "est. rate", "95 % CI", "inj. rate", "rate error", "TTFD"):
+    for name in (*columns, "est. rate", "95 % CI", "inj. rate", "realized", "rate error", "TTFD"):
         out.add_column(name, justify="left" if name in ("campaign", "defect") else "right")
     out.add_column("note")
     records = []
@@ -365,6 +365,7 @@ def table(figures: DetectionFigures) -> tuple[Table, list[dict[str, Any]]]:
             pct(result.estimated_rate),
             "—" if result.estimated_rate_ci is None else "–".join(pct(bound) for bound in result.estimated_rate_ci),
             pct(result.injected_rate) if result.injected_rate is not None else str(result.injected_rate_note),
+            pct(result.realized_rate),
             rate_error(result),
             f"{ttfd:.1f} s" if ttfd is not None else "—",
             row.note,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Body(BaseModel):
@@ -29,6 +29,10 @@ class Ledger(Body):
     """``GET /_admin/ledger``, and ``ledger.json`` in a results folder."""
 
     entries: list[LedgerEntry]
+    # Per fault id, the eligible events the platform drew for since it started (in scope, whether the
+    # fault fired or not): with ``entries``, the rate the platform really injected at, which a
+    # campaign's estimate is judged against beside the configured one. Absent in older folders.
+    draws: dict[str, int] = Field(default_factory=dict)
 
 
 class ClockIn(Body):

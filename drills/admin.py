@@ -37,7 +37,11 @@ class AdminClient:
         self._call("PUT", "/_admin/faults", json=faults.model_dump(mode="json", exclude_none=True))
 
     def ledger(self) -> list[LedgerEntry]:
-        return Ledger.model_validate_json(self._call("GET", "/_admin/ledger").content).entries
+        return self.full_ledger().entries
+
+    def full_ledger(self) -> Ledger:
+        """The ledger with the platform's draws per fault (what ``ledger.json`` keeps)."""
+        return Ledger.model_validate_json(self._call("GET", "/_admin/ledger").content)
 
 
 def set_clock(target: str, admin_token: str, today: date) -> None:

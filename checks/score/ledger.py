@@ -26,6 +26,11 @@ class Firing:
 
 
 def read_ledger(results: Path) -> list[Firing]:
+    return read_full_ledger(results)[0]
+
+
+def read_full_ledger(results: Path) -> tuple[list[Firing], dict[str, int]]:
+    """The firings, and the platform's draws per fault (empty for an older folder)."""
     path = results / "ledger.json"
     if not path.is_file():
         raise ConfigError(str(path), "missing: no fault ledger was kept (interrupted run, or an older results folder)")
@@ -43,7 +48,8 @@ def read_ledger(results: Path) -> list[Firing]:
         raise ConfigError(
             str(path), f"entries.{number}: expected time (ISO 8601), fault, applicant, object, route"
         ) from None
-    return [
+    firings = [
         Firing(number, entry.time.timestamp(), entry.fault, entry.applicant or None, entry.object, entry.route)
         for number, entry in enumerate(ledger.entries)
     ]
+    return firings, dict(ledger.draws)

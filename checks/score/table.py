@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from checks.defects import DEFAULT_SETTINGS, DETECTORS, Detection, DetectorSettings
-from checks.score.ledger import Firing, read_ledger
+from checks.score.ledger import Firing, read_full_ledger
 from checks.score.matching import Context, Index, match, rule_of
 from checks.score.observed import Observed, eligible, observe
 from checks.score.rates import Configured, configured_rates
@@ -43,6 +43,11 @@ class DefectScore:
     estimated_rate_ci: tuple[float, float] | None
     injected_rate: float | None
     injected_rate_note: str | None
+    # The rate the platform really injected at: its firings over the eligible events it drew for
+    # (``ledger.json``'s draws). The configured rate is a probability; with N draws the platform's
+    # own rate strays from it by about sqrt(rate (1 - rate) / N), which no estimate can know. None
+    # for a sticky fault (its rate is a share of applicants) or where draws were not kept.
+    realized_rate: float | None
     time_to_first_detection_s: float | None
     after_load: int  # firings after the load had ended, which no applicant could see (not in injected)
     # Of the injected firings: those an attempt of the harness acted on or watched (recall is on
@@ -79,7 +84,7 @@ class Score:
 def score(results: Path, *, settings: DetectorSettings = DEFAULT_SETTINGS, slack: float = SLACK_S) -> Score:
     """Score one results folder."""
     seen = observe(results, settings)
-    firings = read_ledger(results)
+    firings, draws = read_full_ledger(results)
     manifest = read_manifest(results)
     ended = manifest.load_ended.timestamp() if manifest.load_ended else None
     tail = longest_watch_s(results) + slack
@@ -95,8 +100,13 @@ def score(results: Path, *, settings: DetectorSettings = DEFAULT_SETTINGS, slack
     security = [defect for defect in SECURITY if defect in present]
     generic = sorted(present - set(DOCUMENTED) - set(SECURITY))
     defects = {}
+    fired = Counter(f.fault for f in firings)
     for defect in (*DOCUMENTED, *security, *generic):
-        defects[defect] = _score_one(defect, seen, indexes, ctx, rates, late[defect], ended - tail if ended else None)
+        scored = _score_one(defect, seen, indexes, ctx, rates, late[defect], ended - tail if ended else None)
+        configured = rates.get(defect)
+        if draws.get(defect) and configured is not None and configured.rate is not None and not configured.sticky:
+            scored = replace(scored, realized_rate=round(fired[defect] / draws[defect], 4))
+        defects[defect] = scored
     return Score(results, manifest.campaign or results.name, defects)
 
 
@@ -181,6 +191,7 @@ def _score_one(
         estimated_rate_ci=_rounded(wilson(min(hits, count), count)) if count else None,
         injected_rate=configured.rate,
         injected_rate_note=configured.note,
+        realized_rate=None,
         time_to_first_detection_s=(
             round(first_detection - first_firing, 3)
             if first_detection is not None and first_firing is not None

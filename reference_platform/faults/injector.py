@@ -13,6 +13,7 @@ import hashlib
 import random
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -45,6 +46,7 @@ class FaultInjector:
         self._faults: tuple[FaultSpec, ...] = ()
         self._by_id: dict[str, tuple[FaultSpec, ...]] = {}
         self._on_fire = on_fire
+        self._draws: Counter[str] = Counter()  # eligible events drawn for, per fault id, since start
 
     @property
     def active(self) -> FaultSet:
@@ -83,6 +85,7 @@ class FaultInjector:
                 continue
             with self._lock:
                 draw = self._random.random()
+                self._draws[fault_id] += 1
             if draw < spec.rate:
                 self._record(fault_id, now=now, route=route, applicant=applicant, obj=obj)
                 return spec
@@ -108,6 +111,12 @@ class FaultInjector:
             session.add(LedgerEntry(time=now, fault=fault_id, applicant=applicant, object=obj, route=route))
         if self._on_fire is not None:
             self._on_fire(fault_id)
+
+    def draws(self) -> dict[str, int]:
+        """Per fault id, the eligible events drawn for since the platform started (kept in memory:
+        a restart starts again from zero)."""
+        with self._lock:
+            return dict(self._draws)
 
     def ledger(self, since: datetime | None = None, limit: int = 100_000) -> list[LedgerEntry]:
         query = select(LedgerEntry).order_by(LedgerEntry.seq).limit(limit)

@@ -72,13 +72,14 @@ def folder(
     ledger: list[dict[str, Any]] | None,
     faults: list[dict[str, Any]] | None = None,
     schedule: list[dict[str, Any]] | None = None,
+    draws: dict[str, int] | None = None,
 ) -> Path:
     results = tmp_path / "results"
     (results / "events").mkdir(parents=True)
     lines = "".join(json.dumps(e) + "\n" for e in events)
     (results / "events" / "worker-0.jsonl").write_text(lines, encoding="utf-8")
     if ledger is not None:
-        (results / "ledger.json").write_text(json.dumps({"entries": ledger}), encoding="utf-8")
+        (results / "ledger.json").write_text(json.dumps({"entries": ledger, "draws": draws or {}}), encoding="utf-8")
     profile = tmp_path / "profile.yaml"
     profile.write_text(yaml.safe_dump({"faults": faults or []}), encoding="utf-8")
     campaign = {"name": "hand-built", "faults": {"profile": str(profile), "schedule": schedule or []}}
@@ -206,6 +207,25 @@ def test_a_fault_limited_to_procedures_counts_only_their_filings(tmp_path: Path)
     faults = [{"id": "procedure_not_forwarded", "rate": 0.5, "params": {"procedures": ["address_change"]}}]
     forwarded = score(folder(tmp_path, events, [], faults)).defects["procedure_not_forwarded"]
     assert forwarded.eligible == 2  # a renewal could not be swallowed by this fault: not in the denominator
+
+
+def test_the_realized_rate_is_the_platforms_firings_over_its_draws(tmp_path: Path) -> None:
+    events = [*renewal("j1", 0, ["doc-1", "doc-2"], LOST_DOC)]
+    ledger = [fired("document_lost", 0.9, ALICE, "doc-2", "sync:dossier.submitted")]
+    faults = [{"id": "document_lost", "rate": 0.3}]
+    lost = score(folder(tmp_path, events, ledger, faults, draws={"document_lost": 8})).defects["document_lost"]
+    assert lost.realized_rate == 0.125  # one firing in eight draws, against 0.3 configured
+    assert lost.estimated_rate == 0.5  # what the harness saw: one of its two documents
+
+
+def test_no_realized_rate_for_a_sticky_fault_or_without_draws(tmp_path: Path) -> None:
+    refused = [step("renewal.create", 10 + n, journey_id=f"r{n}", applicant=2, **REFUSED) for n in range(2)]
+    ledger = [fired("phantom_pending_request", 10.01 + n, BOB, "renewal", "/api/me/dossiers") for n in range(2)]
+    faults = [{"id": "phantom_pending_request", "rate": 1.0, "scope": {"share": 0.25}}]
+    sticky = score(folder(tmp_path / "a", refused, ledger, faults, draws={"phantom_pending_request": 2}))
+    assert sticky.defects["phantom_pending_request"].realized_rate is None  # a share of applicants, not of draws
+    older = score(folder(tmp_path / "b", refused, ledger, [{"id": "phantom_pending_request", "rate": 0.5}]))
+    assert older.defects["phantom_pending_request"].realized_rate is None
 
 
 def test_every_listing_is_eligible_for_a_procedure_missing_from_it(tmp_path: Path) -> None:

@@ -274,3 +274,21 @@ def test_a_profile_with_a_mistake_names_the_file_and_the_field(tmp_path: Path) -
     assert (
         str(raised.value) == f"{profile}:4: faults.1: unknown fault id 'documnet_lost'; did you mean 'document_lost'?"
     )
+
+
+def test_the_ledger_counts_the_events_drawn_for_beside_the_firings(api: Api) -> None:
+    """``draws``: every eligible event the platform decided, fired or not; with the entries, the rate
+    it really injected at. Out-of-scope requests are not draws."""
+    seed = applicant_seed()
+    api.seed(seed)
+    auth, _ = login(api, seed)
+    before = api.admin("GET", "/_admin/ledger").json()["draws"].get("outage", 0)
+    fired_before = len(api.ledger("outage"))
+    api.set_faults({"id": "outage", "rate": 0.5, "scope": {"routes": ["/api/me/procedures"]}})
+    answers = [api.http.get("/api/me/procedures", headers=auth).status_code for _ in range(40)]
+    assert api.http.get("/api/me", headers=auth).status_code == 200  # out of scope: no draw
+    api.set_faults()
+    after = api.admin("GET", "/_admin/ledger").json()
+    assert after["draws"]["outage"] - before == 40
+    assert len([e for e in after["entries"] if e["fault"] == "outage"]) - fired_before == answers.count(503)
+    assert 0 < answers.count(503) < 40

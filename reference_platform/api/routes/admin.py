@@ -47,7 +47,8 @@ def ledger(
         entries=[
             LedgerEntry(time=e.time, fault=e.fault, applicant=e.applicant, object=e.object, route=e.route)
             for e in entries
-        ]
+        ],
+        draws=ctx.faults.draws() if since is None else {},
     )
 
 

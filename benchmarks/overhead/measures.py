@@ -94,6 +94,8 @@ class Measure:
 class Results:
     """Every run of every side, in the order they ran."""
 
+    canned_harness: tuple[Measure, ...]
+    canned_bare: tuple[Measure, ...]
     harness: tuple[Measure, ...]
     bare: tuple[Measure, ...]
     locust_healthz: tuple[Measure, ...]
@@ -102,6 +104,7 @@ class Results:
     seconds: int
     warmup: int
     rounds: int
+    canned_rounds: int
 
 
 def install_window_probe(*, warmup: float, seconds: float, platform_pid: int, out: str) -> None:

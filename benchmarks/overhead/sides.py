@@ -159,9 +159,12 @@ def run_locust_healthz(bench: Bench, name: str) -> Measure:
 
 
 SIDES: dict[str, Callable[[Bench, str], Measure]] = {
+    "canned_harness": run_harness,
+    "canned_bare": run_bare_login,
     "harness": run_harness,
     "bare": run_bare_login,
     "locust_healthz": run_locust_healthz,
     "wrk_healthz": run_wrk,
 }
-PAIRS = (("harness", "bare"), ("locust_healthz", "wrk_healthz"))
+CANNED = ("canned_harness", "canned_bare")  # against the canned platform
+PAIRS = (("harness", "bare"), ("locust_healthz", "wrk_healthz"))  # against the real one

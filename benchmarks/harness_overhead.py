@@ -6,8 +6,9 @@ Prints, side by side in one run on this machine:
    at the start of the run and replayed): the ``login`` journey run by the harness itself
    (``ApplicantUser``, ``LocustTransport``, ``run_journey`` and its steps, the client, the oracle,
    the event log) against a bare Locust ``FastHttpUser`` sending the same three requests
-   (``bare_locustfile.py``), ``--canned-rounds`` runs each; their ratio and its spread over the
-   rounds is the harness's own cost (target: ≤ 1.10×);
+   (``bare_locustfile.py``), both processes at the same time over the same measured seconds (so
+   that what else the machine runs weighs on both alike), ``--canned-rounds`` times; their ratio
+   and its spread over the rounds is the harness's own cost (target: ≤ 1.10×);
 2. the same two sides against the real embedded platform (one uvicorn worker, SQLite, seeded
    with a synthetic population): requests/s, p50 and p95 and their ratio (target: harness / bare
    ≥ 0.85); the platform is the limit there, so CPU per request moves with the throughput;
@@ -41,7 +42,7 @@ from anef_harness.embedded import EmbeddedTarget
 from benchmarks.overhead.canned import CannedPlatform, record
 from benchmarks.overhead.measures import BenchmarkError, Measure, Results
 from benchmarks.overhead.report import POPULATION_SIZE, render
-from benchmarks.overhead.sides import CANNED, PAIRS, SAFETY, SIDES, Bench
+from benchmarks.overhead.sides import CANNED, PAIRS, SAFETY, SIDES, Bench, run_together
 from drills.admin import set_clock
 from scenarios.campaign_file import load_scenario
 from synthetic_users.population import Population
@@ -118,8 +119,9 @@ def measure(
             progress(f"  canned platform at {canned.url}, {recorded} applicants' answers recorded")
             canned_bench = replace(bench, url=canned.url, platform_pid=canned.pid)
             for number in range(canned_rounds):
-                for side in CANNED if number % 2 == 0 else CANNED[::-1]:
-                    measured = SIDES[side](canned_bench, f"{side}-{number}")
+                together = run_together(canned_bench, CANNED if number % 2 == 0 else CANNED[::-1], str(number))
+                for side in CANNED:
+                    measured = together[side]
                     measures[side].append(measured)
                     progress(
                         f"  canned round {number + 1}/{canned_rounds} {side}: {measured.rps:,.0f} req/s, "

@@ -189,7 +189,9 @@ def notes(results: Results) -> list[str]:
         "canned: against the canned platform, the real platform's answers to the login journey recorded at the "
         "start of the run and replayed by a small asyncio server (platform CPU); it is never the limit, so each "
         "side runs as fast as its load generator goes and load CPU/req is the load generator's own cost per "
-        "request: this CPU/req ratio (per round, its spread) is what issue 14's ≤ 1.10× is read on",
+        "request; in each round both sides run at the same time over the same measured seconds, so that the "
+        "rest of the machine weighs on both alike: this CPU/req ratio (per round, its spread) is what issue "
+        "14's ≤ 1.10× is read on",
         f"real: against the embedded platform, one uvicorn worker, SQLite (WAL), {POPULATION_SIZE} seeded "
         "applicants; at this machine's size it is the expected bottleneck, as one worker can use about one core, "
         "and each side's CPU/req moves with the throughput the platform gave it",

@@ -219,7 +219,7 @@ def overhead(quick: bool, progress: Progress) -> list[Figure]:
         Figure(
             "overhead",
             f"load generator CPU per request, harness login journey, canned platform "
-            f"({results.users} users, {results.seconds} s × {results.canned_rounds} rounds ABBA)",
+            f"({results.users} users, {results.seconds} s × {results.canned_rounds} rounds, both sides at once)",
             canned_harness.cpu_per_request,
             "ms",
             reference=canned_bare.cpu_per_request,

@@ -16,8 +16,9 @@ Prints, side by side in one run on this machine:
    connections, and their ratio.
 
 Every measure is its own process, run for ``--seconds`` after a warm-up whose statistics are
-dropped; only HTTP requests count (not the harness's ``STEP`` entries). Rounds alternate which
-side goes first (ABBA), so a platform drifting over the run favours neither. Load generator and
+dropped; only HTTP requests count (not the harness's ``STEP`` entries). Against the real platform,
+rounds alternate which side goes first (ABBA), so a platform drifting over the run favours
+neither; against the canned one, the two sides of a round run at the same time. Load generator and
 platform share this machine's cores, so the CPU columns (% of one core, over the measured
 window) tell which side was saturated, i.e. what a ratio actually measures.
 
@@ -95,9 +96,9 @@ def measure(
     progress: Callable[[str], None] = progress,
 ) -> Results:
     """Start and seed the embedded platform, record its answers to the login journey, then run the
-    rounds: the harness and bare Locust against the canned platform, then each pair against the
-    real one; side by side, the side that goes first alternating from round to round (ABBA).
-    Runs' files go to ``folder``."""
+    rounds: the harness and bare Locust against the canned platform, both at the same time, then
+    each pair against the real one, one after the other, the side that goes first alternating from
+    round to round (ABBA). Runs' files go to ``folder``."""
     if shutil.which("wrk") is None:
         raise BenchmarkError("wrk is missing (apt-get install wrk)")
     duration = warmup + seconds + SAFETY

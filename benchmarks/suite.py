@@ -198,7 +198,7 @@ def overhead(quick: bool, progress: Progress) -> list[Figure]:
             users=size.overhead_users,
             seconds=size.overhead_seconds,
             rounds=size.overhead_rounds,
-            canned_rounds=2 * size.overhead_rounds,  # ABBA: as many rounds with each side first
+            canned_rounds=2 * size.overhead_rounds,  # short pairs at once: more of them
             warmup=size.overhead_warmup,
             folder=folder,
             progress=progress,

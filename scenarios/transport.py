@@ -19,7 +19,6 @@ import httpx
 class Reply:
     status: int
     body: bytes
-    content_type: str = ""
 
     def json(self) -> Any:
         return jsonlib.loads(self.body)
@@ -83,7 +82,7 @@ class HttpxTransport:
             ) from exc
         except httpx.TransportError as exc:
             raise TransportFailure(f"{method} {name}: {exc.__class__.__name__}: {exc}", timeout=False) from exc
-        return Reply(response.status_code, response.content, response.headers.get("content-type", ""))
+        return Reply(response.status_code, response.content)
 
     def close(self) -> None:
         self._client.close()

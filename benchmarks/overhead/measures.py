@@ -94,6 +94,8 @@ class Measure:
 class Results:
     """Every run of every side, in the order they ran."""
 
+    canned_harness: tuple[Measure, ...]
+    canned_bare: tuple[Measure, ...]
     harness: tuple[Measure, ...]
     bare: tuple[Measure, ...]
     locust_healthz: tuple[Measure, ...]
@@ -102,12 +104,17 @@ class Results:
     seconds: int
     warmup: int
     rounds: int
+    canned_rounds: int
 
 
-def install_window_probe(*, warmup: float, seconds: float, platform_pid: int, out: str) -> None:
+def install_window_probe(
+    *, warmup: float, seconds: float, platform_pid: int, out: str, start_at: float | None = None
+) -> None:
     """In a Locust process: when the warm-up is over, reset the statistics; ``seconds`` later,
     write the measured window and the statistics to ``out``, then end the run as ``--run-time``
     does (``runner.quit()``: users stop, ``quitting`` fires, the harness closes its event log).
+    With ``start_at`` (epoch seconds), the window begins then, or after the warm-up if that is
+    later: two processes run side by side measure the same seconds.
 
     The probe ends the window itself, at the same time after the same warm-up for every side:
     ``--run-time`` and a campaign's shape each stop at their own moment (gevent's loop clock is
@@ -150,7 +157,8 @@ def install_window_probe(*, warmup: float, seconds: float, platform_pid: int, ou
 
     @events.test_start.add_listener
     def _start(environment: Environment, **_: Any) -> None:
-        gevent.spawn_later(warmup, begin, environment)
+        wait = warmup if start_at is None else max(warmup, start_at - time.time())
+        gevent.spawn_later(wait, begin, environment)
 
 
 def percentile(histogram: Counter[int], share: float) -> float:

@@ -16,9 +16,11 @@ from rich.table import Table
 from benchmarks.overhead.measures import Measure, Results
 
 POPULATION_SIZE = 2000  # far more applicants than users: leases never wait for a free one
-TARGET_RATIO = 0.85
+TARGET_RATIO = 0.85  # harness / bare req/s against the real platform
+TARGET_CPU = 1.10  # harness / bare CPU per request against the canned platform (issue 14)
 SATURATED = 90.0  # % of one core from which a single-threaded process is taken as the limit
 PLATFORM, LOAD_GENERATOR, ALL_CPUS = "platform", "load generator", "all CPUs busy"
+CANNED = ("canned_harness", "canned_bare")
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,24 @@ class Row:
         return self.mean(lambda m: m.cpu_ms_per_request)
 
 
+def cpu_ratio(a: Row, b: Row) -> float:
+    """``a``'s mean load CPU per request over ``b``'s."""
+    return a.cpu_per_request / b.cpu_per_request if b.cpu_per_request else 0.0
+
+
+def cpu_ratios(a: Row, b: Row) -> list[float]:
+    """The same ratio round by round (each round ran one of each side, one after the other)."""
+    return [
+        x.cpu_ms_per_request / y.cpu_ms_per_request
+        for x, y in zip(a.measures, b.measures, strict=True)
+        if y.cpu_ms_per_request
+    ]
+
+
+def spread(ratios: Sequence[float]) -> str:
+    return f"{min(ratios):.2f}–{max(ratios):.2f}" if ratios else "-"
+
+
 def machine() -> str:
     model = "unknown model"
     try:
@@ -68,15 +88,26 @@ def machine() -> str:
 
 
 LABELS = {
-    "harness": "harness, login journey",
-    "bare": "bare Locust, same 3 requests",
+    "canned_harness": "canned: harness, login",
+    "canned_bare": "canned: bare Locust, same",
+    "harness": "real: harness, login",
+    "bare": "real: bare Locust, same",
     "locust_healthz": "bare Locust, GET /healthz",
     "wrk_healthz": "wrk -t{threads} -c{users}, GET /healthz",
 }
-SHORT = {"harness": "the harness", "bare": "bare Locust", "locust_healthz": "Locust", "wrk_healthz": "wrk"}
-RATIOS = (
-    ("harness", "bare", "ratio harness / bare", TARGET_RATIO),
-    ("locust_healthz", "wrk_healthz", "ratio Locust / wrk", None),
+SHORT = {
+    "canned_harness": "the harness",
+    "canned_bare": "bare Locust",
+    "harness": "the harness",
+    "bare": "bare Locust",
+    "locust_healthz": "Locust",
+    "wrk_healthz": "wrk",
+}
+# (first side, second side, label, target of the req/s ratio, target of the CPU/req ratio)
+RATIOS: tuple[tuple[str, str, str, float | None, float | None], ...] = (
+    ("canned_harness", "canned_bare", "canned: harness / bare", None, TARGET_CPU),
+    ("harness", "bare", "real: ratio harness / bare", TARGET_RATIO, None),
+    ("locust_healthz", "wrk_healthz", "real: ratio Locust / wrk", None, None),
 )
 COLUMNS = (
     "req/s",
@@ -94,6 +125,8 @@ COLUMNS = (
 
 def rows_of(results: Results) -> dict[str, Row]:
     return {
+        "canned_harness": Row(results.canned_harness),
+        "canned_bare": Row(results.canned_bare),
         "harness": Row(results.harness),
         "bare": Row(results.bare),
         "locust_healthz": Row(results.locust_healthz),
@@ -105,13 +138,14 @@ def table(results: Results) -> Table:
     rows = rows_of(results)
     title = (
         f"Harness overhead: {results.users} users, {results.seconds} s measured after a {results.warmup} s warm-up, "
-        f"mean of {results.rounds} round(s); HTTP requests only; CPU in % of one core over the measured windows"
+        f"mean of {results.canned_rounds} round(s) against the canned platform and {results.rounds} against the "
+        "real one; HTTP requests only; CPU in % of one core over the measured windows"
     )
     out = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
     out.add_column("", no_wrap=True)
     for header in COLUMNS:
         out.add_column(header, justify="left" if header == "saturated" else "right", no_wrap=True)
-    for first, second, label, target in RATIOS:
+    for first, second, label, target, cpu_target in RATIOS:
         for side in (first, second):
             row = rows[side]
             out.add_row(
@@ -129,12 +163,19 @@ def table(results: Results) -> Table:
             )
         a, b = rows[first], rows[second]
         ratio = a.rps / b.rps if b.rps else 0.0
-        per_round = " / ".join(
-            f"{x.rps / y.rps:.2f}" if y.rps else "-" for x, y in zip(a.measures, b.measures, strict=True)
-        )
-        verdict = "" if target is None else f"target ≥ {target:.2f}: {'met' if ratio >= target else 'MISSED'}"
-        cpu = f"{a.cpu_per_request / b.cpu_per_request:.2f}×" if b.cpu_per_request else "-"
-        out.add_row(label, f"{ratio:.2f}", per_round, "", "", "", "", cpu, "", "", verdict)
+        cpu = f"{cpu_ratio(a, b):.2f}×" if b.cpu_per_request else "-"
+        if cpu_target is not None:  # the CPU ratio is the figure: per round, its spread, its target
+            ratios = cpu_ratios(a, b)
+            per_round = " / ".join(f"{r:.2f}" for r in ratios)
+            met = "met" if cpu_ratio(a, b) <= cpu_target else "MISSED"
+            verdict = f"spread {spread(ratios)}; target ≤ {cpu_target:.2f}×: {met}"
+            out.add_row(label, "", per_round, "", "", "", "", cpu, "", "", verdict)
+        else:
+            per_round = " / ".join(
+                f"{x.rps / y.rps:.2f}" if y.rps else "-" for x, y in zip(a.measures, b.measures, strict=True)
+            )
+            verdict = "" if target is None else f"target ≥ {target:.2f}: {'met' if ratio >= target else 'MISSED'}"
+            out.add_row(label, f"{ratio:.2f}", per_round, "", "", "", "", cpu, "", "", verdict)
         out.add_section()
     return out
 
@@ -145,15 +186,39 @@ def notes(results: Results) -> list[str]:
     cores = os.cpu_count() or 1
     lines = [
         f"machine: {machine()}, shared by the load generator, the platform and whatever else runs here",
-        f"platform: embedded, one uvicorn worker, SQLite (WAL), {POPULATION_SIZE} seeded applicants; at this "
-        "machine's size it is the expected bottleneck, as one worker can use about one core",
+        "canned: against the canned platform, the real platform's answers to the login journey recorded at the "
+        "start of the run and replayed by a small asyncio server (platform CPU); it is never the limit, so each "
+        "side runs as fast as its load generator goes and load CPU/req is the load generator's own cost per "
+        "request; in each round both sides run at the same time over the same measured seconds, so that the "
+        "rest of the machine weighs on both alike: this CPU/req ratio (per round, its spread) is what issue "
+        "14's ≤ 1.10× is read on",
+        f"real: against the embedded platform, one uvicorn worker, SQLite (WAL), {POPULATION_SIZE} seeded "
+        "applicants; at this machine's size it is the expected bottleneck, as one worker can use about one core, "
+        "and each side's CPU/req moves with the throughput the platform gave it",
         "load CPU: the Locust or wrk process; load CPU/req: its CPU per request, its cost whoever the bottleneck "
         "was; other CPU: every other process on the machine",
     ]
-    for first, second, label, _ in RATIOS:
+    for first, second, label, _, _ in RATIOS:
         a, b = rows[first], rows[second]
         limits = a.saturated() + " " + b.saturated()
         busy = statistics.fmean(m.window.machine_cpu for m in [*a.measures, *b.measures])
+        if first in CANNED:
+            platform_cpu = max(row.mean(lambda m: m.window.platform_cpu) for row in (a, b))
+            ratios = cpu_ratios(a, b)
+            why = (
+                f"{a.cpu_per_request:.3f} against {b.cpu_per_request:.3f} ms of load CPU per request, "
+                f"{cpu_ratio(a, b):.2f}× (per round {spread(ratios)}); the canned platform used at most "
+                f"{platform_cpu:.0f} % of a core, the load generators {a.mean(lambda m: m.window.load_cpu):.0f} and "
+                f"{b.mean(lambda m: m.window.load_cpu):.0f} %"
+                + (
+                    f" (the machine's CPUs were {busy:.0f} % of {100 * cores} % busy: they took turns with "
+                    "other processes, which slows both sides but is not counted in their CPU)"
+                    if ALL_CPUS in limits or busy >= SATURATED * cores
+                    else ""
+                )
+            )
+            lines.append(f"{label}: {why}")
+            continue
         if limits.count(PLATFORM) == 2:
             why = (
                 "the platform was saturated on both sides and set both throughputs: the ratio says whether the "
@@ -197,7 +262,7 @@ def notes(results: Results) -> list[str]:
     return lines
 
 
-def render(results: Results, width: int = 160) -> str:
+def render(results: Results, width: int = 200) -> str:
     """The table and its notes as plain text."""
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, force_terminal=False, color_system=None)

@@ -7,8 +7,10 @@ import json
 import resource
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import psutil
@@ -27,7 +29,7 @@ PROBE = '''"""Written by benchmarks/harness_overhead.py for one run; safe to del
 
 from benchmarks.overhead.measures import install_window_probe
 
-install_window_probe(warmup={warmup!r}, seconds={seconds!r}, platform_pid={pid!r}, out={out!r})
+install_window_probe(warmup={warmup!r}, seconds={seconds!r}, platform_pid={pid!r}, out={out!r}, start_at={start_at!r})
 '''
 
 # wrk reports its own count and latency percentiles (microseconds) as one JSON line.
@@ -53,6 +55,7 @@ class Bench:
     users: int
     seconds: int
     warmup: int
+    start_at: float | None = None  # epoch seconds at which the measured window begins (side by side)
 
 
 def run_locust(bench: Bench, name: str, locustfile: Path, user_class: str, options: Sequence[str]) -> Measure:
@@ -63,7 +66,11 @@ def run_locust(bench: Bench, name: str, locustfile: Path, user_class: str, optio
     measured, log_path, probe = folder / "measured.json", folder / "locust.log", folder / "window_probe.py"
     probe.write_text(
         PROBE.format(
-            warmup=float(bench.warmup), seconds=float(bench.seconds), pid=bench.platform_pid, out=str(measured)
+            warmup=float(bench.warmup),
+            seconds=float(bench.seconds),
+            pid=bench.platform_pid,
+            out=str(measured),
+            start_at=bench.start_at,
         )
     )
     command = [
@@ -84,8 +91,9 @@ def run_locust(bench: Bench, name: str, locustfile: Path, user_class: str, optio
         user_class,
     ]
     with log_path.open("wb") as log:
+        late = max(0.0, (bench.start_at or 0.0) - time.time())
         code = subprocess.run(
-            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, timeout=bench.warmup + bench.seconds + 120
+            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, timeout=late + bench.warmup + bench.seconds + 120
         ).returncode
     if code != 0 or not measured.exists():
         tail = log_path.read_text(errors="replace")[-1500:]
@@ -159,9 +167,25 @@ def run_locust_healthz(bench: Bench, name: str) -> Measure:
 
 
 SIDES: dict[str, Callable[[Bench, str], Measure]] = {
+    "canned_harness": run_harness,
+    "canned_bare": run_bare_login,
     "harness": run_harness,
     "bare": run_bare_login,
     "locust_healthz": run_locust_healthz,
     "wrk_healthz": run_wrk,
 }
-PAIRS = (("harness", "bare"), ("locust_healthz", "wrk_healthz"))
+CANNED = ("canned_harness", "canned_bare")  # against the canned platform, at the same time
+# Seconds for both Locust processes of a pair to start (imports, users spawned) before the warm-up.
+STARTUP = 10.0
+
+
+def run_together(bench: Bench, names: Sequence[str], tag: str) -> dict[str, Measure]:
+    """The sides ``names`` at the same time, each its own process, over the same measured window:
+    whatever else the machine runs meanwhile weighs on them alike."""
+    together = replace(bench, start_at=time.time() + STARTUP + bench.warmup)
+    with ThreadPoolExecutor(len(names)) as pool:
+        running = {name: pool.submit(SIDES[name], together, f"{name}-{tag}") for name in names}
+        return {name: future.result() for name, future in running.items()}
+
+
+PAIRS = (("harness", "bare"), ("locust_healthz", "wrk_healthz"))  # against the real one

@@ -244,14 +244,18 @@ class Run:
             started, start_perf = self._start(full, attempt)
             self._evidence = {}
             try:
-                with self._closing(full, attempt, started, start_perf):
-                    value = action()
+                value = action()
             except StepFailed as failure:
                 self._record(full, failure.outcome, started, start_perf, attempt, failure)
                 if retry and self._may_retry(failure.outcome, attempt):
                     self.think()
                     continue
                 raise JourneyStopped(full) from None
+            except JourneyStopped:
+                raise
+            except BaseException as exc:  # what ``_closing`` does, without a generator per attempt
+                self._settle(exc, full, attempt, started, start_perf)
+                raise
             self._record(full, Outcome.OK, started, start_perf, attempt, None)
             return value
 
@@ -310,16 +314,19 @@ class Run:
             yield
         except (StepFailed, JourneyStopped):
             raise
-        except NotApplicable:
-            self._withdraw(step, attempt, "not applicable: the applicant's situation changed during the step")
+        except BaseException as exc:
+            self._settle(exc, step, attempt, started, start_perf)
             raise
-        except Exception as exc:
+
+    def _settle(self, exc: BaseException, step: str, attempt: int, started: float, start_perf: float) -> None:
+        """Close an attempt that ended in neither an outcome nor ``JourneyStopped`` (the caller re-raises)."""
+        if isinstance(exc, NotApplicable):
+            self._withdraw(step, attempt, "not applicable: the applicant's situation changed during the step")
+        elif isinstance(exc, Exception):
             failure = StepFailed(Outcome.ERROR, f"harness error: {exc.__class__.__name__}: {exc}")
             self._record(step, Outcome.ERROR, started, start_perf, attempt, failure)
-            raise
-        except BaseException:  # GreenletExit, KeyboardInterrupt, SystemExit: stopped, not failed
+        else:  # GreenletExit, KeyboardInterrupt, SystemExit: stopped, not failed
             self._withdraw(step, attempt, "stopped: the run ended during the step")
-            raise
 
     def _withdraw(self, step: str, attempt: int, reason: str) -> None:
         self.sink.write(

@@ -225,7 +225,7 @@ class FirstQueue401:
             self.logins += 1
         if path == "/api/agent/queue" and not self.dropped:
             self.dropped = True
-            return Reply(401, b'{"error": {"code": "session_expired", "message": "expired"}}', "application/json")
+            return Reply(401, b'{"error": {"code": "session_expired", "message": "expired"}}')
         return self.inner.send(method, path, **request)
 
 

@@ -43,11 +43,15 @@ def read_full_ledger(results: Path) -> tuple[list[Firing], dict[str, int]]:
     try:
         ledger = Ledger.model_validate(data)
     except ValidationError as exc:
-        where = exc.errors()[0]["loc"]
-        number = where[1] if len(where) > 1 and where[0] == "entries" else 0
-        raise ConfigError(
-            str(path), f"entries.{number}: expected time (ISO 8601), fault, applicant, object, route"
-        ) from None
+        first = exc.errors()[0]
+        where = first["loc"]
+        if where and where[0] == "entries":
+            number = where[1] if len(where) > 1 else 0
+            raise ConfigError(
+                str(path), f"entries.{number}: expected time (ISO 8601), fault, applicant, object, route"
+            ) from None
+        field = ".".join(str(part) for part in where) or "ledger"
+        raise ConfigError(str(path), f"{field}: {first['msg']} (draws: fault id → count)") from None
     firings = [
         Firing(number, entry.time.timestamp(), entry.fault, entry.applicant or None, entry.object, entry.route)
         for number, entry in enumerate(ledger.entries)

@@ -407,3 +407,24 @@ def test_cli_refuses_a_folder_without_ledger_in_one_line(tmp_path: Path) -> None
     assert done.exit_code == 2
     assert done.output.strip().startswith("anef-harness: ")
     assert done.output.strip().count("\n") == 0
+
+
+@pytest.mark.parametrize(
+    ("ledger", "expected"),
+    [
+        ({"entries": [{"time": "hier", "fault": "x", "applicant": None, "object": None, "route": "/"}]}, "entries.0:"),
+        ({"entries": [], "draws": {"document_lost": "beaucoup"}}, "draws.document_lost:"),
+    ],
+    ids=["entry", "draws"],
+)
+def test_a_bad_ledger_is_one_line_naming_the_file_and_field(
+    tmp_path: Path, ledger: dict[str, Any], expected: str
+) -> None:
+    results = folder(tmp_path, [step("login.submit", 1)], [])
+    (results / "ledger.json").write_text(json.dumps(ledger), encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        score(results)
+    message = str(raised.value)
+    assert message.startswith(str(results / "ledger.json"))
+    assert expected in message
+    assert "\n" not in message

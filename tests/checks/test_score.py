@@ -420,7 +420,7 @@ def test_cli_refuses_a_folder_without_ledger_in_one_line(tmp_path: Path) -> None
 def test_a_bad_ledger_is_one_line_naming_the_file_and_field(
     tmp_path: Path, ledger: dict[str, Any], expected: str
 ) -> None:
-    results = folder(tmp_path, [step("login.submit", 1)], [])
+    results = folder(tmp_path, [step("login.submit", 1, journey_id="j1")], [])
     (results / "ledger.json").write_text(json.dumps(ledger), encoding="utf-8")
     with pytest.raises(ConfigError) as raised:
         score(results)

@@ -3,119 +3,20 @@
 Every part calls one script's ``measure`` function and turns its typed figures into
 ``benchmarks.table.Figure`` rows, each beside a reference measured in the same run (the trivial
 endpoint of the same server, the naive way, bare Locust, wrk, the fault ledger, a plain-Python
-pass). ``DEFAULT`` sizes the whole suite to end within 15 minutes on a 2-core machine; ``QUICK``
+pass). ``benchmarks.suite_sizes.DEFAULT`` sizes the whole suite to end within 15 minutes on a 2-core machine; ``QUICK``
 is for a look and for the tests. The scripts themselves keep their full-length defaults.
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
+from benchmarks.suite_load import master, memory, overhead
+from benchmarks.suite_sizes import sizes
 from benchmarks.table import Figure, Part, Progress
 
 if TYPE_CHECKING:
     from benchmarks.platform_steps import StepFigures
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Sizes:
-    """How big each part runs."""
-
-    platform_seconds: float
-    platform_applicants: int
-    platform_connections: int
-    population_seed: int
-    population_generate: int
-    population_naive: int
-    overhead_users: int
-    overhead_seconds: int
-    overhead_rounds: int
-    overhead_warmup: int
-    detection_defects: tuple[str, ...] | None  # None: the seven documented defects
-    detection_rate: float
-    detection_scale: float
-    detection_parallel: int
-    detection_population: int
-    detection_realistic_scale: float  # of the 3-minute realistic campaign
-    processing_events: int
-    processing_baseline: int
-    master_workers: tuple[int, ...]
-    master_totals: tuple[int, ...]  # events/s offered, all workers together
-    master_seconds: float
-    memory_minutes: float  # of load
-    memory_mark: float  # minute from which growth is measured
-    memory_interval: float  # seconds between samples
-    memory_window: float  # seconds around each mark whose samples' median is the figure
-    memory_population: int
-
-
-DEFAULT = Sizes(
-    platform_seconds=4,
-    platform_applicants=1200,  # drafts enough for renewal.submit's 4 s at up to ~300 req/s
-    platform_connections=32,
-    population_seed=100_000,
-    population_generate=50_000,
-    population_naive=400,
-    overhead_users=20,
-    overhead_seconds=8,
-    overhead_rounds=2,
-    overhead_warmup=3,
-    detection_defects=None,
-    detection_rate=0.1,
-    detection_scale=0.12,
-    detection_parallel=2,
-    detection_population=4_000,
-    detection_realistic_scale=0.5,
-    processing_events=10_000_000,
-    processing_baseline=500_000,
-    master_workers=(1, 4, 16, 48),
-    master_totals=(5_000, 20_000, 80_000, 160_000, 320_000, 640_000),
-    master_seconds=3.0,
-    memory_minutes=5,  # the script's default, and the aim of issue 14, is minute 2 to minute 10
-    memory_mark=1,
-    memory_interval=5,
-    memory_window=60,
-    memory_population=20_000,
-)
-QUICK = Sizes(
-    platform_seconds=1,
-    platform_applicants=60,
-    platform_connections=8,
-    population_seed=3_000,
-    population_generate=3_000,
-    population_naive=60,
-    overhead_users=4,
-    overhead_seconds=3,
-    overhead_rounds=1,
-    overhead_warmup=1,
-    detection_defects=("procedure_not_selectable",),
-    detection_rate=0.1,
-    detection_scale=0.1,
-    detection_parallel=1,
-    detection_population=3_000,
-    detection_realistic_scale=0.12,
-    processing_events=100_000,
-    processing_baseline=50_000,
-    master_workers=(2,),
-    master_totals=(1_000, 4_000),
-    master_seconds=1.5,
-    memory_minutes=0.75,
-    memory_mark=0.25,
-    memory_interval=1,
-    memory_window=6,
-    memory_population=3_000,
-)
-
-
-def sizes(quick: bool) -> Sizes:
-    return QUICK if quick else DEFAULT
 
 
 # --- the parts ---------------------------------------------------------------------------------
@@ -195,80 +96,6 @@ def population(quick: bool, progress: Progress) -> list[Figure]:
             measured.seed_seconds,
             "s",
             note=f"{measured.seeded_per_s:,.0f} applicants/s; aim: 100,000 in < 60 s",
-        ),
-    ]
-
-
-def overhead(quick: bool, progress: Progress) -> list[Figure]:
-    """The harness's login journey against bare Locust: CPU per request against a canned platform
-    (the figure), then both against the real platform; bare Locust against wrk."""
-    from benchmarks import harness_overhead as script
-    from benchmarks.overhead.measures import BenchmarkError
-    from benchmarks.overhead.report import TARGET_CPU, Row, cpu_ratios, rows_of, spread
-
-    size = sizes(quick)
-    results = _in_scratch_folder(
-        "anef-harness-overhead-",
-        lambda folder: script.measure(
-            users=size.overhead_users,
-            seconds=size.overhead_seconds,
-            rounds=size.overhead_rounds,
-            canned_rounds=2 * size.overhead_rounds,  # short pairs at once: more of them
-            warmup=size.overhead_warmup,
-            folder=folder,
-            progress=progress,
-        ),
-        BenchmarkError,
-        kept="runs",
-    )
-    rows = rows_of(results)
-    canned_harness, canned_bare = rows["canned_harness"], rows["canned_bare"]
-    harness, bare, locust, wrk = rows["harness"], rows["bare"], rows["locust_healthz"], rows["wrk_healthz"]
-    context = f"{results.users} users, {results.seconds} s × {results.rounds} rounds"
-
-    def limit(*sides: Row) -> str:
-        return "saturated: " + " / ".join(side.saturated() for side in sides)
-
-    canned_platform = max(row.mean(lambda m: m.window.platform_cpu) for row in (canned_harness, canned_bare))
-    return [
-        Figure(
-            "overhead",
-            f"load generator CPU per request, harness login journey, canned platform "
-            f"({results.users} users, {results.seconds} s × {results.canned_rounds} rounds, both sides at once)",
-            canned_harness.cpu_per_request,
-            "ms",
-            reference=canned_bare.cpu_per_request,
-            reference_label="bare Locust FastHttpUser, same requests",
-            note=f"aim ≤ {TARGET_CPU:.2f}×; per round {spread(cpu_ratios(canned_harness, canned_bare))}; "
-            f"{canned_harness.rps:,.0f} / {canned_bare.rps:,.0f} req/s; the recorded answers replayed, platform "
-            f"CPU ≤ {canned_platform:.0f} %; {canned_harness.failures + canned_bare.failures} failed",
-        ),
-        Figure(
-            "overhead",
-            f"harness login journey, real platform ({context})",
-            harness.rps,
-            "req/s",
-            reference=bare.rps,
-            reference_label="bare Locust FastHttpUser, same requests",
-            note=f"aim ≥ 0.85; {limit(harness, bare)}; {harness.failures + bare.failures} failed",
-        ),
-        Figure(
-            "overhead",
-            "load generator CPU per request, harness, real platform",
-            harness.cpu_per_request,
-            "ms",
-            reference=bare.cpu_per_request,
-            reference_label="bare Locust",
-            note="moves with the throughput the saturated platform gave each side",
-        ),
-        Figure(
-            "overhead",
-            f"bare Locust, GET /healthz ({results.users} users)",
-            locust.rps,
-            "req/s",
-            reference=wrk.rps,
-            reference_label=f"wrk, {results.users} connections",
-            note=f"{limit(locust, wrk)}; {locust.failures + wrk.failures} failed",
         ),
     ]
 
@@ -396,117 +223,6 @@ def processing(quick: bool, progress: Progress) -> list[Figure]:
             note=f"aim ≤ {script.AIM_MB} MB for 10 M events",
         ),
     ]
-
-
-def master(quick: bool, progress: Progress) -> list[Figure]:
-    """One master's receiving side fed by N simulated workers at increasing rates: where it saturates."""
-    from benchmarks import master_capacity as script
-    from benchmarks.capacity.levels import saturation
-
-    size = sizes(quick)
-    capacity = _in_scratch_folder(
-        "anef-harness-master-",
-        lambda folder: script.measure(
-            workers=size.master_workers,
-            totals=size.master_totals,
-            seconds=size.master_seconds,
-            folder=folder,
-            progress=progress,
-        ),
-        script.CapacityError,
-        kept="files",
-    )
-    rows = []
-    for count in capacity.workers:
-        best, limit = capacity.sustained(count), capacity.saturated(count)
-        note = f"master CPU {best.master_cpu:.0f} %, lag p95 {best.lag_p95_s:.2f} s" if best else "no level sustained"
-        note += (
-            f"; saturated at {limit.offered:,.0f} offered: {saturation(limit)}, master CPU {limit.master_cpu:.0f} %"
-            if limit
-            else f"; not saturated up to {max(size.master_totals):,} offered"
-        )
-        rows.append(
-            Figure(
-                "master",
-                f"{count} simulated workers: events/s written and acknowledged",
-                best.acknowledged if best else None,
-                "events/s",
-                reference=best.offered if best else None,
-                reference_label="offered",
-                ratio_style="percent",
-                note=note,
-                failed=None if best else "no level sustained",
-            )
-        )
-    return rows
-
-
-def memory(quick: bool, progress: Progress) -> list[Figure]:
-    """Each process of a campaign with every journey: resident memory at the end of the load beside
-    the first mark's; a harness process that grew by 10 % or more fails its row (not in ``--quick``:
-    a minute is warm-up, not a soak)."""
-    from benchmarks import memory_flat as script
-    from benchmarks.memory.samples import BOUND
-
-    size = sizes(quick)
-    measured = _in_scratch_folder(
-        "anef-harness-memory-",
-        lambda folder: script.measure(
-            minutes=size.memory_minutes,
-            mark_minutes=size.memory_mark,
-            interval=size.memory_interval,
-            window=size.memory_window,
-            folder=folder,
-            population=size.memory_population,
-            progress=progress,
-        ),
-        script.MemoryBenchmarkError,
-        kept="the run",
-    )
-    mark, end = f"minute {size.memory_mark:g}", f"minute {size.memory_minutes:g}"
-    rows = [
-        Figure(
-            "memory",
-            f"journeys done by {end} (every journey, agents, one Locust process)",
-            float(measured.journeys_by_end),
-            "",
-            reference=float(measured.journeys_by_mark),
-            reference_label=f"by {mark}",
-            note=f"a sample every {size.memory_interval:g} s, each figure the median of {size.memory_window:g} s "
-            f"around its minute; run exit {measured.exit_code}",
-        )
-    ]
-    for row in measured.rows:
-        growth = "—" if row.growth is None else f"{row.growth:+.1%}"
-        uss = f"USS {script.megabytes(row.uss_from)} → {script.megabytes(row.uss_end)} MB"
-        verdict = "system under test, not judged" if not row.judged else f"bound < {BOUND:.0%}"
-        if quick and row.failed:
-            verdict += f" (not judged in --quick: {row.failed})"
-        rows.append(
-            Figure(
-                "memory",
-                f"{row.role}: RSS at {end}" + (f" ({row.processes} processes)" if row.processes > 1 else ""),
-                None if row.rss_end is None else row.rss_end / 2**20,
-                "MB",
-                reference=None if row.rss_from is None else row.rss_from / 2**20,
-                reference_label=f"at {mark}",
-                note=f"growth {growth}, peak {script.megabytes(row.peak)} MB, {uss}; {verdict}",
-                failed=None if quick else row.failed,
-            )
-        )
-    return rows
-
-
-def _in_scratch_folder(prefix: str, measure: Callable[[Path], T], errors: type[Exception], *, kept: str) -> T:
-    """``measure`` in a fresh temporary folder, removed once it succeeded; when it fails with
-    ``errors`` the folder is kept for a look, and the part's error says where (``kept``: what it holds)."""
-    folder = Path(tempfile.mkdtemp(prefix=prefix))
-    try:
-        measured = measure(folder)
-    except errors as error:
-        raise RuntimeError(f"{error} ({kept} kept in {folder})") from None
-    shutil.rmtree(folder, ignore_errors=True)
-    return measured
 
 
 def _latency(step: StepFigures) -> str:

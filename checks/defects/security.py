@@ -86,7 +86,7 @@ def reset_token_reusable(event: StepEvent, settings: DetectorSettings) -> Sympto
     description="The security probe compares the reset and login answers for the applicant's address and "
     "for an address with no account (in the same reserved example domain): their content differs, or "
     "their timings separate (an exact Mann-Whitney test and a Hodges-Lehmann shift of at least 100 ms over "
-    "a few interleaved samples) (security.enumeration corrupt).",
+    "a few interleaved samples, in two independent rounds) (security.enumeration corrupt).",
     gating=True,
     match=Rule(
         "by identifier (the ledger's object: the address asked about, with or without an account) and time: "

@@ -330,6 +330,8 @@ def enumeration(run: Run) -> None:
             for address in pair:
                 replies[address], seconds = timed(address)
                 times[address].append(seconds)
+            if limited(replies[known]) and not limited(replies[unknown]):
+                raise ResetLimitReached
             compare(reset, replies[known], replies[unknown])
         return TimingRound(tuple(times[known]), tuple(times[unknown]))
 
@@ -339,7 +341,14 @@ def enumeration(run: Run) -> None:
         credentials = [{"identifier": a, "password": wrong} for a in (known, unknown)]
         mine, nobody = (ask(ctx, "POST", login, login, (401,), json=c, signed_in=False) for c in credentials)
         compare(login, mine, nobody)
-        rounds, separated = judge_timing(sample)
+        try:
+            rounds, separated = judge_timing(sample)
+        except ResetLimitReached:
+            # The platform limits resets per address, whether or not it has an account: this one had
+            # its earlier resets in the window (its own journeys, an earlier probe), the fresh unknown
+            # address none. A difference of history, not of existence: no verdict on timing.
+            run.evidence(timing="not judged: the existing account's reset limit was reached")
+            return
         run.evidence(**{f"timing_round_{number}": taken.describe() for number, taken in enumerate(rounds, 1)})
         if separated:
             least = min(abs(taken.shift) for taken in rounds)
@@ -365,6 +374,15 @@ def enumeration(run: Run) -> None:
         watch_reset_emails(run, known, before, asked=accepted)
         raise
     watch_reset_emails(run, known, before, asked=accepted)
+
+
+class ResetLimitReached(Exception):
+    """The existing account's reset limit answered (429) where the fresh address was accepted."""
+
+
+def limited(reply: Reply) -> bool:
+    """Whether a reset answer is the platform's per-address reset limit."""
+    return reply.status == 429 and answer_of(reply)[0] == "too_many_resets"
 
 
 def watch_reset_emails(run: Run, address: str, before: set[str], *, asked: list[float]) -> None:

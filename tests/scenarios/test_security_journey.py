@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from checks.defects import Findings
@@ -141,3 +142,20 @@ def test_every_lost_enumeration_email_is_watched_within_one_deadline_of_its_rese
     assert [e.outcome.value for e in watches] == ["lost"] * TIMING_SAMPLES
     deadline_s = SETTINGS.email_deadline
     assert sum(e.duration_ms for e in watches) / 1000 < deadline_s + 1.0
+
+
+def test_an_address_at_its_reset_limit_gets_no_timing_verdict_rather_than_a_false_enumeration(clean: World) -> None:
+    # The platform limits resets per address, whether or not it has an account: an applicant whose
+    # earlier resets used up the window answers 429 where the probe's fresh address answers 202.
+    index = clean.eligible_for("security")
+    email = clean.population.applicant(index).email
+    with httpx.Client(base_url=clean.target.url) as client:
+        answers: list[int] = []
+        while len(answers) < 200 and 429 not in answers:
+            answers.append(client.post("/api/auth/password-reset", json={"email": email}).status_code)
+        assert answers[-1] == 429 and set(answers[:-1]) == {202}, answers
+    sink = clean.run("security", index)
+    enumeration = next(e for e in sink.steps() if e.step == "security.enumeration")
+    assert enumeration.outcome == "ok", enumeration.message
+    assert enumeration.evidence["timing"].startswith("not judged"), enumeration.evidence
+    assert defects(sink) == {}

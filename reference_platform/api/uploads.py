@@ -64,11 +64,11 @@ async def _parse(request: Request, max_bytes: int) -> FormData:
         return await parser.parse()
 
 
-def read_upload_form(request: Request, max_bytes: int) -> UploadForm:
+async def read_form(request: Request, max_bytes: int) -> UploadForm:
     """The form's ``kind`` and ``file`` (at most ``max_bytes + 1`` bytes read, so the size check
-    can tell "too large"); called from a route running in the thread pool."""
+    can tell "too large"), read on the event loop: no worker thread waits while the body arrives."""
     try:
-        form = from_thread.run(partial(_parse, request, max_bytes))
+        form = await _parse(request, max_bytes)
     except InvalidInput:
         raise
     except Exception:  # python-multipart's and Starlette's parse errors have no common base
@@ -85,7 +85,12 @@ def read_upload_form(request: Request, max_bytes: int) -> UploadForm:
                 "body.kind", f"body.kind: at most {KIND_MAX_LENGTH} characters, no NUL", code="invalid_input"
             )
         csrf = form.get("csrf")
-        content = file.file.read(max_bytes + 1)
+        content = file.file.read(max_bytes + 1)  # held in memory (``_parse``): no disk read
         return UploadForm(kind, file.filename or "piece", content, csrf if isinstance(csrf, str) else "")
     finally:
-        from_thread.run(form.close)
+        await form.close()
+
+
+def read_upload_form(request: Request, max_bytes: int) -> UploadForm:
+    """``read_form`` for a route running in the thread pool (the pages' form)."""
+    return from_thread.run(partial(read_form, request, max_bytes))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
+from starlette.concurrency import run_in_threadpool
 
 from reference_platform.api import schemas, views
 from reference_platform.api.deps import (
@@ -16,10 +17,12 @@ from reference_platform.api.deps import (
     route_of,
 )
 from reference_platform.api.routes import ERRORS
-from reference_platform.api.uploads import UPLOAD_FORM, read_upload_form
+from reference_platform.api.uploads import UPLOAD_FORM, UploadForm, read_form
+from reference_platform.context import PlatformContext
 from reference_platform.domain import accounts, documents, front_office
 from reference_platform.domain.procedures import Procedure
 from reference_platform.domain.security import csrf_token, new_token
+from reference_platform.storage.front import Applicant, Document
 
 router = APIRouter(prefix="/api", tags=["usager"], responses=ERRORS)
 
@@ -136,24 +139,40 @@ def cancel_dossier(dossier_id: ObjectId, applicant: CurrentApplicant, ctx: Conte
     response_model=schemas.DocumentOut,
     openapi_extra=UPLOAD_FORM,
 )
-def upload(dossier_id: ObjectId, applicant: CurrentApplicant, request: Request, ctx: Context) -> schemas.DocumentOut:
-    with ctx.stores.front.read() as db:  # not the caller's, closed or full: refused before the file is read
+async def upload(
+    dossier_id: ObjectId, applicant: CurrentApplicant, request: Request, ctx: Context
+) -> schemas.DocumentOut:
+    """Async so that the body is read on the event loop: the database work runs in the thread pool
+    (two hops), and no worker thread is held while a large body arrives."""
+    route = route_of(request)
+    space = await run_in_threadpool(_room_for_upload, ctx, applicant, dossier_id)
+    form = await read_form(request, ctx.settings.upload_max_bytes)
+    documents.check_kind(form.kind)  # every refusal before the file is stored: no orphan blob
+    documents.check_room(ctx, space, size=len(form.content))
+    document = await run_in_threadpool(_acknowledge_upload, ctx, applicant, dossier_id, form, route)
+    return views.document_out(document)
+
+
+def _room_for_upload(ctx: PlatformContext, applicant: Applicant, dossier_id: str) -> documents.Room:
+    """The dossier's room for one more file: not the caller's, closed or full is refused before
+    the file is read."""
+    with ctx.stores.front.read() as db:
         found = front_office.get_dossier(db, applicant, dossier_id)
         documents.check_accepts(found)
         space = documents.room(db, applicant, found)
     documents.check_room(ctx, space)
-    form = read_upload_form(request, ctx.settings.upload_max_bytes)
-    documents.check_kind(form.kind)  # every refusal before the file is stored: no orphan blob
-    documents.check_room(ctx, space, size=len(form.content))
-    stored = front_office.store_upload(
-        ctx, form.content, applicant=applicant.id, dossier=dossier_id, route=route_of(request)
-    )
+    return space
+
+
+def _acknowledge_upload(
+    ctx: PlatformContext, applicant: Applicant, dossier_id: str, form: UploadForm, route: str
+) -> Document:
+    """Store the file durably, then acknowledge it in one write transaction."""
+    stored = front_office.store_upload(ctx, form.content, applicant=applicant.id, dossier=dossier_id, route=route)
     with ctx.stores.front.write() as db:
         found = front_office.get_dossier(db, applicant, dossier_id)
-        document = front_office.add_document(
-            ctx, db, applicant, found, kind=form.kind, filename=form.filename, content=stored
-        )
-    return views.document_out(document)
+        kind, filename = form.kind, form.filename
+        return front_office.add_document(ctx, db, applicant, found, kind=kind, filename=filename, content=stored)
 
 
 @router.post("/me/dossiers/{dossier_id}/submit", response_model=schemas.DossierOut)

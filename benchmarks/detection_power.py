@@ -15,7 +15,7 @@ The "all together" campaigns run every journey, address changes included: there,
 the journeys (they look for the procedure they want, not for the others), so its recall is below 1.
 
     .venv/bin/python benchmarks/detection_power.py [--rates 0.01,0.1] [--defects all] [--scale 1]
-        [--parallel 1] [--alone-only] [--population 30000] [--keep DIR] [--json FILE] [--realistic]
+        [--parallel 1] [--alone-only | --together-only] [--population 30000] [--keep DIR] [--json FILE] [--realistic]
 
 ``--realistic`` measures what users run instead: campaigns with every journey, the security probes
 and background agents (whose actions are watched steps), each defect alone at each rate for three
@@ -390,6 +390,9 @@ def main() -> None:
     parser.add_argument("--population", type=int, default=POPULATION_SIZE, help="applicants per campaign")
     parser.add_argument("--alone-only", action="store_true", help="skip the campaigns with every defect together")
     parser.add_argument(
+        "--together-only", action="store_true", help="with --realistic: only the campaigns with every defect together"
+    )
+    parser.add_argument(
         "--realistic",
         action="store_true",
         help="campaigns as users run them: every journey, security probes, background agents, 3 minutes; "
@@ -402,6 +405,8 @@ def main() -> None:
     unknown = set(defects) - set(DOCUMENTED)
     if unknown:
         parser.error(f"--defects: unknown {', '.join(sorted(unknown))}; expected {', '.join(DOCUMENTED)}")
+    if args.together_only and (args.alone_only or not args.realistic):
+        parser.error("--together-only: needs --realistic, and not --alone-only")
     rates = [float(r) for r in args.rates.split(",")]
     console = Console(width=None if sys.stdout.isatty() else 200)
     try:
@@ -411,6 +416,7 @@ def main() -> None:
             scale=args.scale,
             parallel=args.parallel,
             together=not args.alone_only,
+            alone=not args.together_only,
             population=args.population,
             keep=args.keep,
             realistic=args.realistic,

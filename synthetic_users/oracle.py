@@ -37,6 +37,10 @@ class Truth:
     # The card is one the prefecture produced for a renewal during the run: its validity starts
     # where the old one ended, so the applicant is out of the R.431-5 renewal window for years.
     card_renewed: bool = False
+    # A card the harness handed over whose handover the applicant's side never showed (its watch
+    # ended without seeing it): the front office may still hold its dossier open, so a later
+    # "a request is already under review" is that defect's consequence, not another defect.
+    handover_unseen: str | None = None
     dossiers: dict[str, DossierTruth] = field(default_factory=dict)
     pending_requests: set[str] = field(default_factory=set)
 
@@ -105,6 +109,10 @@ class Oracle:
         truth.card_state = "handed_over"
         truth.card_id = card_id or truth.card_id
 
+    def handover_not_seen(self, index: int, card_id: str) -> None:
+        """The watch of a handover the harness made ended without the applicant's side showing it."""
+        self._kept(index).handover_unseen = card_id
+
     def dossier_created(self, index: int, dossier_id: str, procedure: str) -> None:
         self._kept(index).dossiers[dossier_id] = DossierTruth(procedure=procedure, state="draft")
 
@@ -159,6 +167,7 @@ class Oracle:
                 "card_state": t.card_state,
                 "card_id": t.card_id,
                 "card_renewed": t.card_renewed,
+                "handover_unseen": t.handover_unseen,
                 "password_changed": t.password != self.population.applicant(index).password,
                 "email_bounces": t.email_bounces,
                 "pending_requests": sorted(t.pending_requests),

@@ -59,12 +59,14 @@ def lost_at(event: StepEvent, steps: tuple[str, ...], key: str) -> str | None:
 @defect(
     title="Card handed over at the prefecture, never marked handed over for the applicant",
     denominator=Steps(HANDOVER_STEPS),
-    # The handover's watch, or a later renewal refused for the card (the rule's alternative).
-    watched_by=Steps((*HANDOVER_WATCHES, "renewal.choose_procedure", "renewal.create")),
+    # The handover's watch, or a later renewal refused for the card (the rule's alternative), or a new
+    # procedure refused because the card's dossier is still open on the applicant's side.
+    watched_by=Steps((*HANDOVER_WATCHES, "*.choose_procedure", "*.create")),
     grouping="applicant",
     description="card_handover.visible or agent.handover_visible is lost (the front office never learns the "
-    "handover), or a later "
-    "renewal is refused because the previous card 'was not handed over' though the harness handed it over.",
+    "handover), or a later renewal is refused because the previous card 'was not handed over' though the "
+    "harness handed it over, or a new procedure is refused as 'a request is already under review' while that "
+    "card's dossier is still open on the applicant's side.",
     gating=True,
     match=Rule(
         "by card id (the handover watch names the card the ledger names); a renewal refused later has no "
@@ -106,6 +108,14 @@ def title_not_marked_delivered(event: StepEvent, settings: DetectorSettings) -> 
         )
     if refused(event, "card_not_handed_over", "n'a pas été remis"):
         return Symptom("renewal refused: previous card 'not handed over', though the prefecture handed it over")
+    unseen = text(event.evidence.get("handover_unseen"))
+    if unseen and refused(event, "request_in_progress", "déjà en cours"):
+        # The handed-over card's dossier is still open on the applicant's side: the same firing.
+        return Symptom(
+            f"new procedure refused: 'a request is already under review', the dossier of card {unseen} "
+            "handed over at the prefecture still open on the applicant's side",
+            objects(unseen),
+        )
     return None
 
 
@@ -138,7 +148,9 @@ def title_not_marked_delivered(event: StepEvent, settings: DetectorSettings) -> 
     drill=DrillPlan({"renewal": 2, "address_change": 2, "login": 1}, 120),
 )
 def phantom_pending_request(event: StepEvent, settings: DetectorSettings) -> Symptom | None:
-    if refused(event, "request_in_progress", "déjà en cours"):
+    # A card handed over and never seen so on the applicant's side keeps its dossier open there:
+    # the refusal is that defect's consequence (title_not_marked_delivered), not a phantom request.
+    if refused(event, "request_in_progress", "déjà en cours") and not event.evidence.get("handover_unseen"):
         return Symptom("'a request is already under review' with no procedure in progress", (procedure(event),))
     return None
 

@@ -53,6 +53,7 @@ def choose(run: Run, procedure: str) -> None:
     """``<journey>.choose_procedure``: every procedure is listed, and this one is available."""
 
     def action() -> None:
+        note_unseen_handover(run)
         offers = {offer.id: offer for offer in run.ctx.client.procedures()}
         absent = [p for p in PROCEDURES if p not in offers]
         if absent:
@@ -75,10 +76,20 @@ def choose(run: Run, procedure: str) -> None:
     run.step("choose_procedure", action)
 
 
+def note_unseen_handover(run: Run) -> None:
+    """Name, in the evidence of a step that may be refused as "a request is already under review", a
+    handover of this applicant's card the front office was never seen to learn: the detectors then
+    judge the refusal as that defect's consequence."""
+    unseen = run.ctx.truth.handover_unseen
+    if unseen is not None:
+        run.evidence(handover_unseen=unseen)
+
+
 def create(run: Run, procedure: str, details: dict[str, str] | None = None) -> Dossier:
     ctx = run.ctx
 
     def action() -> Dossier:
+        note_unseen_handover(run)
         dossier = entitled(lambda: ctx.client.create_dossier(procedure, details))
         ctx.oracle.dossier_created(ctx.applicant.index, dossier.id, procedure)
         run.evidence(dossier=dossier.id)

@@ -25,7 +25,7 @@ from typing import TypeVar
 from scenarios.client import AgentClient, AgentDossier, ApplicantClient, StepFailed
 from scenarios.events import Outcome
 from scenarios.journeys import JourneyContext, NotApplicable, Run, conclude, journey
-from scenarios.journeys.runner import AgentDesk, EventSink, JourneySettings, MailboxReader
+from scenarios.journeys.runner import AgentDesk, EventSink, JourneySettings, JourneyStopped, MailboxReader
 from scenarios.transport import Transport
 from synthetic_users.agents import AgentAction, AgentIdentity, AgentPace, Planned, actionable, plan
 from synthetic_users.oracle import Oracle, Truth
@@ -247,7 +247,11 @@ class Action:
             card = self._applicant().profile().card
             return card is not None and card.id == card_id and card.state == "handed_over"
 
-        self.run.watch("handover_visible", visible)
+        try:
+            self.run.watch("handover_visible", visible)
+        except JourneyStopped:
+            self.oracle.handover_not_seen(self.index, card_id)
+            raise
 
     def _applicant(self) -> ApplicantClient:
         """The applicant's own session, opened on the first look (a refusal to sign in is judged

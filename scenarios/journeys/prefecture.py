@@ -11,7 +11,7 @@ from scenarios.client import Dossier, StepFailed
 from scenarios.events import Outcome
 from scenarios.journeys import journey
 from scenarios.journeys.applicant import entitled, filed_dossier, has_filed_dossier, sign_in
-from scenarios.journeys.runner import NotApplicable, Run
+from scenarios.journeys.runner import JourneyStopped, NotApplicable, Run
 from synthetic_users.agents import COMPLEMENT_MESSAGES
 from synthetic_users.oracle import Truth
 from synthetic_users.population import Applicant, Population
@@ -106,4 +106,9 @@ def card_handover(run: Run) -> None:
         card = ctx.client.profile().card
         return card is not None and card.state == "handed_over"
 
-    run.watch("visible", visible)
+    try:
+        run.watch("visible", visible)
+    except JourneyStopped:
+        if ctx.truth.card_id is not None:
+            ctx.oracle.handover_not_seen(ctx.applicant.index, ctx.truth.card_id)
+        raise

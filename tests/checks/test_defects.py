@@ -273,6 +273,40 @@ def test_a_card_never_marked_handed_over_then_a_refused_renewal_is_one_incident(
     assert incident.first.objects == ("card-1",)
 
 
+def test_a_request_in_progress_while_a_handed_over_card_was_never_seen_so_is_that_card_not_a_phantom() -> None:
+    # The handover's watch was lost: the card's dossier is still open on the applicant's side, so a
+    # new procedure is refused as "a request is already under review". One incident of defect 1.
+    unavailable = failed(
+        "address_change.choose_procedure",
+        "blocked",
+        "procedure 'address_change' offered as unavailable: Une demande est déjà en cours d'instruction.",
+        200,
+        journey_id="j2",
+        handover_unseen="card-1",
+    )
+    refused_create = failed(
+        "address_change.create",
+        "blocked",
+        "refused though entitled: Une demande est déjà en cours d'instruction.",
+        409,
+        journey_id="j3",
+        code="request_in_progress",
+        handover_unseen="card-1",
+    )
+    findings = Findings().extend([CASES["title_not_marked_delivered"][1], unavailable, refused_create])
+    assert findings.counts == {"title_not_marked_delivered": 3}
+    assert findings.incidents == {"title_not_marked_delivered": 1}
+    assert {incident.first.objects for incident in findings.of("title_not_marked_delivered")} == {("card-1",)}
+    # Without a handover never seen, the same refusal is the phantom request.
+    alone = failed(
+        "address_change.choose_procedure",
+        "blocked",
+        "procedure 'address_change' offered as unavailable: Une demande est déjà en cours d'instruction.",
+        200,
+    )
+    assert Findings().extend([alone]).counts == {"phantom_pending_request": 1}
+
+
 def test_each_lost_document_is_an_incident_and_a_lost_document_seen_twice_is_one() -> None:
     lost = CASES["document_lost"][1]
     again = failed("upload.reconcile", "lost", WAITING, dossier="d1", waiting_for="documents doc-2", journey_id="j3")

@@ -123,6 +123,30 @@ def test_a_card_never_marked_handed_over_after_an_agents_handover_is_detected(cl
     assert found.counts == {"title_not_marked_delivered": 1}
 
 
+def test_a_new_procedure_refused_after_a_handover_never_seen_is_that_defect_not_a_phantom_request(
+    clean: World,
+) -> None:
+    index = filed_renewal(clean)
+    agent, sink = background_agent(clean, index, EAGER)
+    work_until(agent, sink, index, "agent.make_available")
+    clean.set_faults({"id": "title_not_marked_delivered", "rate": 1.0})
+    assert work_until(agent, sink, index, "agent.handover_visible")["agent.handover_visible"] == "lost"
+    clean.set_faults()
+    card = clean.oracle.truth(index).card_id
+    assert card is not None
+    assert clean.oracle.truth(index).handover_unseen == card
+    assert clean.oracle.truth(index).open_dossiers == []  # the truth: nothing under review
+    # The applicant's side still holds the card's dossier open: "a request is already under review".
+    later = clean.run("address_change", index, mailbox=False)
+    (refusal,) = [e for e in later.steps() if e.outcome != "ok"]
+    assert refusal.outcome == "blocked", refusal.message
+    assert "déjà en cours" in refusal.message, refusal.message
+    assert refusal.evidence["handover_unseen"] == card
+    found = Findings().extend([*(e for e in sink.steps() if e.applicant == index), *later.steps()])
+    assert found.counts == {"title_not_marked_delivered": 2}
+    assert found.incidents == {"title_not_marked_delivered": 1}
+
+
 def test_a_hidden_request_for_complements_from_a_background_agent_is_detected(clean: World) -> None:
     index = filed_renewal(clean)
     agent, sink = background_agent(clean, index, ASKING)

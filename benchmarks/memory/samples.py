@@ -15,10 +15,14 @@ from dataclasses import dataclass, field
 
 import psutil
 
+from checks.live_pass import MODULE as LIVE_PASS_MODULE
+
 BOUND = 0.10  # growth of resident memory between the two marks that fails a harness process
 CONDUCTOR = "conductor (anef-harness run)"
 PLATFORM = "platform (system under test)"
 CHROMIUM = "Playwright driver + Chromium"
+LIVE_PASSES = "live judgement passes (short-lived)"
+GROUPS = (CHROMIUM, LIVE_PASSES)  # roles whose processes are one row
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,8 @@ def role_of(command: Sequence[str]) -> tuple[str, bool] | None:
         return PLATFORM, False
     if module == "scenarios.browser":
         return "browser process (Python)", True
+    if module == LIVE_PASS_MODULE:
+        return LIVE_PASSES, False
     return None
 
 
@@ -137,7 +143,7 @@ class Sampler:
             role, judged = role_of(process.cmdline()) or (f"other: {process.name()}", True)
             if role.startswith("browser"):
                 self._browsers.add(process.pid)
-        key = role if role == CHROMIUM else self._new_key(role)
+        key = role if role in GROUPS else self._new_key(role)
         self.series.setdefault(key, Series(role=key, judged=judged))
         self._keys[identity] = key
         return key

@@ -116,7 +116,9 @@ class Sampler:
         measured: dict[str, list[Sample]] = {}
         for process in tree:
             try:
-                key = self._key(process)
+                key = self._key(process, root)
+                if key is None:
+                    continue
                 memory = process.memory_full_info() if self.uss else process.memory_info()
             except psutil.Error:
                 continue  # it ended between the listing and the reading
@@ -131,10 +133,16 @@ class Sampler:
             series.processes = max(series.processes, len(parts))
         return True
 
-    def _key(self, process: psutil.Process) -> str:
+    def _key(self, process: psutil.Process, conductor: psutil.Process) -> str | None:
+        """The series of a process; None for one not to sample yet: ended but not reaped, or forked
+        by the conductor and not yet running its own program (named at a later sample)."""
         identity = (process.pid, process.create_time())
         if identity in self._keys:
             return self._keys[identity]
+        if process.pid != self.conductor and (
+            process.status() == psutil.STATUS_ZOMBIE or process.cmdline() == conductor.cmdline()
+        ):
+            return None
         if process.pid == self.conductor:
             role, judged = CONDUCTOR, True
         elif any(parent.pid in self._browsers for parent in process.parents()):

@@ -10,8 +10,6 @@ its users and flushes), then SIGKILL if it hangs.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import signal
 import socket
 import subprocess
@@ -21,6 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
+
+from core.processes import die_with_parent
 
 LOCUSTFILE = Path(__file__).resolve().parent.parent / "scenarios" / "locustfile.py"
 LOCUST_HTML = "locust.html"  # Locust's own report in the results folder
@@ -122,24 +122,19 @@ def child_process(command: list[str], out: IO[bytes], env: dict[str, str] | None
     """A child in its own session, so that Ctrl-C reaches the conductor only and it stops the
     children in order (load first, platform last); the child dies with the conductor anyway."""
 
+    # The child is killed (SIGKILL, not SIGTERM) when the conductor dies: on SIGTERM Locust stops its
+    # users gracefully, waiting up to its stop timeout for journeys in flight, so the load went on for
+    # seconds after the conductor died (or until its own timers ended, against a remote target).
+    # Nothing recorded is lost: every event is written through as it is recorded, and attempts left
+    # open are closed by judgement.
     def start() -> subprocess.Popen[bytes]:
         return subprocess.Popen(  # noqa: S603 - our own commands
-            command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True, preexec_fn=_die_with_parent
+            command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True, preexec_fn=die_with_parent
         )
 
     if threading.current_thread() is threading.main_thread():
         return start()
     return _KEEPER.submit(start).result()
-
-
-def _die_with_parent() -> None:
-    # prctl(PR_SET_PDEATHSIG, SIGKILL): Linux only; elsewhere a killed conductor leaves children.
-    # SIGKILL, not SIGTERM: on SIGTERM Locust stops its users gracefully, waiting up to its stop
-    # timeout for journeys in flight, so the load went on for seconds after the conductor died (or
-    # until its own timers ended, against a remote target). Nothing recorded is lost: every event is
-    # written through as it is recorded, and attempts left open are closed by judgement.
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
 
 
 def locust_command(plan: LoadPlan, *extra: str) -> list[str]:

@@ -13,10 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pydantic import ValidationError
-
-from checks.defects import Findings, gating_defects
-from checks.rights import DEFAULT_HORIZON_DAYS, RightsAtRisk, rights_at_risk
+from checks.defects import DETECTOR_PREFILTER, Findings, gating_defects
+from checks.rights import DEFAULT_HORIZON_DAYS, RightsAtRisk, rights_in_folder
 from checks.shift import Baseline, ShiftBounds, ShiftReport, bounds_of, read_samples, shift_against
 from checks.slo import Objective
 from checks.store import Quantiles, Results
@@ -31,15 +29,11 @@ from checks.summary import (
     SummaryFile,
     write_summary_file,
 )
-from core.errors import ConfigError
-from scenarios.campaign_file import load_scenario
 from scenarios.events import Outcome
 from scenarios.journeys import load_all, watch_steps
 from scenarios.manifest import ManifestFile
 
 OUTCOMES = [o.value for o in Outcome]
-# Detectors see every failed attempt and every attempt slow enough to matter for latency rules.
-DETECTOR_PREFILTER = "outcome <> 'ok' OR duration_ms >= 1000"
 # The documented ANEF defects (DESIGN.md's catalogue) and the security weaknesses: one detection
 # fails the gate. Generic faults (errors, timeouts, latency…) are reported, and judged through the
 # SLOs and their error budgets. Derived from the defect declarations (``gating=True``).
@@ -192,7 +186,7 @@ def evaluate(
             journeys=funnel(results),
             slos=slo_results(results, objectives),
             findings=Findings(),
-            rights=_rights(results, folder, horizon_days),
+            rights=rights_in_folder(results, folder, horizon_days=horizon_days),
             first_time=results.first_time(),
             last_time=results.last_time(),
             manifest=results.manifest,
@@ -280,17 +274,6 @@ def funnel(results: Results) -> dict[str, JourneyFigures]:
             failed_at=dict(sorted(failed_at.get(journey, {}).items(), key=lambda kv: -kv[1])),
         )
     return found
-
-
-def _rights(results: Results, folder: Path, horizon_days: int) -> RightsAtRisk | None:
-    campaign = folder / "campaign.yaml"
-    if not campaign.is_file():
-        return None
-    try:
-        spec = load_scenario(campaign)
-    except (ConfigError, ValidationError):
-        return None
-    return rights_at_risk(results, spec.population, horizon_days=horizon_days)
 
 
 def write_summary(folder: Path, summary: Summary) -> Path:

@@ -14,9 +14,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
+
+from pydantic import ValidationError
 
 from checks.store import Results
 from checks.summary import AtRiskApplicant, RightsFigures
+from core.errors import ConfigError
+from scenarios.campaign_file import load_scenario
 from synthetic_users.population import Population
 from synthetic_users.spec import PopulationSpec
 
@@ -118,3 +123,18 @@ def rights_at_risk(
             )
     found.sort(key=lambda a: (a.days_left_to_file, a.applicant))
     return RightsAtRisk(len(found), len(failed), horizon_days, today, found)
+
+
+def rights_in_folder(
+    results: Results, folder: Path, *, horizon_days: int = DEFAULT_HORIZON_DAYS
+) -> RightsAtRisk | None:
+    """The rights at risk of a results folder, judged against its campaign's population; None when
+    the folder keeps no campaign file that can be read."""
+    campaign = folder / "campaign.yaml"
+    if not campaign.is_file():
+        return None
+    try:
+        spec = load_scenario(campaign)
+    except (ConfigError, ValidationError):
+        return None
+    return rights_at_risk(results, spec.population, horizon_days=horizon_days)

@@ -26,6 +26,7 @@ from locust.runners import MasterRunner, WorkerRunner
 
 from scenarios.campaign_file import load_scenario, read_yaml, results_folder
 from scenarios.channel import Master, Worker
+from scenarios.locust_stats import current_percentiles_for_the_total_only
 from scenarios.spec import ScenarioSpec
 from scenarios.users import AgentUser, ApplicantUser, CampaignShape, build_runtime, close_runtime
 from scenarios.web_guard import guard_web_ui, target_refusal
@@ -64,6 +65,7 @@ def _init(environment: Environment, **_: Any) -> None:
         return
     if not options.campaign:
         raise SystemExit("anef-harness locustfile: --campaign FILE is required")
+    current_percentiles_for_the_total_only(environment)  # a worker keeps none: Locust's own choice
     _campaign(load_scenario(Path(options.campaign)), Path(options.campaign))
     if environment.web_ui is not None and environment.web_ui.app is not None:
         guard_web_ui(environment.web_ui.app, view_only=options.anef_view_only)

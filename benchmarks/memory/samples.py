@@ -15,10 +15,14 @@ from dataclasses import dataclass, field
 
 import psutil
 
+from checks.live_pass import MODULE as LIVE_PASS_MODULE
+
 BOUND = 0.10  # growth of resident memory between the two marks that fails a harness process
 CONDUCTOR = "conductor (anef-harness run)"
 PLATFORM = "platform (system under test)"
 CHROMIUM = "Playwright driver + Chromium"
+LIVE_PASSES = "live judgement passes (short-lived)"
+GROUPS = (CHROMIUM, LIVE_PASSES)  # roles whose processes are one row
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,8 @@ def role_of(command: Sequence[str]) -> tuple[str, bool] | None:
         return PLATFORM, False
     if module == "scenarios.browser":
         return "browser process (Python)", True
+    if module == LIVE_PASS_MODULE:
+        return LIVE_PASSES, False
     return None
 
 
@@ -110,7 +116,9 @@ class Sampler:
         measured: dict[str, list[Sample]] = {}
         for process in tree:
             try:
-                key = self._key(process)
+                key = self._key(process, root)
+                if key is None:
+                    continue
                 memory = process.memory_full_info() if self.uss else process.memory_info()
             except psutil.Error:
                 continue  # it ended between the listing and the reading
@@ -125,10 +133,16 @@ class Sampler:
             series.processes = max(series.processes, len(parts))
         return True
 
-    def _key(self, process: psutil.Process) -> str:
+    def _key(self, process: psutil.Process, conductor: psutil.Process) -> str | None:
+        """The series of a process; None for one not to sample yet: ended but not reaped, or forked
+        by the conductor and not yet running its own program (named at a later sample)."""
         identity = (process.pid, process.create_time())
         if identity in self._keys:
             return self._keys[identity]
+        if process.pid != self.conductor and (
+            process.status() == psutil.STATUS_ZOMBIE or process.cmdline() == conductor.cmdline()
+        ):
+            return None
         if process.pid == self.conductor:
             role, judged = CONDUCTOR, True
         elif any(parent.pid in self._browsers for parent in process.parents()):
@@ -137,7 +151,7 @@ class Sampler:
             role, judged = role_of(process.cmdline()) or (f"other: {process.name()}", True)
             if role.startswith("browser"):
                 self._browsers.add(process.pid)
-        key = role if role == CHROMIUM else self._new_key(role)
+        key = role if role in GROUPS else self._new_key(role)
         self.series.setdefault(key, Series(role=key, judged=judged))
         self._keys[identity] = key
         return key

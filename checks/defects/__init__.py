@@ -35,7 +35,7 @@ from checks.defects.declaration import (
     missing,
 )
 from checks.defects.detection import DEFAULT_SETTINGS, Detection, DetectorSettings, Evidence, Symptom, evidence_of
-from checks.defects.findings import Findings, Incident, incident_keys
+from checks.defects.findings import DETECTOR_PREFILTER, Findings, Incident, incident_keys
 from checks.defects.reading import FAILED
 from checks.defects.rule import DEFAULT_RULE, Rule, during
 
@@ -43,6 +43,7 @@ __all__ = [
     "DEFAULT_RULE",
     "DEFAULT_SETTINGS",
     "DETECTORS",
+    "DETECTOR_PREFILTER",
     "FAILED",
     "Defect",
     "Detection",

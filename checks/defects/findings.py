@@ -16,6 +16,10 @@ from checks.defects.declaration import DETECTORS, Defect, Grouping
 from checks.defects.detection import DEFAULT_SETTINGS, Detection, DetectorSettings
 from scenarios.events import Event, StepEvent
 
+# What detectors are shown of a results folder (a condition on ``checks.store``'s steps): every
+# failed attempt and every attempt slow enough to matter for latency rules.
+DETECTOR_PREFILTER = "outcome <> 'ok' OR duration_ms >= 1000"
+
 
 @dataclass
 class Incident:

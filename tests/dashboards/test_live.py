@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from typer.testing import CliRunner
 
 from anef_harness.cli import app
 from anef_harness.processes import free_port
+from checks.live_pass import MODULE
 from dashboards.live import LiveMetrics
+from scenarios.manifest import new_manifest
 from tests.checks.test_defects import CASES
 from tests.checks.test_store_and_rights import folder, journey, step
 from tests.support import wait_until
@@ -76,6 +82,86 @@ def test_judging_a_folder_mid_run_counts_the_defects_seen_so_far(tmp_path: Path,
     live.judge({"reset_email_lost": 1}, 0)  # a judgement on fewer events never lowers a counter
     assert scrape(live)[("anef_defect_detected_total", frozenset({("defect", "reset_email_lost")}))] == 2
     assert live.last_judgement_s is not None
+
+
+def stalled_folder(tmp_path: Path) -> Path:
+    """A running campaign's folder whose events file is a FIFO no one writes: a pass reading it
+    waits until it is killed, so a test can see it in flight."""
+    (tmp_path / "events").mkdir(parents=True)
+    (tmp_path / "manifest.json").write_text(new_manifest(campaign="test", status="running").json_text())
+    os.mkfifo(tmp_path / "events" / "worker-0.jsonl")
+    return tmp_path
+
+
+def live_passes(parent: psutil.Process) -> list[psutil.Process]:
+    found = []
+    for child in parent.children():
+        try:
+            if MODULE in child.cmdline():
+                found.append(child)
+        except psutil.NoSuchProcess:
+            continue
+    return found
+
+
+def gone(process: psutil.Process) -> bool:
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE  # dead, left to a parent that does not reap
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_a_live_pass_runs_in_a_child_process_that_stop_judging_kills(tmp_path: Path) -> None:
+    live = LiveMetrics(0, judge_every=0.01)
+    warnings: list[str] = []
+    try:
+        live.judge_in_background(stalled_folder(tmp_path), on_error=warnings.append)
+        (child,) = wait_until(lambda: live_passes(psutil.Process()), timeout=30)
+        assert child.pid != os.getpid()
+        assert child.status() != psutil.STATUS_ZOMBIE  # in flight, reading the folder
+        live.stop_judging()
+        assert gone(child)
+        assert not live_passes(psutil.Process())
+        assert warnings == []  # a pass ended by stop_judging is no failure
+    finally:
+        live.stop()
+
+
+def test_a_live_pass_that_fails_warns_once_with_the_childs_reason(tmp_path: Path) -> None:
+    live = LiveMetrics(0, judge_every=0.01)
+    warnings: list[str] = []
+    try:
+        live.judge_in_background(tmp_path, on_error=warnings.append)  # no manifest: not a results folder
+        wait_until(lambda: live.passes >= 3, timeout=60)
+    finally:
+        live.stop()
+    (warning,) = warnings
+    assert warning == (
+        f"live judgement failed ({tmp_path}: not a results folder: manifest.json is missing); "
+        "the final judgement is unaffected"
+    )
+    assert not live_passes(psutil.Process())
+
+
+CONDUCTOR = """
+import sys, threading
+from pathlib import Path
+from dashboards.live import LiveMetrics
+LiveMetrics(0, judge_every=0.01).judge_in_background(Path(sys.argv[1]))
+threading.Event().wait()
+"""
+
+
+def test_a_live_pass_dies_with_a_killed_conductor(tmp_path: Path) -> None:
+    conductor = subprocess.Popen([sys.executable, "-c", CONDUCTOR, str(stalled_folder(tmp_path))])
+    try:
+        (child,) = wait_until(lambda: live_passes(psutil.Process(conductor.pid)), timeout=30)
+        conductor.send_signal(signal.SIGKILL)
+        conductor.wait(timeout=10)
+        wait_until(lambda: gone(child), timeout=10)
+    finally:
+        conductor.kill()
+        conductor.wait()
 
 
 def test_a_taken_metrics_port_is_one_line_with_a_suggestion_before_any_load(tmp_path: Path) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import smtplib
 from datetime import timedelta
-from email.message import EmailMessage
+from email.header import Header
+from email.mime.text import MIMEText
 
 from sqlalchemy import select, update
 
@@ -49,7 +50,7 @@ class MailWorker(PollingWorker):
             with smtplib.SMTP(self.ctx.settings.smtp_host, self.ctx.settings.smtp_port, timeout=10) as smtp:
                 for email in due:
                     try:
-                        smtp.send_message(self._message(email))
+                        smtp.sendmail(self.ctx.settings.mail_from, [email.recipient], self._message(email))
                         sent.append(email.seq)
                     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as refusal:
                         code = getattr(refusal, "smtp_code", 550)
@@ -75,11 +76,13 @@ class MailWorker(PollingWorker):
                     row.send_after = utcnow() + timedelta(seconds=min(2**row.attempts, 60))
         return len(done)
 
-    def _message(self, email: Email) -> EmailMessage:
-        message = EmailMessage()
+    def _message(self, email: Email) -> bytes:
+        """The message as sent: text in UTF-8 (base64), the subject RFC 2047-encoded. Built with the
+        ``email`` package's compat32 classes: ``EmailMessage`` and its header registry cost ten times
+        as much per message, on the interpreter the requests share."""
+        message = MIMEText(email.body, "plain", "utf-8")
         message["From"] = self.ctx.settings.mail_from
         message["To"] = email.recipient
-        message["Subject"] = email.subject
+        message["Subject"] = Header(email.subject, "utf-8")
         message["Message-ID"] = f"<anef-{email.seq}-{int(email.created_at.timestamp())}@anef.invalid>"
-        message.set_content(email.body)
-        return message
+        return message.as_bytes()

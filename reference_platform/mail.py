@@ -83,6 +83,6 @@ class MailWorker(PollingWorker):
         message = MIMEText(email.body, "plain", "utf-8")
         message["From"] = self.ctx.settings.mail_from
         message["To"] = email.recipient
-        message["Subject"] = Header(email.subject, "utf-8")
+        message["Subject"] = Header(email.subject, "utf-8").encode()
         message["Message-ID"] = f"<anef-{email.seq}-{int(email.created_at.timestamp())}@anef.invalid>"
         return message.as_bytes()

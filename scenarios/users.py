@@ -321,6 +321,7 @@ class ApplicantUser(FastHttpUser):
 
     def on_start(self) -> None:
         self.rng = random.Random(random.getrandbits(64))
+        self.transport = LocustTransport(self.client)  # one per user: it keeps nothing of a journey
 
     def wait_time(self) -> float:
         rt = runtime()
@@ -355,7 +356,7 @@ class ApplicantUser(FastHttpUser):
                 applicant=applicant,
                 oracle=rt.oracle,
                 persona=get_persona(applicant.persona),
-                client=ApplicantClient(LocustTransport(self.client)),
+                client=ApplicantClient(self.transport),
                 desk=rt.desk,
                 mailbox=rt.mailbox,
                 settings=rt.spec.journey_settings,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Collection, Iterator, Mapping
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from core.errors import UnknownName
 
@@ -52,6 +52,11 @@ class Registry(Mapping[str, T], Generic[T]):
     def remove(self, name: str) -> None:
         """Forget ``name`` if held: for a test's throwaway entry, or a module re-registering its own."""
         self._entries.pop(name, None)
+
+    def order_by(self, key: Callable[[T], Any]) -> None:
+        """Put the entries in ``key`` order (stable): an order that does not depend on which module
+        happened to be imported first."""
+        self._entries = dict(sorted(self._entries.items(), key=lambda item: key(item[1])))
 
     def get_or_fail(self, name: str) -> T:
         """The entry named ``name``; ``UnknownName`` (with "did you mean") when there is none."""

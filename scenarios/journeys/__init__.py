@@ -118,11 +118,29 @@ def _watches() -> dict[str, Watch]:
     return _WATCHES
 
 
+SHIPPED = ("applicant", "background", "prefecture", "security")  # the modules of the shipped journeys, in order
+
+
+def shipped_order(definition: JourneyDef) -> tuple[int, int]:
+    """Where a journey stands: its module among ``SHIPPED`` (others after), then its place in the file."""
+    module = definition.run.__module__.rsplit(".", 1)[-1]
+    place = SHIPPED.index(module) if module in SHIPPED else len(SHIPPED)
+    return place, definition.run.__code__.co_firstlineno
+
+
 def load_all() -> Registry[JourneyDef]:
-    """Import the modules that register the shipped journeys."""
+    """Import the modules that register the shipped journeys; the registry then lists them in
+    ``shipped_order``, whichever module a process imported first (the SLO file, the campaign's draw
+    and the reports follow that order)."""
     from scenarios.journeys import applicant, background, prefecture, security  # noqa: F401 - registration on import
 
+    if _ordered[0] != len(JOURNEYS):  # once per registration, not on every call
+        JOURNEYS.order_by(shipped_order)
+        _ordered[0] = len(JOURNEYS)
     return JOURNEYS
+
+
+_ordered = [0]  # how many journeys the registry held when last put in order
 
 
 def lease_for(

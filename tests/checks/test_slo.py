@@ -9,6 +9,8 @@ edit alone (``test_base_is_valid`` keeps that true) and the expected line is whe
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -911,6 +913,20 @@ def test_generator_is_in_sync_with_the_shipped_file() -> None:
     """A new step must get its SLOs: run ``python slos/generate.py`` and commit the file."""
     assert generator.render() == default_slo_path().read_text(encoding="utf-8"), "run: python slos/generate.py"
     assert generator.main(["--check"]) == 0
+
+
+def test_the_generated_file_does_not_depend_on_which_journey_module_a_process_imports_first() -> None:
+    # A process that imported the background agents' journeys first (as their tests do) registered
+    # the agent journey before the applicant's: the file came out in another order.
+    script = (
+        "import scenarios.journeys.security, scenarios.journeys.background\n"
+        "import checks.slo_catalogue as generator\n"
+        "from checks.slo import default_slo_path\n"
+        "raise SystemExit(0 if generator.render() == default_slo_path().read_text(encoding='utf-8') else 1)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 # --- selectors in DuckDB -------------------------------------------------------------------

@@ -15,7 +15,7 @@ from contracts.faults import SECURITY
 from scenarios.client import ApplicantClient
 from scenarios.events import StepEvent
 from scenarios.journeys import get_journey
-from scenarios.journeys.security import TIMING_ROUNDS, TIMING_SAMPLES
+from scenarios.journeys.timing import TIMING_ROUNDS, TIMING_SAMPLES
 from scenarios.transport import HttpxTransport
 from tests.scenarios.world import SETTINGS, Sink, World, all_ok, embedded_world
 

@@ -13,7 +13,7 @@ import random
 from collections.abc import Callable
 
 from contracts.faults import Latency, UserEnumeration
-from scenarios.journeys.security import TIMING_ROUNDS, TIMING_SAMPLES, TimingRound, judge_timing
+from scenarios.journeys.timing import TIMING_ROUNDS, TIMING_SAMPLES, TimingRound, judge_timing
 
 NOISE = Latency(mean_ms=150, jitter_ms=50)  # detection_power.py --realistic's generic latency
 NOISE_RATE = 0.2

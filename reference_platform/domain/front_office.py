@@ -20,7 +20,7 @@ from contracts.faults import (
 )
 from reference_platform.context import PlatformContext
 from reference_platform.domain.accounts import queue_email
-from reference_platform.domain.documents import check_accepts, check_kind, check_room, room, size_label
+from reference_platform.domain.documents import Room, check_accepts, check_kind, check_room, room, size_label
 from reference_platform.domain.outbox import enqueue
 from reference_platform.domain.procedures import (
     DOCUMENT_KINDS,
@@ -269,6 +269,33 @@ def store_upload(
 ) -> StoredFile:
     content_type = check_upload(ctx, content, applicant=applicant, dossier=dossier, route=route)
     return StoredFile(content_type, ctx.blobs.put(content), len(content))
+
+
+def room_for_upload(ctx: PlatformContext, applicant: Applicant, dossier_id: str) -> Room:
+    """The dossier's room for one more file: not the caller's, closed or full is refused before
+    the file is read (no orphan blob)."""
+    with ctx.stores.front.read() as db:
+        found = get_dossier(db, applicant, dossier_id)
+        check_accepts(found)
+        space = room(db, applicant, found)
+    check_room(ctx, space)
+    return space
+
+
+def acknowledge_upload(
+    ctx: PlatformContext,
+    applicant: Applicant,
+    dossier_id: str,
+    kind: str,
+    filename: str,
+    content: bytes,
+    route: str,
+) -> Document:
+    """Store a checked file durably, then acknowledge it in one write transaction."""
+    stored = store_upload(ctx, content, applicant=applicant.id, dossier=dossier_id, route=route)
+    with ctx.stores.front.write() as db:
+        found = get_dossier(db, applicant, dossier_id)
+        return add_document(ctx, db, applicant, found, kind=kind, filename=filename, content=stored)
 
 
 def add_document(

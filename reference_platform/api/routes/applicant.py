@@ -17,12 +17,10 @@ from reference_platform.api.deps import (
     route_of,
 )
 from reference_platform.api.routes import ERRORS
-from reference_platform.api.uploads import UPLOAD_FORM, UploadForm, read_form
-from reference_platform.context import PlatformContext
+from reference_platform.api.uploads import UPLOAD_FORM, read_form
 from reference_platform.domain import accounts, documents, front_office
 from reference_platform.domain.procedures import Procedure
 from reference_platform.domain.security import csrf_token, new_token
-from reference_platform.storage.front import Applicant, Document
 
 router = APIRouter(prefix="/api", tags=["usager"], responses=ERRORS)
 
@@ -145,34 +143,14 @@ async def upload(
     """Async so that the body is read on the event loop: the database work runs in the thread pool
     (two hops), and no worker thread is held while a large body arrives."""
     route = route_of(request)
-    space = await run_in_threadpool(_room_for_upload, ctx, applicant, dossier_id)
+    space = await run_in_threadpool(front_office.room_for_upload, ctx, applicant, dossier_id)
     form = await read_form(request, ctx.settings.upload_max_bytes)
     documents.check_kind(form.kind)  # every refusal before the file is stored: no orphan blob
     documents.check_room(ctx, space, size=len(form.content))
-    document = await run_in_threadpool(_acknowledge_upload, ctx, applicant, dossier_id, form, route)
+    document = await run_in_threadpool(
+        front_office.acknowledge_upload, ctx, applicant, dossier_id, form.kind, form.filename, form.content, route
+    )
     return views.document_out(document)
-
-
-def _room_for_upload(ctx: PlatformContext, applicant: Applicant, dossier_id: str) -> documents.Room:
-    """The dossier's room for one more file: not the caller's, closed or full is refused before
-    the file is read."""
-    with ctx.stores.front.read() as db:
-        found = front_office.get_dossier(db, applicant, dossier_id)
-        documents.check_accepts(found)
-        space = documents.room(db, applicant, found)
-    documents.check_room(ctx, space)
-    return space
-
-
-def _acknowledge_upload(
-    ctx: PlatformContext, applicant: Applicant, dossier_id: str, form: UploadForm, route: str
-) -> Document:
-    """Store the file durably, then acknowledge it in one write transaction."""
-    stored = front_office.store_upload(ctx, form.content, applicant=applicant.id, dossier=dossier_id, route=route)
-    with ctx.stores.front.write() as db:
-        found = front_office.get_dossier(db, applicant, dossier_id)
-        kind, filename = form.kind, form.filename
-        return front_office.add_document(ctx, db, applicant, found, kind=kind, filename=filename, content=stored)
 
 
 @router.post("/me/dossiers/{dossier_id}/submit", response_model=schemas.DossierOut)

@@ -305,11 +305,7 @@ def upload_submit(dossier_id: ObjectId, request: Request, ctx: Context) -> Respo
     applicant: Applicant | None = None
     try:
         applicant = signed_in(request, ctx)
-        with ctx.stores.front.read() as db:  # not the caller's, closed or full: refused before the file is read
-            found = front_office.get_dossier(db, applicant, dossier_id)
-            documents.check_accepts(found)
-            space = documents.room(db, applicant, found)
-        documents.check_room(ctx, space)
+        space = front_office.room_for_upload(ctx, applicant, dossier_id)
     except DomainError as error:
         return refusal_page(request, ctx, error, applicant)
     form = read_upload_form(request, ctx.settings.upload_max_bytes)
@@ -317,12 +313,9 @@ def upload_submit(dossier_id: ObjectId, request: Request, ctx: Context) -> Respo
     try:
         documents.check_kind(form.kind)  # every refusal before the file is stored: no orphan blob
         documents.check_room(ctx, space, size=len(form.content))
-        stored = front_office.store_upload(
-            ctx, form.content, applicant=applicant.id, dossier=dossier_id, route=route_of(request)
+        front_office.acknowledge_upload(
+            ctx, applicant, dossier_id, form.kind, form.filename, form.content, route_of(request)
         )
-        with ctx.stores.front.write() as db:
-            found = front_office.get_dossier(db, applicant, dossier_id)
-            front_office.add_document(ctx, db, applicant, found, kind=form.kind, filename=form.filename, content=stored)
     except DomainError as error:
         return refusal_page(request, ctx, error, applicant)
     return RedirectResponse(f"/dossiers/{dossier_id}", status_code=303)

@@ -7,6 +7,7 @@ the commit happens before the response is sent: an acknowledgement is never ahea
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -71,21 +72,34 @@ def route_of(request: Request) -> str:
     return str(getattr(route, "path", request.url.path))
 
 
-def current_applicant(request: Request, ctx: Context) -> Applicant:
-    with ctx.stores.front.read() as db:
-        return accounts.authenticate(ctx, db, api_credentials(request, ctx), route_of(request))
+@dataclass(frozen=True)
+class Caller:
+    """The credentials of an API call. ``api_caller`` checks on the event loop what needs no
+    database (the CSRF token of a cookie call that changes something); the
+    route looks the session up with ``applicant()`` or ``agent()`` in its own thread-pool round
+    trip (``one_hop``), where a sync dependency would cost one more."""
+
+    ctx: PlatformContext
+    token: str | None  # None: refused as not authenticated when the route asks who it is
+    route: str
+
+    def applicant(self) -> Applicant:
+        with self.ctx.stores.front.read() as db:
+            return accounts.authenticate(self.ctx, db, self.token, self.route)
+
+    def agent(self) -> Agent:
+        with self.ctx.stores.back.read() as db:
+            return prefecture.authenticate(self.ctx, db, self.token)
 
 
-def current_agent(request: Request, ctx: Context) -> Agent:
-    with ctx.stores.back.read() as db:
-        return prefecture.authenticate(ctx, db, api_credentials(request, ctx))
+async def api_caller(request: Request, ctx: Context) -> Caller:
+    return Caller(ctx, api_credentials(request, ctx), route_of(request))
 
 
-CurrentApplicant = Annotated[Applicant, Depends(current_applicant)]
-CurrentAgent = Annotated[Agent, Depends(current_agent)]
+ApiCaller = Annotated[Caller, Depends(api_caller)]
 
 
-def require_admin(request: Request, ctx: Context) -> None:
+async def require_admin(request: Request, ctx: Context) -> None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     token = token.strip()

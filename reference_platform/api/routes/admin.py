@@ -14,11 +14,14 @@ from contracts.fault_set import FaultSet
 from contracts.faults import CATALOGUE
 from core.describe import describe
 from reference_platform.api.deps import Context, require_admin
+from reference_platform.api.one_hop import OneHopRoute
 from reference_platform.api.routes import ERRORS
 from reference_platform.domain.seeding import AgentSeed, ApplicantSeed, SeedRecord, seed_batch
 from reference_platform.errors import InvalidInput
 
-router = APIRouter(prefix="/_admin", tags=["admin"], dependencies=[Depends(require_admin)], responses=ERRORS)
+router = APIRouter(
+    route_class=OneHopRoute, prefix="/_admin", tags=["admin"], dependencies=[Depends(require_admin)], responses=ERRORS
+)
 
 SEED_BATCH = 2_000
 

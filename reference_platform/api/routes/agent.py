@@ -8,14 +8,15 @@ from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy.orm import Session
 
 from reference_platform.api import schemas, views
-from reference_platform.api.deps import Context, CurrentAgent, ObjectId, api_credentials, client_of
+from reference_platform.api.deps import ApiCaller, Context, ObjectId, client_of
+from reference_platform.api.one_hop import OneHopRoute
 from reference_platform.api.routes import ERRORS
 from reference_platform.domain import prefecture
 from reference_platform.domain.procedures import STATE_LABELS, DossierState, Procedure
 from reference_platform.errors import NotFound
 from reference_platform.storage import back
 
-router = APIRouter(prefix="/api/agent", tags=["préfecture"], responses=ERRORS)
+router = APIRouter(route_class=OneHopRoute, prefix="/api/agent", tags=["préfecture"], responses=ERRORS)
 
 
 @router.post("/login", response_model=schemas.LoginResult)
@@ -25,12 +26,12 @@ def login(body: schemas.AgentCredentials, request: Request, ctx: Context) -> sch
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-def logout(agent: CurrentAgent, request: Request, ctx: Context) -> None:
+def logout(caller: ApiCaller, ctx: Context) -> None:
     """End the agent's session (the token stops working at once)."""
-    token = api_credentials(request, ctx)
-    assert token is not None  # CurrentAgent authenticated it
+    caller.agent()
+    assert caller.token is not None  # agent() authenticated it
     with ctx.stores.back.write() as db:
-        prefecture.logout(db, token)
+        prefecture.logout(db, caller.token)
 
 
 def dossier_out(db: Session, dossier: back.DossierRecord) -> schemas.AgentDossierOut:
@@ -57,14 +58,16 @@ def dossier_out(db: Session, dossier: back.DossierRecord) -> schemas.AgentDossie
 
 @router.get("/queue", response_model=list[schemas.AgentDossierOut])
 def queue(
-    agent: CurrentAgent, ctx: Context, limit: Annotated[int, Query(ge=1, le=500)] = 50
+    caller: ApiCaller, ctx: Context, limit: Annotated[int, Query(ge=1, le=500)] = 50
 ) -> list[schemas.AgentDossierOut]:
+    agent = caller.agent()
     with ctx.stores.back.read() as db:
         return [dossier_out(db, d) for d in prefecture.queue(db, agent, limit)]
 
 
 @router.get("/dossiers/{dossier_id}", response_model=schemas.AgentDossierOut)
-def dossier(dossier_id: ObjectId, agent: CurrentAgent, ctx: Context) -> schemas.AgentDossierOut:
+def dossier(dossier_id: ObjectId, caller: ApiCaller, ctx: Context) -> schemas.AgentDossierOut:
+    agent = caller.agent()
     with ctx.stores.back.read() as db:
         return dossier_out(db, prefecture.get_dossier(db, agent, dossier_id))
 
@@ -74,7 +77,8 @@ def dossier(dossier_id: ObjectId, agent: CurrentAgent, ctx: Context) -> schemas.
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}}}},
 )
-def document_content(dossier_id: ObjectId, document_id: ObjectId, agent: CurrentAgent, ctx: Context) -> Response:
+def document_content(dossier_id: ObjectId, document_id: ObjectId, caller: ApiCaller, ctx: Context) -> Response:
+    agent = caller.agent()
     with ctx.stores.back.read() as db:
         found = prefecture.get_dossier(db, agent, dossier_id)
         document = db.get(back.DocumentRecord, document_id)
@@ -89,7 +93,8 @@ def document_content(dossier_id: ObjectId, document_id: ObjectId, agent: Current
 
 
 @router.post("/dossiers/{dossier_id}/review", response_model=schemas.AgentDossierOut)
-def review(dossier_id: ObjectId, agent: CurrentAgent, ctx: Context) -> schemas.AgentDossierOut:
+def review(dossier_id: ObjectId, caller: ApiCaller, ctx: Context) -> schemas.AgentDossierOut:
+    agent = caller.agent()
     with ctx.stores.back.write() as db:
         found = prefecture.get_dossier(db, agent, dossier_id)
         prefecture.start_review(ctx, db, found)
@@ -100,17 +105,17 @@ def review(dossier_id: ObjectId, agent: CurrentAgent, ctx: Context) -> schemas.A
     "/dossiers/{dossier_id}/requests", status_code=status.HTTP_201_CREATED, response_model=schemas.AgentRequestOut
 )
 def request_complements(
-    dossier_id: ObjectId, body: schemas.ComplementRequestIn, agent: CurrentAgent, ctx: Context
+    dossier_id: ObjectId, body: schemas.ComplementRequestIn, caller: ApiCaller, ctx: Context
 ) -> schemas.AgentRequestOut:
+    agent = caller.agent()
     with ctx.stores.back.write() as db:
         found = prefecture.get_dossier(db, agent, dossier_id)
         return views.request_out(prefecture.request_complements(ctx, db, agent, found, body.message))
 
 
 @router.post("/dossiers/{dossier_id}/decision", response_model=schemas.AgentDossierOut)
-def decide(
-    dossier_id: ObjectId, body: schemas.DecisionIn, agent: CurrentAgent, ctx: Context
-) -> schemas.AgentDossierOut:
+def decide(dossier_id: ObjectId, body: schemas.DecisionIn, caller: ApiCaller, ctx: Context) -> schemas.AgentDossierOut:
+    agent = caller.agent()
     with ctx.stores.back.write() as db:
         found = prefecture.get_dossier(db, agent, dossier_id)
         prefecture.decide(ctx, db, found, body.decision)
@@ -118,14 +123,16 @@ def decide(
 
 
 @router.post("/dossiers/{dossier_id}/card/produce", response_model=schemas.AgentCardOut)
-def produce_card(dossier_id: ObjectId, agent: CurrentAgent, ctx: Context) -> schemas.AgentCardOut:
+def produce_card(dossier_id: ObjectId, caller: ApiCaller, ctx: Context) -> schemas.AgentCardOut:
+    agent = caller.agent()
     with ctx.stores.back.write() as db:
         found = prefecture.get_dossier(db, agent, dossier_id)
         return agent_card_out(prefecture.produce_card(ctx, db, found, ctx.clock.today()))
 
 
 @router.post("/dossiers/{dossier_id}/card/available", response_model=schemas.AgentCardOut)
-def card_available(dossier_id: ObjectId, agent: CurrentAgent, ctx: Context) -> schemas.AgentCardOut:
+def card_available(dossier_id: ObjectId, caller: ApiCaller, ctx: Context) -> schemas.AgentCardOut:
+    agent = caller.agent()
     with ctx.stores.back.write() as db:
         found = prefecture.get_dossier(db, agent, dossier_id)
         return agent_card_out(prefecture.make_card_available(ctx, db, found))
@@ -133,7 +140,7 @@ def card_available(dossier_id: ObjectId, agent: CurrentAgent, ctx: Context) -> s
 
 @router.get("/cards", response_model=list[schemas.AgentCardOut])
 def cards(
-    agent: CurrentAgent,
+    caller: ApiCaller,
     ctx: Context,
     state: Literal["produced", "available", "handed_over"] | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -141,12 +148,14 @@ def cards(
         str | None, Query(pattern=r"^[0-9a-f]{32}$", description="only this applicant's cards")
     ] = None,
 ) -> list[schemas.AgentCardOut]:
+    agent = caller.agent()
     with ctx.stores.back.read() as db:
         return [agent_card_out(c) for c in prefecture.cards_of_prefecture(db, agent, state, limit, applicant)]
 
 
 @router.post("/cards/{card_id}/handover", response_model=schemas.AgentCardOut)
-def hand_over(card_id: ObjectId, agent: CurrentAgent, ctx: Context) -> schemas.AgentCardOut:
+def hand_over(card_id: ObjectId, caller: ApiCaller, ctx: Context) -> schemas.AgentCardOut:
+    agent = caller.agent()
     with ctx.stores.back.write() as db:
         return agent_card_out(prefecture.hand_over(ctx, db, agent, card_id))
 

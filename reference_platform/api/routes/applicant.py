@@ -9,20 +9,24 @@ from reference_platform.api import schemas, views
 from reference_platform.api.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
+    ApiCaller,
     Context,
-    CurrentApplicant,
     ObjectId,
     bearer_or_cookie,
     client_of,
     route_of,
 )
+from reference_platform.api.one_hop import OneHopRoute
 from reference_platform.api.routes import ERRORS
 from reference_platform.api.uploads import UPLOAD_FORM, read_form
+from reference_platform.context import PlatformContext
 from reference_platform.domain import accounts, documents, front_office
+from reference_platform.domain.documents import Room
 from reference_platform.domain.procedures import Procedure
 from reference_platform.domain.security import csrf_token, new_token
+from reference_platform.storage.front import Applicant
 
-router = APIRouter(prefix="/api", tags=["usager"], responses=ERRORS)
+router = APIRouter(route_class=OneHopRoute, prefix="/api", tags=["usager"], responses=ERRORS)
 
 RESET_ANSWER = (
     "Si un compte correspond à cette adresse, un message contenant un lien de "
@@ -85,13 +89,15 @@ def confirm_reset(body: schemas.ResetConfirm, request: Request, ctx: Context) ->
 
 
 @router.get("/me", response_model=schemas.ProfileOut)
-def profile(applicant: CurrentApplicant, ctx: Context) -> schemas.ProfileOut:
+def profile(caller: ApiCaller, ctx: Context) -> schemas.ProfileOut:
+    applicant = caller.applicant()
     with ctx.stores.front.read() as db:
         return views.profile_out(applicant, front_office.current_card(db, applicant))
 
 
 @router.get("/me/procedures", response_model=list[schemas.ProcedureOut])
-def procedures(applicant: CurrentApplicant, request: Request, ctx: Context) -> list[schemas.ProcedureOut]:
+def procedures(caller: ApiCaller, request: Request, ctx: Context) -> list[schemas.ProcedureOut]:
+    applicant = caller.applicant()
     with ctx.stores.front.read() as db:
         offers = front_office.list_procedures(ctx, db, applicant, route_of(request))
     return [
@@ -100,7 +106,8 @@ def procedures(applicant: CurrentApplicant, request: Request, ctx: Context) -> l
 
 
 @router.get("/me/dossiers", response_model=list[schemas.DossierOut])
-def dossiers(applicant: CurrentApplicant, ctx: Context) -> list[schemas.DossierOut]:
+def dossiers(caller: ApiCaller, ctx: Context) -> list[schemas.DossierOut]:
+    applicant = caller.applicant()
     with ctx.stores.front.read() as db:
         return [
             views.dossier_out(d, front_office.documents_of(db, d)) for d in front_office.list_dossiers(db, applicant)
@@ -109,22 +116,25 @@ def dossiers(applicant: CurrentApplicant, ctx: Context) -> list[schemas.DossierO
 
 @router.post("/me/dossiers", status_code=status.HTTP_201_CREATED, response_model=schemas.DossierOut)
 def create_dossier(
-    body: schemas.DossierCreate, applicant: CurrentApplicant, request: Request, ctx: Context
+    body: schemas.DossierCreate, caller: ApiCaller, request: Request, ctx: Context
 ) -> schemas.DossierOut:
+    applicant = caller.applicant()
     with ctx.stores.front.write() as db:
         dossier = front_office.create_dossier(ctx, db, applicant, body.procedure, dict(body.details), route_of(request))
         return views.dossier_out(dossier, [])
 
 
 @router.get("/me/dossiers/{dossier_id}", response_model=schemas.DossierOut)
-def dossier(dossier_id: ObjectId, applicant: CurrentApplicant, request: Request, ctx: Context) -> schemas.DossierOut:
+def dossier(dossier_id: ObjectId, caller: ApiCaller, request: Request, ctx: Context) -> schemas.DossierOut:
+    applicant = caller.applicant()
     with ctx.stores.front.read() as db:
         found = front_office.read_dossier(ctx, db, applicant, dossier_id, route_of(request))
         return views.dossier_out(found, front_office.documents_of(db, found))
 
 
 @router.delete("/me/dossiers/{dossier_id}", response_model=schemas.DossierOut)
-def cancel_dossier(dossier_id: ObjectId, applicant: CurrentApplicant, ctx: Context) -> schemas.DossierOut:
+def cancel_dossier(dossier_id: ObjectId, caller: ApiCaller, ctx: Context) -> schemas.DossierOut:
+    applicant = caller.applicant()
     with ctx.stores.front.write() as db:
         found = front_office.get_dossier(db, applicant, dossier_id)
         front_office.cancel_draft(db, found)
@@ -137,13 +147,17 @@ def cancel_dossier(dossier_id: ObjectId, applicant: CurrentApplicant, ctx: Conte
     response_model=schemas.DocumentOut,
     openapi_extra=UPLOAD_FORM,
 )
-async def upload(
-    dossier_id: ObjectId, applicant: CurrentApplicant, request: Request, ctx: Context
-) -> schemas.DocumentOut:
-    """Async so that the body is read on the event loop: the database work runs in the thread pool
-    (two hops), and no worker thread is held while a large body arrives."""
+async def upload(dossier_id: ObjectId, caller: ApiCaller, request: Request, ctx: Context) -> schemas.DocumentOut:
+    """Async so that the body is read on the event loop, after the caller and the dossier's room
+    are known: the database work runs in the thread pool (two hops), and no worker thread is held
+    while a large body arrives."""
     route = route_of(request)
-    space = await run_in_threadpool(front_office.room_for_upload, ctx, applicant, dossier_id)
+
+    def caller_and_room() -> tuple[Applicant, Room]:
+        applicant = caller.applicant()
+        return applicant, front_office.room_for_upload(ctx, applicant, dossier_id)
+
+    applicant, space = await run_in_threadpool(caller_and_room)
     form = await read_form(request, ctx.settings.upload_max_bytes)
     documents.check_kind(form.kind)  # every refusal before the file is stored: no orphan blob
     documents.check_room(ctx, space, size=len(form.content))
@@ -154,7 +168,8 @@ async def upload(
 
 
 @router.post("/me/dossiers/{dossier_id}/submit", response_model=schemas.DossierOut)
-def submit(dossier_id: ObjectId, applicant: CurrentApplicant, request: Request, ctx: Context) -> schemas.DossierOut:
+def submit(dossier_id: ObjectId, caller: ApiCaller, request: Request, ctx: Context) -> schemas.DossierOut:
+    applicant = caller.applicant()
     with ctx.stores.front.write() as db:
         found = front_office.get_dossier(db, applicant, dossier_id)
         filed = front_office.submit_dossier(ctx, db, applicant, found, route_of(request))
@@ -162,9 +177,14 @@ def submit(dossier_id: ObjectId, applicant: CurrentApplicant, request: Request, 
 
 
 @router.get("/me/dossiers/{dossier_id}/receipt", response_model=schemas.ReceiptOut)
-def receipt(dossier_id: ObjectId, applicant: CurrentApplicant, request: Request, ctx: Context) -> schemas.ReceiptOut:
+def receipt(dossier_id: ObjectId, caller: ApiCaller, request: Request, ctx: Context) -> schemas.ReceiptOut:
+    return receipt_of(ctx, caller.applicant(), dossier_id, route_of(request))
+
+
+def receipt_of(ctx: PlatformContext, applicant: Applicant, dossier_id: str, route: str) -> schemas.ReceiptOut:
+    """The filing receipt of a submitted dossier (the API's answer, and the page's content)."""
     with ctx.stores.front.read() as db:
-        found = front_office.read_dossier(ctx, db, applicant, dossier_id, route_of(request))
+        found = front_office.read_dossier(ctx, db, applicant, dossier_id, route)
     front_office.require_submitted(found)
     assert found.receipt_number is not None
     assert found.submitted_at is not None
@@ -180,14 +200,14 @@ def receipt(dossier_id: ObjectId, applicant: CurrentApplicant, request: Request,
 
 
 @router.get("/me/requests", response_model=list[schemas.AgentRequestOut])
-def agent_requests(applicant: CurrentApplicant, ctx: Context) -> list[schemas.AgentRequestOut]:
+def agent_requests(caller: ApiCaller, ctx: Context) -> list[schemas.AgentRequestOut]:
+    applicant = caller.applicant()
     with ctx.stores.front.read() as db:
         return [views.request_out(r) for r in front_office.list_agent_requests(db, applicant)]
 
 
 @router.post("/me/requests/{request_id}/answer", response_model=schemas.AgentRequestOut)
-def answer(
-    request_id: ObjectId, body: schemas.AnswerIn, applicant: CurrentApplicant, ctx: Context
-) -> schemas.AgentRequestOut:
+def answer(request_id: ObjectId, body: schemas.AnswerIn, caller: ApiCaller, ctx: Context) -> schemas.AgentRequestOut:
+    applicant = caller.applicant()
     with ctx.stores.front.write() as db:
         return views.request_out(front_office.answer_agent_request(ctx, db, applicant, request_id, body.answer))

@@ -6,8 +6,9 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from reference_platform.api.deps import Context
+from reference_platform.api.one_hop import OneHopRoute
 
-router = APIRouter(tags=["exploitation"])
+router = APIRouter(route_class=OneHopRoute, tags=["exploitation"])
 
 
 @router.get("/healthz")

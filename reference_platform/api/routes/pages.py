@@ -23,7 +23,8 @@ from reference_platform.api.deps import (
     client_of,
     route_of,
 )
-from reference_platform.api.routes.applicant import RESET_ANSWER, set_session_cookie
+from reference_platform.api.one_hop import OneHopRoute
+from reference_platform.api.routes.applicant import RESET_ANSWER, receipt_of, set_session_cookie
 from reference_platform.api.uploads import read_upload_form
 from reference_platform.domain import accounts, documents, front_office
 from reference_platform.domain.procedures import DOCUMENT_KINDS, LABELS, Procedure
@@ -31,7 +32,7 @@ from reference_platform.domain.security import csrf_token, csrf_valid, new_token
 from reference_platform.errors import DomainError, Forbidden, Unauthorized
 from reference_platform.storage.front import Applicant
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=OneHopRoute, include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parents[2] / "templates")
 
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL cannot store NUL in text
@@ -337,12 +338,10 @@ def submit_page(dossier_id: ObjectId, request: Request, ctx: Context, csrf: Csrf
 
 @router.get("/dossiers/{dossier_id}/attestation", response_class=HTMLResponse)
 def receipt_page(dossier_id: ObjectId, request: Request, ctx: Context) -> Response:
-    from reference_platform.api.routes.applicant import receipt
-
     applicant: Applicant | None = None
     try:
         applicant = signed_in(request, ctx)
-        found = receipt(dossier_id, applicant, request, ctx)
+        found = receipt_of(ctx, applicant, dossier_id, route_of(request))
     except DomainError as error:
         return refusal_page(request, ctx, error, applicant)
     return render(request, ctx, "attestation.html", "Attestation de dépôt", applicant=applicant, receipt=found)

@@ -24,6 +24,7 @@ from reference_platform.context import PlatformContext
 from reference_platform.domain.security import Passwords
 from reference_platform.errors import DomainError
 from reference_platform.faults.injector import FaultInjector
+from reference_platform.keeper import SessionKeeper
 from reference_platform.mail import MailWorker
 from reference_platform.metrics import build_metrics
 from reference_platform.settings import Settings
@@ -60,6 +61,7 @@ def create_app(settings: Settings, *, context: PlatformContext | None = None) ->
     ctx = context or build_context(settings)
     bridge = SyncBridge(ctx)
     mailer = MailWorker(ctx)
+    keeper = SessionKeeper(ctx)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -67,11 +69,13 @@ def create_app(settings: Settings, *, context: PlatformContext | None = None) ->
         to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads or (2 if sqlite else 8)
         bridge.start()
         mailer.start()
+        keeper.start()
         try:
             yield
         finally:
             bridge.stop()
             mailer.stop()
+            keeper.stop()
             ctx.stores.dispose()
 
     app = FastAPI(

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from reference_platform.clock import PlatformClock
 from reference_platform.domain.security import Passwords
+from reference_platform.domain.sessions import SessionsSeen
 from reference_platform.domain.turns import Turns
 from reference_platform.faults.injector import FaultInjector
 from reference_platform.metrics import PlatformMetrics
@@ -24,3 +25,4 @@ class PlatformContext:
     passwords: Passwords
     metrics: PlatformMetrics
     login_turns: Turns = field(default_factory=Turns)  # login throttling, one attempt per key at a time
+    sessions_seen: SessionsSeen = field(default_factory=SessionsSeen)  # last_seen to write (keeper.py)

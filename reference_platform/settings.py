@@ -79,6 +79,8 @@ class Settings(BaseModel):
     reset_window_seconds: int = Field(15 * 60, ge=1)
     sync_interval_seconds: float = Field(0.05, gt=0)
     mail_interval_seconds: float = Field(0.05, gt=0)
+    # How often the sessions seen in use get their last_seen written (keeper.py).
+    session_flush_seconds: float = Field(5.0, gt=0, le=60)
     fault_seed: int | None = None
     # Request handlers run in a thread pool; under the GIL more threads mean more hand-offs, not
     # more throughput, as long as the database answers from this machine (benchmarks/: 2 threads

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from reference_platform.context import PlatformContext
@@ -99,8 +99,7 @@ def authenticate(ctx: PlatformContext, db: Session, token: str | None) -> Agent:
     agent: Agent
     agent, last_seen = found
     if sessions.refresh_due(last_seen, ctx.settings, now):
-        with ctx.stores.back.write() as writer:
-            writer.execute(update(AgentSession).where(AgentSession.token_hash == hashed).values(last_seen=now))
+        ctx.sessions_seen.note("back", hashed, now)  # written by workers.SessionKeeper
     return agent
 
 

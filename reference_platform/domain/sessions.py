@@ -1,9 +1,17 @@
 """Session lifetimes shared by applicants and agents: an absolute end (``session_ttl_seconds``)
-and an idle timeout (``session_idle_seconds``). ``last_seen`` is written at most once a minute per
-session, so the idle timeout costs one write per session and minute, not one per request."""
+and an idle timeout (``session_idle_seconds``).
+
+``last_seen`` is written at most once a minute per session, and never by the request that sees
+it: a request notes the session in ``SessionsSeen`` (a dictionary write) and ``SessionKeeper``
+writes every noted session in one statement per side every ``session_flush_seconds``. The idle timeout then
+costs no write on any request's path; a stored ``last_seen`` lags by at most a minute and a flush
+interval, and a crash forgets at most one interval of notes (those sessions end that much
+earlier, never later).
+"""
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,3 +45,23 @@ def live_session_query(owner: Any, session: Any, owner_id: Any) -> Select[Any]:
             session.last_seen > bindparam("idle_since"),
         )
     )
+
+
+class SessionsSeen:
+    """The sessions seen in use since the last flush, per side: token hash → when."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._front: dict[str, datetime] = {}
+        self._back: dict[str, datetime] = {}
+
+    def note(self, side: str, token_hash: str, when: datetime) -> None:
+        with self._lock:
+            (self._front if side == "front" else self._back)[token_hash] = when
+
+    def take(self) -> tuple[dict[str, datetime], dict[str, datetime]]:
+        """Everything noted so far (front, back), forgotten here."""
+        with self._lock:
+            front, back = self._front, self._back
+            self._front, self._back = {}, {}
+        return front, back

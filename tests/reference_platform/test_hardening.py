@@ -302,6 +302,37 @@ def test_an_idle_session_ends(app_api: Api) -> None:
         assert expired.json()["error"]["code"] == "session_expired"
 
 
+def test_a_session_in_use_is_kept_alive_by_the_keeper_not_by_the_request(app_settings: Settings) -> None:
+    """A request that finds its session's ``last_seen`` a minute old only notes it; the session
+    keeper writes it (one statement per side, and once more when the platform stops), so the idle
+    timeout adds no write to a request."""
+    settings = app_settings.model_copy(update={"session_flush_seconds": 60})  # no pass during the test
+    app = create_app(settings)
+    context = app.state.context
+    a_while_ago = datetime.now(UTC) - timedelta(seconds=settings.session_idle_seconds / 2)
+
+    def last_seen() -> list[datetime]:
+        with context.stores.front.read() as db:
+            front = list(db.scalars(select(LoginSession.last_seen)))
+        with context.stores.back.read() as db:
+            return front + list(db.scalars(select(AgentSession.last_seen)))
+
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        api = Api(client)
+        applicant, agent = applicant_seed(), agent_seed()
+        api.seed(applicant, agent)
+        applicant_auth, agent_auth = api.login(applicant), api.agent_login(agent)
+        with context.stores.front.write() as db:
+            db.execute(update(LoginSession).values(last_seen=a_while_ago))
+        with context.stores.back.write() as db:
+            db.execute(update(AgentSession).values(last_seen=a_while_ago))
+        assert client.get("/api/me", headers=applicant_auth).status_code == 200
+        assert client.get("/api/agent/queue", headers=agent_auth).status_code == 200
+        assert last_seen() == [a_while_ago, a_while_ago]  # noted, not written
+    # The app stopped (the TestClient's lifespan ended): the keeper wrote what it had noted.
+    assert all(seen > a_while_ago for seen in last_seen())
+
+
 def test_an_agent_can_log_out(api: Api) -> None:
     agent = agent_seed()
     api.seed(agent)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
+from sqlalchemy.orm import Session
 
 from reference_platform.context import PlatformContext
 from reference_platform.domain import accounts, prefecture
@@ -83,13 +84,21 @@ class Caller:
     token: str | None  # None: refused as not authenticated when the route asks who it is
     route: str
 
-    def applicant(self) -> Applicant:
-        with self.ctx.stores.front.read() as db:
+    def applicant(self, db: Session | None = None) -> Applicant:
+        """The applicant behind the token; looked up in ``db`` when the route has a read session
+        open (one session fewer), else in a session of its own (never inside a write transaction:
+        ``session_drop`` writes)."""
+        if db is not None:
             return accounts.authenticate(self.ctx, db, self.token, self.route)
+        with self.ctx.stores.front.read() as own:
+            return accounts.authenticate(self.ctx, own, self.token, self.route)
 
-    def agent(self) -> Agent:
-        with self.ctx.stores.back.read() as db:
+    def agent(self, db: Session | None = None) -> Agent:
+        """The agent behind the token, as ``applicant``."""
+        if db is not None:
             return prefecture.authenticate(self.ctx, db, self.token)
+        with self.ctx.stores.back.read() as own:
+            return prefecture.authenticate(self.ctx, own, self.token)
 
 
 async def api_caller(request: Request, ctx: Context) -> Caller:

@@ -38,7 +38,7 @@ from reference_platform.errors import (
     InvalidInput,
     NotFound,
 )
-from reference_platform.storage.common import insert_row, utcnow
+from reference_platform.storage.common import get_row, insert_row, utcnow
 from reference_platform.storage.db import locking
 from reference_platform.storage.front import (
     AgentRequest,
@@ -193,7 +193,7 @@ def serialize(db: Session, applicant: Applicant) -> None:
 
 
 def get_dossier(db: Session, applicant: Applicant, dossier_id: str) -> Dossier:
-    dossier = db.get(Dossier, dossier_id, with_for_update=locking(db))
+    dossier = get_row(db, Dossier, dossier_id, lock=locking(db))
     if dossier is None or dossier.applicant_id != applicant.id:
         # Another applicant's dossier is indistinguishable from a missing one.
         raise NotFound("dossier_not_found", "Dossier introuvable.")
@@ -206,7 +206,7 @@ def read_dossier(ctx: PlatformContext, db: Session, applicant: Applicant, dossie
         return get_dossier(db, applicant, dossier_id)
     except NotFound:
         # Another applicant's dossier is the eligible event: the ownership check is skipped.
-        other = db.get(Dossier, dossier_id)
+        other = get_row(db, Dossier, dossier_id)
         if other is not None and ctx.faults.fire("idor_leak", route=route, applicant=applicant.id, obj=other.id):
             return other
         raise
@@ -271,13 +271,12 @@ def store_upload(
     return StoredFile(content_type, ctx.blobs.put(content), len(content))
 
 
-def room_for_upload(ctx: PlatformContext, applicant: Applicant, dossier_id: str) -> Room:
+def room_for_upload(ctx: PlatformContext, db: Session, applicant: Applicant, dossier_id: str) -> Room:
     """The dossier's room for one more file: not the caller's, closed or full is refused before
     the file is read (no orphan blob)."""
-    with ctx.stores.front.read() as db:
-        found = get_dossier(db, applicant, dossier_id)
-        check_accepts(found)
-        space = room(db, applicant, found)
+    found = get_dossier(db, applicant, dossier_id)
+    check_accepts(found)
+    space = room(db, applicant, found)
     check_room(ctx, space)
     return space
 
@@ -436,7 +435,7 @@ def list_agent_requests(db: Session, applicant: Applicant) -> list[AgentRequest]
 def answer_agent_request(
     ctx: PlatformContext, db: Session, applicant: Applicant, request_id: str, answer: str
 ) -> AgentRequest:
-    request = db.get(AgentRequest, request_id, with_for_update=locking(db))
+    request = get_row(db, AgentRequest, request_id, lock=locking(db))
     if request is None or request.applicant_id != applicant.id:
         raise NotFound("request_not_found", "Demande introuvable.")
     if request.answered_at is not None:
@@ -445,7 +444,7 @@ def answer_agent_request(
         raise InvalidInput("answer", "answer : réponse attendue.")
     request.answer = answer.strip()
     request.answered_at = utcnow()
-    dossier = db.get(Dossier, request.dossier_id)
+    dossier = get_row(db, Dossier, request.dossier_id)
     if dossier is not None and dossier.state == DossierState.COMPLEMENT_REQUESTED:
         dossier.state = DossierState.UNDER_REVIEW.value
         dossier.updated_at = request.answered_at

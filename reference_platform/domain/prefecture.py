@@ -23,7 +23,7 @@ from reference_platform.storage.back import (
     DossierRecord,
     LoginThrottle,
 )
-from reference_platform.storage.common import utcnow
+from reference_platform.storage.common import get_row, utcnow
 from reference_platform.storage.db import locking
 
 # Built once (see front_office for why): on every agent request's path.
@@ -119,7 +119,7 @@ def queue(db: Session, agent: Agent, limit: int) -> list[DossierRecord]:
 
 
 def get_dossier(db: Session, agent: Agent, dossier_id: str) -> DossierRecord:
-    dossier = db.get(DossierRecord, dossier_id, with_for_update=locking(db))
+    dossier = get_row(db, DossierRecord, dossier_id, lock=locking(db))
     if dossier is None or dossier.prefecture != agent.prefecture:
         raise NotFound("dossier_not_found", "Dossier introuvable dans votre préfecture.")
     return dossier
@@ -192,7 +192,7 @@ def decide(ctx: PlatformContext, db: Session, dossier: DossierRecord, decision: 
     dossier.decision = decision
     dossier.decided_at = utcnow()
     if target is DossierState.ACCEPTED and dossier.procedure == Procedure.ADDRESS_CHANGE:
-        applicant = db.get(ApplicantRecord, dossier.applicant_id)
+        applicant = get_row(db, ApplicantRecord, dossier.applicant_id)
         if applicant is not None:
             applicant.address = dossier.details["address"]
             applicant.postcode = dossier.details["postcode"]
@@ -260,13 +260,13 @@ def make_card_available(ctx: PlatformContext, db: Session, dossier: DossierRecor
 
 def hand_over(ctx: PlatformContext, db: Session, agent: Agent, card_id: str) -> CardRecord:
     """Record the card as handed over; the front office learns it through the seam."""
-    card = db.get(CardRecord, card_id, with_for_update=locking(db))
-    applicant = db.get(ApplicantRecord, card.applicant_id) if card else None
+    card = get_row(db, CardRecord, card_id, lock=locking(db))
+    applicant = get_row(db, ApplicantRecord, card.applicant_id) if card else None
     if card is None or applicant is None or applicant.prefecture != agent.prefecture:
         raise NotFound("card_not_found", "Titre introuvable dans votre préfecture.")
     if card.state != "available":
         raise DomainError("card_not_available", f"Le titre n'est pas disponible à la remise (état : {card.state}).")
-    dossier = db.get(DossierRecord, card.dossier_id) if card.dossier_id else None
+    dossier = get_row(db, DossierRecord, card.dossier_id) if card.dossier_id else None
     if dossier is not None:
         check_transition(dossier.state, DossierState.HANDED_OVER)
         dossier.state = DossierState.HANDED_OVER.value

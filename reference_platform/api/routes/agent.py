@@ -15,6 +15,7 @@ from reference_platform.domain import prefecture
 from reference_platform.domain.procedures import STATE_LABELS, DossierState, Procedure
 from reference_platform.errors import NotFound
 from reference_platform.storage import back
+from reference_platform.storage.common import get_row
 
 router = APIRouter(route_class=OneHopRoute, prefix="/api/agent", tags=["préfecture"], responses=ERRORS)
 
@@ -35,7 +36,7 @@ def logout(caller: ApiCaller, ctx: Context) -> None:
 
 
 def dossier_out(db: Session, dossier: back.DossierRecord) -> schemas.AgentDossierOut:
-    applicant = db.get(back.ApplicantRecord, dossier.applicant_id)
+    applicant = get_row(db, back.ApplicantRecord, dossier.applicant_id)
     assert applicant is not None
     card = db.execute(prefecture.CARD, {"dossier": dossier.id}).scalar_one_or_none()
     return schemas.AgentDossierOut(
@@ -60,15 +61,15 @@ def dossier_out(db: Session, dossier: back.DossierRecord) -> schemas.AgentDossie
 def queue(
     caller: ApiCaller, ctx: Context, limit: Annotated[int, Query(ge=1, le=500)] = 50
 ) -> list[schemas.AgentDossierOut]:
-    agent = caller.agent()
     with ctx.stores.back.read() as db:
+        agent = caller.agent(db)
         return [dossier_out(db, d) for d in prefecture.queue(db, agent, limit)]
 
 
 @router.get("/dossiers/{dossier_id}", response_model=schemas.AgentDossierOut)
 def dossier(dossier_id: ObjectId, caller: ApiCaller, ctx: Context) -> schemas.AgentDossierOut:
-    agent = caller.agent()
     with ctx.stores.back.read() as db:
+        agent = caller.agent(db)
         return dossier_out(db, prefecture.get_dossier(db, agent, dossier_id))
 
 
@@ -78,10 +79,10 @@ def dossier(dossier_id: ObjectId, caller: ApiCaller, ctx: Context) -> schemas.Ag
     responses={200: {"content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}}}},
 )
 def document_content(dossier_id: ObjectId, document_id: ObjectId, caller: ApiCaller, ctx: Context) -> Response:
-    agent = caller.agent()
     with ctx.stores.back.read() as db:
+        agent = caller.agent(db)
         found = prefecture.get_dossier(db, agent, dossier_id)
-        document = db.get(back.DocumentRecord, document_id)
+        document = get_row(db, back.DocumentRecord, document_id)
     if document is None or document.dossier_id != found.id:
         raise NotFound("document_not_found", "Pièce introuvable dans ce dossier.")
     # An attachment, never rendered inline in the agent's browser: an applicant's file is untrusted
@@ -148,8 +149,8 @@ def cards(
         str | None, Query(pattern=r"^[0-9a-f]{32}$", description="only this applicant's cards")
     ] = None,
 ) -> list[schemas.AgentCardOut]:
-    agent = caller.agent()
     with ctx.stores.back.read() as db:
+        agent = caller.agent(db)
         return [agent_card_out(c) for c in prefecture.cards_of_prefecture(db, agent, state, limit, applicant)]
 
 

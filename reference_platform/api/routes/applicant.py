@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from reference_platform.api import schemas, views
@@ -90,15 +91,15 @@ def confirm_reset(body: schemas.ResetConfirm, request: Request, ctx: Context) ->
 
 @router.get("/me", response_model=schemas.ProfileOut)
 def profile(caller: ApiCaller, ctx: Context) -> schemas.ProfileOut:
-    applicant = caller.applicant()
     with ctx.stores.front.read() as db:
+        applicant = caller.applicant(db)
         return views.profile_out(applicant, front_office.current_card(db, applicant))
 
 
 @router.get("/me/procedures", response_model=list[schemas.ProcedureOut])
 def procedures(caller: ApiCaller, request: Request, ctx: Context) -> list[schemas.ProcedureOut]:
-    applicant = caller.applicant()
     with ctx.stores.front.read() as db:
+        applicant = caller.applicant(db)
         offers = front_office.list_procedures(ctx, db, applicant, route_of(request))
     return [
         schemas.ProcedureOut(id=Procedure(o.id), label=o.label, available=o.available, reason=o.reason) for o in offers
@@ -107,8 +108,8 @@ def procedures(caller: ApiCaller, request: Request, ctx: Context) -> list[schema
 
 @router.get("/me/dossiers", response_model=list[schemas.DossierOut])
 def dossiers(caller: ApiCaller, ctx: Context) -> list[schemas.DossierOut]:
-    applicant = caller.applicant()
     with ctx.stores.front.read() as db:
+        applicant = caller.applicant(db)
         return [
             views.dossier_out(d, front_office.documents_of(db, d)) for d in front_office.list_dossiers(db, applicant)
         ]
@@ -126,8 +127,8 @@ def create_dossier(
 
 @router.get("/me/dossiers/{dossier_id}", response_model=schemas.DossierOut)
 def dossier(dossier_id: ObjectId, caller: ApiCaller, request: Request, ctx: Context) -> schemas.DossierOut:
-    applicant = caller.applicant()
     with ctx.stores.front.read() as db:
+        applicant = caller.applicant(db)
         found = front_office.read_dossier(ctx, db, applicant, dossier_id, route_of(request))
         return views.dossier_out(found, front_office.documents_of(db, found))
 
@@ -154,8 +155,9 @@ async def upload(dossier_id: ObjectId, caller: ApiCaller, request: Request, ctx:
     route = route_of(request)
 
     def caller_and_room() -> tuple[Applicant, Room]:
-        applicant = caller.applicant()
-        return applicant, front_office.room_for_upload(ctx, applicant, dossier_id)
+        with ctx.stores.front.read() as db:
+            applicant = caller.applicant(db)
+            return applicant, front_office.room_for_upload(ctx, db, applicant, dossier_id)
 
     applicant, space = await run_in_threadpool(caller_and_room)
     form = await read_form(request, ctx.settings.upload_max_bytes)
@@ -178,13 +180,15 @@ def submit(dossier_id: ObjectId, caller: ApiCaller, request: Request, ctx: Conte
 
 @router.get("/me/dossiers/{dossier_id}/receipt", response_model=schemas.ReceiptOut)
 def receipt(dossier_id: ObjectId, caller: ApiCaller, request: Request, ctx: Context) -> schemas.ReceiptOut:
-    return receipt_of(ctx, caller.applicant(), dossier_id, route_of(request))
-
-
-def receipt_of(ctx: PlatformContext, applicant: Applicant, dossier_id: str, route: str) -> schemas.ReceiptOut:
-    """The filing receipt of a submitted dossier (the API's answer, and the page's content)."""
     with ctx.stores.front.read() as db:
-        found = front_office.read_dossier(ctx, db, applicant, dossier_id, route)
+        return receipt_of(ctx, db, caller.applicant(db), dossier_id, route_of(request))
+
+
+def receipt_of(
+    ctx: PlatformContext, db: Session, applicant: Applicant, dossier_id: str, route: str
+) -> schemas.ReceiptOut:
+    """The filing receipt of a submitted dossier (the API's answer, and the page's content)."""
+    found = front_office.read_dossier(ctx, db, applicant, dossier_id, route)
     front_office.require_submitted(found)
     assert found.receipt_number is not None
     assert found.submitted_at is not None
@@ -201,8 +205,8 @@ def receipt_of(ctx: PlatformContext, applicant: Applicant, dossier_id: str, rout
 
 @router.get("/me/requests", response_model=list[schemas.AgentRequestOut])
 def agent_requests(caller: ApiCaller, ctx: Context) -> list[schemas.AgentRequestOut]:
-    applicant = caller.applicant()
     with ctx.stores.front.read() as db:
+        applicant = caller.applicant(db)
         return [views.request_out(r) for r in front_office.list_agent_requests(db, applicant)]
 
 

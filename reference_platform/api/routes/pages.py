@@ -306,7 +306,8 @@ def upload_submit(dossier_id: ObjectId, request: Request, ctx: Context) -> Respo
     applicant: Applicant | None = None
     try:
         applicant = signed_in(request, ctx)
-        space = front_office.room_for_upload(ctx, applicant, dossier_id)
+        with ctx.stores.front.read() as db:
+            space = front_office.room_for_upload(ctx, db, applicant, dossier_id)
     except DomainError as error:
         return refusal_page(request, ctx, error, applicant)
     form = read_upload_form(request, ctx.settings.upload_max_bytes)
@@ -341,7 +342,8 @@ def receipt_page(dossier_id: ObjectId, request: Request, ctx: Context) -> Respon
     applicant: Applicant | None = None
     try:
         applicant = signed_in(request, ctx)
-        found = receipt_of(ctx, applicant, dossier_id, route_of(request))
+        with ctx.stores.front.read() as db:
+            found = receipt_of(ctx, db, applicant, dossier_id, route_of(request))
     except DomainError as error:
         return refusal_page(request, ctx, error, applicant)
     return render(request, ctx, "attestation.html", "Attestation de dépôt", applicant=applicant, receipt=found)

@@ -25,7 +25,7 @@ from reference_platform.domain.security import Passwords
 from reference_platform.errors import DomainError
 from reference_platform.faults.injector import FaultInjector
 from reference_platform.keeper import SessionKeeper
-from reference_platform.mail import MailWorker
+from reference_platform.mail import MailProcess, MailWorker
 from reference_platform.metrics import build_metrics
 from reference_platform.settings import Settings
 from reference_platform.storage.blobs import BlobStore
@@ -60,7 +60,7 @@ def build_context(settings: Settings) -> PlatformContext:
 def create_app(settings: Settings, *, context: PlatformContext | None = None) -> FastAPI:
     ctx = context or build_context(settings)
     bridge = SyncBridge(ctx)
-    mailer = MailWorker(ctx)
+    mailer = MailProcess(settings) if settings.mail_sender == "process" else MailWorker(settings, ctx.stores.front)
     keeper = SessionKeeper(ctx)
 
     @asynccontextmanager

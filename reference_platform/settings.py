@@ -79,6 +79,10 @@ class Settings(BaseModel):
     reset_window_seconds: int = Field(15 * 60, ge=1)
     sync_interval_seconds: float = Field(0.05, gt=0)
     mail_interval_seconds: float = Field(0.05, gt=0)
+    # Where the mail sender runs: "process", a child of the platform's process (python -m
+    # reference_platform.mail), so that building messages and talking SMTP take nothing from the
+    # interpreter that serves the requests; "thread", in the platform's process (tests in-process).
+    mail_sender: Literal["process", "thread"] = "process"
     # How often the sessions seen in use get their last_seen written (keeper.py).
     session_flush_seconds: float = Field(5.0, gt=0, le=60)
     fault_seed: int | None = None

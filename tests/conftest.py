@@ -82,6 +82,7 @@ def app_settings(tmp_path: Path, smtp: SmtpSink, database_url: str | None) -> Se
         fault_seed=20241201,
         sync_interval_seconds=0.01,
         mail_interval_seconds=0.01,
+        mail_sender="thread",  # in-process apps keep their sender in a thread; the served platform forks one
         session_flush_seconds=0.05,
         # The statistical tests send thousands of requests from one client, as a campaign does.
         reset_max_requests=1_000_000,

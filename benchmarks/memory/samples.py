@@ -20,6 +20,7 @@ from checks.live_pass import MODULE as LIVE_PASS_MODULE
 BOUND = 0.10  # growth of resident memory between the two marks that fails a harness process
 CONDUCTOR = "conductor (anef-harness run)"
 PLATFORM = "platform (system under test)"
+PLATFORM_MAIL = "platform's mail sender (system under test)"
 CHROMIUM = "Playwright driver + Chromium"
 LIVE_PASSES = "live judgement passes (short-lived)"
 GROUPS = (CHROMIUM, LIVE_PASSES)  # roles whose processes are one row
@@ -88,6 +89,8 @@ def role_of(command: Sequence[str]) -> tuple[str, bool] | None:
         return "Locust", True
     if module == "reference_platform":
         return PLATFORM, False
+    if module == "reference_platform.mail":
+        return PLATFORM_MAIL, False
     if module == "scenarios.browser":
         return "browser process (Python)", True
     if module == LIVE_PASS_MODULE:

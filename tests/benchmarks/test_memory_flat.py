@@ -17,7 +17,17 @@ import pytest
 
 from anef_harness.distributed import worker_command
 from anef_harness.processes import LoadPlan, locust_command
-from benchmarks.memory.samples import CONDUCTOR, LIVE_PASSES, PLATFORM, Sample, Sampler, Series, growth, role_of
+from benchmarks.memory.samples import (
+    CONDUCTOR,
+    LIVE_PASSES,
+    PLATFORM,
+    PLATFORM_MAIL,
+    Sample,
+    Sampler,
+    Series,
+    growth,
+    role_of,
+)
 
 MB = 2**20
 
@@ -79,6 +89,7 @@ def test_processes_are_named_by_the_command_lines_the_harness_starts_them_with(t
     assert role_of(locust_command(plan, "--master")) == ("Locust master", True)
     assert role_of(worker_command("127.0.0.1:5557", tmp_path)) == ("Locust worker", True)
     assert role_of([sys.executable, "-m", "reference_platform", "{}"]) == (PLATFORM, False)
+    assert role_of([sys.executable, "-m", "reference_platform.mail", "{}"]) == (PLATFORM_MAIL, False)
     assert role_of([sys.executable, "-m", "scenarios.browser", "--target", "x"]) == ("browser process (Python)", True)
     assert role_of([sys.executable, "-m", "checks.live_pass", str(tmp_path)]) == (LIVE_PASSES, False)
     assert role_of([sys.executable, "-c", "pass"]) is None

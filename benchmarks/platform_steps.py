@@ -7,7 +7,7 @@ dossiers of seeded applicants. The figure to read is each step's throughput as a
 trivial endpoint's (target: at least 25 %), measured first and again last: the share is against the
 mean of the two, so a machine whose speed drifts during the run (a shared one) favours no row.
 
-Each row also gives the platform process's CPU time per request (all its threads: the request,
+Each row also gives the platform's CPU time per request (its process, all its threads and its mail sender: the request,
 and the sync bridge's and mail sender's work the step causes; a one-shot row counts until the seam
 has drained): where a step's cost lies. One worker runs on one core at a time, so while it is
 saturated the CPU shares and the throughput shares agree.
@@ -18,8 +18,8 @@ saturated the CPU shares and the throughput shares agree.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 from benchmarks.support import Api, PlatformProcess, agent_seed, applicant_seed, pdf_bytes, smtp_sink
 
@@ -162,12 +163,17 @@ class StepFigures:
 
 
 def process_cpu_seconds(pid: int) -> float | None:
-    """User and system CPU time of a process and all its threads so far (Linux's /proc)."""
+    """User and system CPU time so far of a process, all its threads and its living children (the
+    platform's mail sender runs in a child process: its work is the steps' cost too)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
+        process = psutil.Process(pid)
+        total: float = sum(process.cpu_times()[:2])
+        for child in process.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                total += sum(child.cpu_times()[:2])
+    except psutil.Error:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ platform share this machine's cores, so the CPU columns (% of one core, over the
 window) tell which side was saturated, i.e. what a ratio actually measures.
 
     .venv/bin/python benchmarks/harness_overhead.py [--users 20] [--seconds 20] [--rounds 2] [--canned-rounds 4]
-        [--warmup 3]
+        [--warmup 3] [--population 2000]
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ from synthetic_users.population import Population
 from synthetic_users.seeding import seed
 
 
-def write_campaign(path: Path, *, users: int, seconds: float) -> Path:
+def write_campaign(path: Path, *, users: int, seconds: float, population: int = POPULATION_SIZE) -> Path:
     """A campaign in ``campaigns/smoke.yaml``'s structure: only ``login``, no pauses, no agents."""
     campaign = {
         "name": "harness-overhead",
@@ -58,7 +58,7 @@ def write_campaign(path: Path, *, users: int, seconds: float) -> Path:
         "target": "embedded",
         "seed": 2026,
         "duration": f"{seconds:g}s",
-        "population": {"size": POPULATION_SIZE, "shares": {"email_bounces": 0.0}},
+        "population": {"size": population, "shares": {"email_bounces": 0.0}},
         "load": {"model": "closed", "shape": "constant", "users": users, "spawn_rate": users},
         "journeys": {"login": 1},
         "journey_settings": {"think_time_scale": 0, "pause": 0, "abandonment": False, "retries": False},
@@ -81,6 +81,7 @@ def run(options: argparse.Namespace, folder: Path) -> Results:
         rounds=options.rounds,
         canned_rounds=options.canned_rounds,
         warmup=options.warmup,
+        population=options.population,
         folder=folder,
     )
 
@@ -92,6 +93,7 @@ def measure(
     rounds: int = 2,
     canned_rounds: int = 4,
     warmup: int = 3,
+    population: int = POPULATION_SIZE,
     folder: Path,
     progress: Callable[[str], None] = progress,
 ) -> Results:
@@ -102,19 +104,19 @@ def measure(
     if shutil.which("wrk") is None:
         raise BenchmarkError("wrk is missing (apt-get install wrk)")
     duration = warmup + seconds + SAFETY
-    campaign = write_campaign(folder / "campaign.yaml", users=users, seconds=duration)
+    campaign = write_campaign(folder / "campaign.yaml", users=users, seconds=duration, population=population)
     spec = load_scenario(campaign)
     measures: dict[str, list[Measure]] = {side: [] for side in SIDES}
     with EmbeddedTarget(folder / "platform") as target:
         assert target.platform is not None
         assert target.platform.process is not None
-        population = Population(spec.population)
-        seeded = seed(population, target.url, target.admin_token)
+        people = Population(spec.population)
+        seeded = seed(people, target.url, target.admin_token)
         set_clock(target.url, target.admin_token, spec.population.reference_date)
         progress(f"  platform at {target.url}, {seeded.applicants} applicants seeded")
         bench = Bench(target.url, target.platform.process.pid, folder, campaign, users, seconds, warmup)
         answers = folder / "canned-answers.json"
-        applicants = map(population.applicant, range(len(population)))
+        applicants = map(people.applicant, range(len(people)))
         recorded = record(target.url, ((applicant.email, applicant.password) for applicant in applicants), answers)
         with CannedPlatform(answers) as canned:
             progress(f"  canned platform at {canned.url}, {recorded} applicants' answers recorded")
@@ -141,6 +143,7 @@ def measure(
         warmup=warmup,
         rounds=rounds,
         canned_rounds=canned_rounds,
+        population=population,
     )
 
 
@@ -160,9 +163,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--canned-rounds", type=positive, default=4, help="runs per side against the canned platform; default 4"
     )
     parser.add_argument("--warmup", type=int, default=3, help="seconds before each measured window; default 3")
+    parser.add_argument(
+        "--population",
+        type=positive,
+        default=POPULATION_SIZE,
+        help=f"applicants seeded and recorded (far more than --users); default {POPULATION_SIZE}",
+    )
     options = parser.parse_args(argv)
     if options.warmup < 0:
         parser.error(f"--warmup: expected ≥ 0, got {options.warmup}")
+    if options.population < options.users:
+        parser.error(f"--population: expected at least --users ({options.users}), got {options.population}")
     return options
 
 

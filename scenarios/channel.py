@@ -46,7 +46,9 @@ from synthetic_users.partition import Partition
 
 log = logging.getLogger(__name__)
 
-MISSING_GRACE = 10.0  # seconds the master waits at the end for a worker Locust declared missing
+# Seconds a worker Locust declared missing has to come back before the master gives up on it at the
+# end: counted from when it went missing, so one lost long before the end is not waited for again.
+MISSING_GRACE = 10.0
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ class Master:
         self.partitions = partitions
         self.mailbox = mailbox or None
         self.assigned: dict[str, int] = {}  # Locust client id → partition number
+        self.missing_since: dict[str, float] = {}  # client id → when it went missing (monotonic), while it is
         self.finished = False
         runner.register_message(EVENTS, self._events)
         runner.register_message(ORACLE, self._oracle)
@@ -126,6 +129,7 @@ class Master:
         seen: set[str] = set()
         while not self.finished:
             missing = {client_id for client_id in self.assigned if self._missing(client_id)}
+            self.missing_since = {c: self.missing_since.get(c, time.monotonic()) for c in missing}
             for client_id in missing - seen:
                 number = self.assigned[client_id]
                 self.collector.received(f"worker-{number}").missing.append(time.time())
@@ -139,7 +143,7 @@ class Master:
         if self.finished:
             return
         deadline = time.monotonic() + (self.environment.stop_timeout or 0.0) + 60.0
-        missing_since: dict[str, float] = {}
+        missing_since = dict(self.missing_since)
         asked = 0.0
         while time.monotonic() < deadline:
             now = time.monotonic()

@@ -14,6 +14,10 @@ from typing import Any
 
 import psutil
 
+# Seconds a side run together with others waits for them to start; past it, it measures alone (a
+# partner that never starts fails its own run). Well within ``sides.SAFETY``, which ends the run.
+PARTNERS_TIMEOUT = 30.0
+
 
 class BenchmarkError(Exception):
     """A measured process failed; the message carries the end of its log."""
@@ -105,16 +109,18 @@ class Results:
     warmup: int
     rounds: int
     canned_rounds: int
+    population: int  # applicants seeded on the real platform, and recorded for the canned one
 
 
 def install_window_probe(
-    *, warmup: float, seconds: float, platform_pid: int, out: str, start_at: float | None = None
+    *, warmup: float, seconds: float, platform_pid: int, out: str, together: str | None = None, sides: int = 1
 ) -> None:
     """In a Locust process: when the warm-up is over, reset the statistics; ``seconds`` later,
     write the measured window and the statistics to ``out``, then end the run as ``--run-time``
     does (``runner.quit()``: users stop, ``quitting`` fires, the harness closes its event log).
-    With ``start_at`` (epoch seconds), the window begins then, or after the warm-up if that is
-    later: two processes run side by side measure the same seconds.
+    With ``together`` (a folder shared by ``sides`` processes run side by side), each process
+    marks its start there and waits for the others': the warm-up runs from the last one's start,
+    so that they all measure the same seconds, however long each took to start.
 
     The probe ends the window itself, at the same time after the same warm-up for every side:
     ``--run-time`` and a campaign's shape each stop at their own moment (gevent's loop clock is
@@ -155,10 +161,22 @@ def install_window_probe(
         # not SIGTERM: a headless run with a shape installs Locust's handler only once it is over
         runner.quit()
 
+    def after_the_others(environment: Environment) -> None:
+        assert together is not None
+        deadline = time.monotonic() + PARTNERS_TIMEOUT
+        while len(started := list(Path(together).glob("*.started"))) < sides and time.monotonic() < deadline:
+            gevent.sleep(0.02)
+        # the same moment for every side: the last start seen, whichever process reads it
+        last = max(marker.stat().st_mtime for marker in started)
+        gevent.spawn_later(max(0.0, last + warmup - time.time()), begin, environment)
+
     @events.test_start.add_listener
     def _start(environment: Environment, **_: Any) -> None:
-        wait = warmup if start_at is None else max(warmup, start_at - time.time())
-        gevent.spawn_later(wait, begin, environment)
+        if together is None:
+            gevent.spawn_later(warmup, begin, environment)
+            return
+        Path(together, f"{os.getpid()}.started").touch()
+        gevent.spawn(after_the_others, environment)
 
 
 def percentile(histogram: Counter[int], share: float) -> float:

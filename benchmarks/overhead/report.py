@@ -192,7 +192,7 @@ def notes(results: Results) -> list[str]:
         "request; in each round both sides run at the same time over the same measured seconds, so that the "
         "rest of the machine weighs on both alike: this CPU/req ratio (per round, its spread) is what issue "
         "14's ≤ 1.10× is read on",
-        f"real: against the embedded platform, one uvicorn worker, SQLite (WAL), {POPULATION_SIZE} seeded "
+        f"real: against the embedded platform, one uvicorn worker, SQLite (WAL), {results.population} seeded "
         "applicants; at this machine's size it is the expected bottleneck, as one worker can use about one core, "
         "and each side's CPU/req moves with the throughput the platform gave it",
         "load CPU: the Locust or wrk process; load CPU/req: its CPU per request, its cost whoever the bottleneck "

@@ -7,7 +7,6 @@ import json
 import resource
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import psutil
 
-from benchmarks.overhead.measures import BenchmarkError, Measure, Sample, Window, http_measure
+from benchmarks.overhead.measures import PARTNERS_TIMEOUT, BenchmarkError, Measure, Sample, Window, http_measure
 
 ROOT = Path(__file__).resolve().parents[2]
 HARNESS_LOCUSTFILE = ROOT / "scenarios" / "locustfile.py"
@@ -29,7 +28,9 @@ PROBE = '''"""Written by benchmarks/harness_overhead.py for one run; safe to del
 
 from benchmarks.overhead.measures import install_window_probe
 
-install_window_probe(warmup={warmup!r}, seconds={seconds!r}, platform_pid={pid!r}, out={out!r}, start_at={start_at!r})
+install_window_probe(
+    warmup={warmup!r}, seconds={seconds!r}, platform_pid={pid!r}, out={out!r}, together={together!r}, sides={sides!r}
+)
 '''
 
 # wrk reports its own count and latency percentiles (microseconds) as one JSON line.
@@ -55,7 +56,8 @@ class Bench:
     users: int
     seconds: int
     warmup: int
-    start_at: float | None = None  # epoch seconds at which the measured window begins (side by side)
+    together: Path | None = None  # the folder where the sides run at the same time mark their start
+    sides: int = 1  # how many sides run at the same time
 
 
 def run_locust(bench: Bench, name: str, locustfile: Path, user_class: str, options: Sequence[str]) -> Measure:
@@ -70,7 +72,8 @@ def run_locust(bench: Bench, name: str, locustfile: Path, user_class: str, optio
             seconds=float(bench.seconds),
             pid=bench.platform_pid,
             out=str(measured),
-            start_at=bench.start_at,
+            together=None if bench.together is None else str(bench.together),
+            sides=bench.sides,
         )
     )
     command = [
@@ -91,7 +94,7 @@ def run_locust(bench: Bench, name: str, locustfile: Path, user_class: str, optio
         user_class,
     ]
     with log_path.open("wb") as log:
-        late = max(0.0, (bench.start_at or 0.0) - time.time())
+        late = 0.0 if bench.together is None else PARTNERS_TIMEOUT
         code = subprocess.run(
             command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, timeout=late + bench.warmup + bench.seconds + 120
         ).returncode
@@ -175,14 +178,14 @@ SIDES: dict[str, Callable[[Bench, str], Measure]] = {
     "wrk_healthz": run_wrk,
 }
 CANNED = ("canned_harness", "canned_bare")  # against the canned platform, at the same time
-# Seconds for both Locust processes of a pair to start (imports, users spawned) before the warm-up.
-STARTUP = 10.0
 
 
 def run_together(bench: Bench, names: Sequence[str], tag: str) -> dict[str, Measure]:
     """The sides ``names`` at the same time, each its own process, over the same measured window:
     whatever else the machine runs meanwhile weighs on them alike."""
-    together = replace(bench, start_at=time.time() + STARTUP + bench.warmup)
+    folder = bench.folder / f"together-{tag}"
+    folder.mkdir()
+    together = replace(bench, together=folder, sides=len(names))
     with ThreadPoolExecutor(len(names)) as pool:
         running = {name: pool.submit(SIDES[name], together, f"{name}-{tag}") for name in names}
         return {name: future.result() for name, future in running.items()}

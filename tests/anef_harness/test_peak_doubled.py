@@ -45,11 +45,13 @@ def test_twice_the_peak_rate_leaves_the_platform_healthy(tmp_path: Path, monkeyp
             source = campaign(
                 tmp_path,
                 base="peak",
-                duration="45s",
+                duration="12s",
                 target=platform.url,
                 mailbox=mailbox.api_url,
                 population={"size": 3000},
-                load={"rate": 30},  # the shipped peak's 15 journeys/s, doubled
+                # The shipped peak's 15 journeys/s, doubled, and held: the peak shape is within 10 % of
+                # its top for about 3 s of a 45 s run (550 journeys in all); this is at it for 12 s.
+                load={"rate": 30, "shape": "constant", "params": {}},
                 browser={"users": 0},
             )
             out = tmp_path / "results"

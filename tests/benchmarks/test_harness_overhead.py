@@ -21,7 +21,10 @@ pytestmark = [
 
 def test_every_side_sends_requests_and_the_table_shows_the_ratios(tmp_path: Path) -> None:
     options = harness_overhead.parse_args(
-        ["--seconds", "3", "--rounds", "1", "--canned-rounds", "2", "--users", "4", "--warmup", "1"]
+        [
+            *("--seconds", "3", "--rounds", "1", "--canned-rounds", "2", "--users", "4", "--warmup", "1"),
+            *("--population", "200"),  # 50 applicants a user, as many as a full run's 2000 for 20 users
+        ]
     )
 
     results = harness_overhead.run(options, tmp_path)

@@ -3,21 +3,24 @@
 Each applicant draws from its own random stream, keyed by (seed, i) through BLAKE2b, so that
 applicant 900,000 costs the same as applicant 0 and comes out identical on every process and
 machine. Names come from Faker's locale tables (read once, then drawn directly: building a
-Faker per applicant is what made naive generators slow).
+Faker per applicant is what made naive generators slow). The draws are those of
+``random.Random``'s ``choice``/``randrange``/``randint``/``choices``, made straight on its
+generator: the Python wrappers were most of an applicant's cost, and the stream must not change.
 """
 
 from __future__ import annotations
 
+import _random
 import hashlib
-import random
 import string
 from bisect import bisect
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from datetime import date
 from functools import cache
 from itertools import accumulate
-from typing import Any
+from math import floor
+from typing import Any, TypeVar
 
 from anyascii import anyascii
 from faker import Faker
@@ -42,6 +45,7 @@ NUMBER_SPACE = 10**10
 NUMBER_MULTIPLIER = 6_364_136_223  # odd and not a multiple of 5
 _NUMBER_INVERSE = pow(NUMBER_MULTIPLIER, -1, NUMBER_SPACE)  # numbers map back to indexes
 PASSWORD_ALPHABET = string.ascii_letters + string.digits
+_ALPHABET_SIZE = float(len(PASSWORD_ALPHABET))  # as Random.choices scales its draws
 
 
 @dataclass(frozen=True)
@@ -111,9 +115,15 @@ class Weighted:
         self.keys = list(weights)
         self.cumulative = list(accumulate(weights.values()))
         self.total = self.cumulative[-1]
+        self.last = len(self.keys) - 1
 
-    def draw(self, rng: random.Random) -> str:
-        return self.keys[min(bisect(self.cumulative, rng.random() * self.total), len(self.keys) - 1)]
+    def draw(self, rng: _random.Random) -> str:
+        return self.pick(rng.random())
+
+    def pick(self, uniform: float) -> str:
+        """The key a uniform draw in [0, 1) lands on (``bisect`` capped at the last key, as
+        ``min(bisect(...), last)`` and ``Random.choices`` both do)."""
+        return self.keys[bisect(self.cumulative, uniform * self.total, 0, self.last)]
 
 
 @dataclass(frozen=True)
@@ -150,9 +160,39 @@ def name_table(locale: str) -> NameTable:
     )
 
 
-def _stream(seed: int, index: int) -> random.Random:
-    digest = hashlib.blake2b(f"anef-population:{seed}:{index}".encode(), digest_size=16).digest()
-    return random.Random(int.from_bytes(digest, "big"))
+def _stream(keyed: hashlib.blake2b, index: int) -> _random.Random:
+    """Applicant ``index``'s random stream; ``keyed`` is a BLAKE2b hash that has read
+    ``anef-population:{seed}:`` (copied, it spares hashing the prefix again).
+
+    The Mersenne Twister of ``random.Random`` itself (``random.Random`` is this C type with Python
+    methods on top): seeded with the same integer, it gives the same numbers, without the Python
+    ``__init__`` and ``seed`` around it."""
+    hasher = keyed.copy()
+    hasher.update(str(index).encode())
+    return _random.Random(int.from_bytes(hasher.digest(), "big"))
+
+
+_Frozen = TypeVar("_Frozen")
+
+
+def _frozen(cls: type[_Frozen], fields: dict[str, Any]) -> _Frozen:
+    """``cls(**fields)`` for a frozen dataclass given every field (none has a default or a
+    ``__post_init__``), without the generated ``__init__``'s ``object.__setattr__`` per field:
+    that was a fifth of an applicant's cost."""
+    instance = object.__new__(cls)
+    object.__setattr__(instance, "__dict__", fields)
+    return instance
+
+
+def _below(getrandbits: Callable[[int], int], n: int) -> int:
+    """``Random._randbelow(n)`` as CPython 3.11 draws it for ``choice``, ``randrange`` and
+    ``randint``: n.bit_length() bits (so a 1-item choice still uses a draw), drawn again while the
+    number is n or more. The same stream as those methods, without their argument checks."""
+    k = n.bit_length()
+    r = getrandbits(k)
+    while r >= n:
+        r = getrandbits(k)
+    return r
 
 
 @cache  # names come from the finite name tables; transliteration is a tenth of an applicant's cost
@@ -172,8 +212,14 @@ class Population:
         self._motif = {kind: Weighted(motifs) for kind, motifs in MOTIFS.items()}
         self._offset = int.from_bytes(hashlib.blake2b(f"numbers:{spec.seed}".encode(), digest_size=8).digest(), "big")
         self._streets = name_table("fr_FR").last  # French streets are mostly named after people
-        for code in spec.mix.nationalities:
-            name_table(NATIONALITIES[code][1])  # load every locale once, up front
+        # Everything an applicant looks up, looked up once (every locale is loaded here, up front).
+        self._keyed = hashlib.blake2b(f"anef-population:{spec.seed}:".encode(), digest_size=16)
+        self._names = {code: name_table(NATIONALITIES[code][1]) for code in spec.mix.nationalities}
+        self._communes = {code: DEPARTEMENTS[code].communes for code in spec.mix.prefectures}
+        self._reference = spec.reference_date.toordinal()
+        # Per motif: days from the reference date to the youngest birth date, and how many birth dates.
+        ages = {motif: AGES.get(motif, DEFAULT_AGES) for motifs in MOTIFS.values() for motif in motifs}
+        self._ages = {motif: (365 * low + 5, 365 * (high - low) + 1) for motif, (low, high) in ages.items()}
 
     def __len__(self) -> int:
         return self.spec.size
@@ -193,61 +239,87 @@ class Population:
         return index if index < self.spec.size else None
 
     def applicant(self, index: int) -> Applicant:
+        # The draws are those of random.Random's choice/randrange/randint/choices, one for one
+        # and in the same order (see _below); tests/synthetic_users/test_population_stream.py
+        # holds the plain version they must match.
         if not 0 <= index < self.spec.size:
             raise IndexError(f"applicant {index} is outside a population of {self.spec.size}")
-        spec, rng = self.spec, _stream(self.spec.seed, index)
-        nationality = self._nationality.draw(rng)
-        names = name_table(NATIONALITIES[nationality][1])
-        sex = "F" if rng.random() < 0.5 else "M"
-        given = rng.choice(names.female if sex == "F" else names.male)
-        family = rng.choice(names.last)
-        kind = ALGERIAN_CARD if nationality == "DZA" else self._kind.draw(rng)
-        motif = self._motif[kind].draw(rng)
-        card = self._card(rng, kind, motif)
-        low, high = AGES.get(motif, DEFAULT_AGES)
+        spec, rng = self.spec, _stream(self._keyed, index)
+        random, bits = rng.random, rng.getrandbits
+        nationality = self._nationality.pick(random())
+        names = self._names[nationality]
+        sex = "F" if random() < 0.5 else "M"
+        first = names.female if sex == "F" else names.male
+        given = first[_below(bits, len(first))]
+        family = names.last[_below(bits, len(names.last))]
+        kind = ALGERIAN_CARD if nationality == "DZA" else self._kind.pick(random())
+        motif = self._motif[kind].pick(random())
+        card = self._card(random, bits, kind, motif)
         # Old enough to have held the card from its first day.
-        youngest = min(spec.reference_date, card.valid_from) - timedelta(days=365 * low + 5)
-        birth = youngest - timedelta(days=rng.randrange(365 * (high - low) + 1))
-        prefecture = self._prefecture.draw(rng)
-        commune, postcode = rng.choice(DEPARTEMENTS[prefecture].communes)
-        address = f"{rng.randint(1, 180)} {rng.choice(STREET_TYPES)} {rng.choice(self._streets)}"
+        youngest, span = self._ages[motif]  # days before the reference date, and how many birth dates
+        birth = date.fromordinal(min(self._reference, card.valid_from.toordinal()) - youngest - _below(bits, span))
+        prefecture = self._prefecture.pick(random())
+        communes = self._communes[prefecture]
+        commune, postcode = communes[_below(bits, len(communes))]
+        streets = self._streets
+        address = (
+            f"{1 + _below(bits, 180)} {STREET_TYPES[_below(bits, len(STREET_TYPES))]} "
+            f"{streets[_below(bits, len(streets))]}"
+        )
         number = self.foreign_number(index)
-        bounces = rng.random() < spec.shares.email_bounces
-        domain = BOUNCE_DOMAIN if bounces else EMAIL_DOMAINS[rng.randrange(len(EMAIL_DOMAINS))]
+        bounces = random() < spec.shares.email_bounces
+        domain = BOUNCE_DOMAIN if bounces else EMAIL_DOMAINS[_below(bits, len(EMAIL_DOMAINS))]
         # The foreign-national number in the address makes every e-mail unique.
         email = f"{_email_part(given)}.{_email_part(family)}.{number}@{domain}"
-        password = "Anef-" + "".join(rng.choices(PASSWORD_ALPHABET, k=10)) + str(rng.randrange(10, 100))
-        return Applicant(
-            index=index,
-            foreign_number=number,
-            email=email,
-            given_name=given,
-            family_name=family,
-            sex=sex,
-            birth_date=birth,
-            nationality=nationality,
-            address=address,
-            postcode=postcode,
-            city=commune,
-            prefecture=prefecture,
-            password=password,
-            persona=self._persona.draw(rng),
-            email_bounces=bounces,
-            card=card,
+        letters = "".join([PASSWORD_ALPHABET[floor(random() * _ALPHABET_SIZE)] for _ in range(10)])
+        password = f"Anef-{letters}{10 + _below(bits, 90)}"
+        return _frozen(
+            Applicant,
+            {
+                "index": index,
+                "foreign_number": number,
+                "email": email,
+                "given_name": given,
+                "family_name": family,
+                "sex": sex,
+                "birth_date": birth,
+                "nationality": nationality,
+                "address": address,
+                "postcode": postcode,
+                "city": commune,
+                "prefecture": prefecture,
+                "password": password,
+                "persona": self._persona.pick(random()),
+                "email_bounces": bounces,
+                "card": card,
+            },
         )
 
-    def _card(self, rng: random.Random, kind: str, motif: str) -> CardTruth:
-        spec = self.spec
-        years = 1 if motif == "etudiant" else rng.choice(CARD_YEARS[kind])
-        length = 365 * years
-        if rng.random() < spec.shares.in_renewal_window:
-            # CESEDA R.431-5: the renewal window runs from the 120th to the 60th day before expiry.
-            ahead = rng.randint(60, 120)
+    def _card(self, random: Callable[[], float], bits: Callable[[int], int], kind: str, motif: str) -> CardTruth:
+        shares = self.spec.shares
+        if motif == "etudiant":
+            years = 1
         else:
-            ahead = rng.randint(121, max(121, length - 1))
-        valid_until = spec.reference_date + timedelta(days=ahead)
-        state = "handed_over" if rng.random() < spec.shares.card_handed_over else "available"
-        return CardTruth(kind, motif, valid_until - timedelta(days=length), valid_until, state)
+            choices = CARD_YEARS[kind]
+            years = choices[_below(bits, len(choices))]
+        length = 365 * years
+        if random() < shares.in_renewal_window:
+            # CESEDA R.431-5: the renewal window runs from the 120th to the 60th day before expiry.
+            ahead = 60 + _below(bits, 61)
+        else:
+            ahead = 121 + _below(bits, max(121, length - 1) - 120)
+        valid_until = self._reference + ahead
+        state = "handed_over" if random() < shares.card_handed_over else "available"
+        return _frozen(
+            CardTruth,
+            {
+                "kind": kind,
+                "motif": motif,
+                "valid_from": date.fromordinal(valid_until - length),
+                "valid_until": date.fromordinal(valid_until),
+                "state": state,
+            },
+        )
 
     def in_renewal_window(self, applicant: Applicant) -> bool:
         days = (applicant.card.valid_until - self.spec.reference_date).days

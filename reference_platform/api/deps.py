@@ -7,6 +7,7 @@ the commit happens before the response is sent: an acknowledgement is never ahea
 from __future__ import annotations
 
 import hmac
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -88,17 +89,13 @@ class Caller:
         """The applicant behind the token; looked up in ``db`` when the route has a read session
         open (one session fewer), else in a session of its own (never inside a write transaction:
         ``session_drop`` writes)."""
-        if db is not None:
-            return accounts.authenticate(self.ctx, db, self.token, self.route)
-        with self.ctx.stores.front.read() as own:
-            return accounts.authenticate(self.ctx, own, self.token, self.route)
+        with nullcontext(db) if db is not None else self.ctx.stores.front.read() as session:
+            return accounts.authenticate(self.ctx, session, self.token, self.route)
 
     def agent(self, db: Session | None = None) -> Agent:
         """The agent behind the token, as ``applicant``."""
-        if db is not None:
-            return prefecture.authenticate(self.ctx, db, self.token)
-        with self.ctx.stores.back.read() as own:
-            return prefecture.authenticate(self.ctx, own, self.token)
+        with nullcontext(db) if db is not None else self.ctx.stores.back.read() as session:
+            return prefecture.authenticate(self.ctx, session, self.token)
 
 
 async def api_caller(request: Request, ctx: Context) -> Caller:

@@ -99,7 +99,7 @@ def authenticate(ctx: PlatformContext, db: Session, token: str | None, route: st
     applicant: Applicant
     applicant, last_seen = found
     if sessions.refresh_due(last_seen, ctx.settings, now):
-        ctx.sessions_seen.note("front", hashed, now)  # written by workers.SessionKeeper
+        ctx.sessions_seen.note("front", hashed, now)  # written by keeper.SessionKeeper
     if ctx.faults.fire("session_drop", route=route, applicant=applicant.id):
         with ctx.stores.front.write() as writer:
             writer.execute(delete(LoginSession).where(LoginSession.token_hash == hashed))

@@ -99,7 +99,7 @@ def authenticate(ctx: PlatformContext, db: Session, token: str | None) -> Agent:
     agent: Agent
     agent, last_seen = found
     if sessions.refresh_due(last_seen, ctx.settings, now):
-        ctx.sessions_seen.note("back", hashed, now)  # written by workers.SessionKeeper
+        ctx.sessions_seen.note("back", hashed, now)  # written by keeper.SessionKeeper
     return agent
 
 

@@ -17,6 +17,7 @@ from reference_platform.api import views
 from reference_platform.api.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
+    Caller,
     Context,
     ObjectId,
     bearer_or_cookie,
@@ -80,8 +81,8 @@ def check_csrf(request: Request, ctx: Context, submitted: str) -> None:
 
 
 def signed_in(request: Request, ctx: Context) -> Applicant:
-    with ctx.stores.front.read() as db:
-        return accounts.authenticate(ctx, db, request.cookies.get(SESSION_COOKIE), route_of(request))
+    """The applicant behind the page's session cookie (a form's CSRF token is checked by its route)."""
+    return Caller(ctx, request.cookies.get(SESSION_COOKIE), route_of(request)).applicant()
 
 
 def refusal_page(request: Request, ctx: Context, error: DomainError, applicant: Applicant | None = None) -> Response:

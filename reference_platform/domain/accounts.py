@@ -27,6 +27,7 @@ from reference_platform.errors import (
 )
 from reference_platform.faults.injector import answer_late
 from reference_platform.storage.common import utcnow
+from reference_platform.storage.direct import Direct, Snapshots
 from reference_platform.storage.front import (
     Applicant,
     Email,
@@ -35,14 +36,15 @@ from reference_platform.storage.front import (
 )
 from reference_platform.storage.front import Session as LoginSession
 
-# The queries on every request's path are built once: SQLAlchemy memoizes a statement's cache
-# key, so a prebuilt statement skips construction and key generation (about 40 % of a read).
-# Built once: on every authenticated request's path (see front_office for why).
-SESSION_APPLICANT = sessions.live_session_query(Applicant, LoginSession, LoginSession.applicant_id)
-BY_EMAIL = select(Applicant).where(Applicant.email == bindparam("key"))
-BY_FOREIGN_NUMBER = select(Applicant).where(Applicant.foreign_number == bindparam("key"))
-INSERT_EMAIL = insert(Email.__table__)  # type: ignore[arg-type]
-INSERT_SESSION = insert(LoginSession.__table__)  # type: ignore[arg-type]
+# On every login's or authenticated request's path: built once, run on the driver's cursor
+# (``storage.direct``); the applicants they give are snapshots.
+SESSION_APPLICANT = Snapshots(
+    Applicant, sessions.live_session_query(Applicant, LoginSession, LoginSession.applicant_id)
+)
+BY_EMAIL = Snapshots(Applicant, select(Applicant).where(Applicant.email == bindparam("key")))
+BY_FOREIGN_NUMBER = Snapshots(Applicant, select(Applicant).where(Applicant.foreign_number == bindparam("key")))
+INSERT_EMAIL = Direct(insert(Email.__table__))  # type: ignore[arg-type]
+INSERT_SESSION = Direct(insert(LoginSession.__table__))  # type: ignore[arg-type]
 SESSION_EXPIRED = "Votre session a expiré. Veuillez vous reconnecter."
 
 
@@ -56,7 +58,7 @@ def login(
     """
     asked = key = identifier.strip().lower()
     with ctx.stores.front.read() as db:
-        applicant = db.scalar(BY_EMAIL if "@" in key else BY_FOREIGN_NUMBER, {"key": key})
+        applicant = (BY_EMAIL if "@" in key else BY_FOREIGN_NUMBER).first(db, {"key": key})
     if applicant is not None:
         key = throttle_key(applicant)  # one count per account, whichever identifier is typed
     keys = throttle.Keys.of(key, client)
@@ -74,9 +76,7 @@ def login(
     expires = utcnow() + timedelta(seconds=ctx.settings.session_ttl_seconds)
     with ctx.stores.front.write() as db:
         throttle.succeeded(db, LoginThrottle, keys, counted)
-        db.execute(
-            INSERT_SESSION, {"token_hash": token_hash(token), "applicant_id": applicant.id, "expires_at": expires}
-        )
+        INSERT_SESSION.run(db, {"token_hash": token_hash(token), "applicant_id": applicant.id, "expires_at": expires})
     return applicant, token
 
 
@@ -91,13 +91,12 @@ def authenticate(ctx: PlatformContext, db: Session, token: str | None, route: st
     hashed = token_hash(token)
     # One query on every authenticated request: the session and its applicant together.
     now = utcnow()
-    found = db.execute(
-        SESSION_APPLICANT, {"token_hash": hashed, "now": now, "idle_since": sessions.idle_since(ctx.settings, now)}
-    ).first()
+    found = SESSION_APPLICANT.first_with_rest(
+        db, {"token_hash": hashed, "now": now, "idle_since": sessions.idle_since(ctx.settings, now)}
+    )
     if found is None:
         raise Unauthorized("session_expired", SESSION_EXPIRED)
-    applicant: Applicant
-    applicant, last_seen = found
+    applicant, (last_seen,) = found
     if sessions.refresh_due(last_seen, ctx.settings, now):
         ctx.sessions_seen.note("front", hashed, now)  # written by keeper.SessionKeeper
     if ctx.faults.fire("session_drop", route=route, applicant=applicant.id):
@@ -275,8 +274,8 @@ def queue_email(
     if delayed is not None:
         assert isinstance(delayed.params, EmailDelay)
         due += timedelta(seconds=delayed.params.delay_seconds)
-    db.execute(
-        INSERT_EMAIL,
+    INSERT_EMAIL.run(
+        db,
         {
             "recipient": to,
             "subject": subject,

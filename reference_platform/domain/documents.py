@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from reference_platform.context import PlatformContext
 from reference_platform.domain.procedures import DOCUMENT_KINDS, DossierState
 from reference_platform.errors import DomainError, InvalidInput
+from reference_platform.storage.direct import Direct
 from reference_platform.storage.front import Applicant, Document, Dossier
 
 
@@ -42,15 +43,19 @@ class Room:
 
 
 # Built once, on every upload's path (see front_office for why).
-ROOM = select(
-    func.count(Document.id).filter(Document.dossier_id == bindparam("dossier")),
-    func.coalesce(func.sum(Document.size), 0),
-).where(Document.applicant_id == bindparam("applicant"))
+ROOM = Direct(
+    select(
+        func.count(Document.id).filter(Document.dossier_id == bindparam("dossier")),
+        func.coalesce(func.sum(Document.size), 0),
+    ).where(Document.applicant_id == bindparam("applicant"))
+)
 
 
 def room(db: Session, applicant: Applicant, dossier: Dossier) -> Room:
     """One query over the applicant's documents: those of this dossier, and the bytes of all."""
-    count, stored = db.execute(ROOM, {"dossier": dossier.id, "applicant": applicant.id}).one()
+    found = ROOM.first(db, {"dossier": dossier.id, "applicant": applicant.id})
+    assert found is not None  # an aggregate without GROUP BY gives one row
+    count, stored = found
     return Room(int(count), int(stored))
 
 

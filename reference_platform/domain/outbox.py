@@ -12,10 +12,11 @@ from contracts.faults import SyncDelay
 from reference_platform.faults.injector import FaultInjector
 from reference_platform.storage import back, front
 from reference_platform.storage.common import utcnow
+from reference_platform.storage.direct import Direct
 
 INSERTS = {
-    "front": insert(front.Outbox.__table__),  # type: ignore[arg-type]
-    "back": insert(back.Outbox.__table__),  # type: ignore[arg-type]
+    "front": Direct(insert(front.Outbox.__table__)),  # type: ignore[arg-type]
+    "back": Direct(insert(back.Outbox.__table__)),  # type: ignore[arg-type]
 }
 
 
@@ -38,7 +39,7 @@ def enqueue(
     # Every message names its applicant: the receiving side's faults record it in the ledger.
     body = {**payload, "applicant_id": applicant}
     # One INSERT, no unit of work: messages are numbered (``seq``) in the order they are written.
-    session.execute(
-        INSERTS[side],
+    INSERTS[side].run(
+        session,
         {"kind": kind, "ordering_key": applicant, "payload": body, "created_at": now, "not_before": not_before},
     )

@@ -23,21 +23,26 @@ from reference_platform.storage.back import (
     DossierRecord,
     LoginThrottle,
 )
-from reference_platform.storage.common import get_row, utcnow
+from reference_platform.storage.common import get_row, read_row, utcnow
 from reference_platform.storage.db import locking
+from reference_platform.storage.direct import Snapshots
 
-# Built once (see front_office for why): on every agent request's path.
-SESSION_AGENT = sessions.live_session_query(Agent, AgentSession, AgentSession.agent_id)
-# A dossier's parts, read on every agent's look at it: built once (see front_office for why).
-DOCUMENTS = (
-    select(DocumentRecord).where(DocumentRecord.dossier_id == bindparam("dossier")).order_by(DocumentRecord.received_at)
+# On every agent request's path, and every agent's look at a dossier: built once, run on the
+# driver's cursor (``storage.direct``); the rows they give are snapshots.
+SESSION_AGENT = Snapshots(Agent, sessions.live_session_query(Agent, AgentSession, AgentSession.agent_id))
+DOCUMENTS = Snapshots(
+    DocumentRecord,
+    select(DocumentRecord)
+    .where(DocumentRecord.dossier_id == bindparam("dossier"))
+    .order_by(DocumentRecord.received_at),
 )
-REQUESTS = (
+REQUESTS = Snapshots(
+    AgentRequestRecord,
     select(AgentRequestRecord)
     .where(AgentRequestRecord.dossier_id == bindparam("dossier"))
-    .order_by(AgentRequestRecord.requested_at)
+    .order_by(AgentRequestRecord.requested_at),
 )
-CARD = select(CardRecord).where(CardRecord.dossier_id == bindparam("dossier"))
+CARD = Snapshots(CardRecord, select(CardRecord).where(CardRecord.dossier_id == bindparam("dossier")))
 
 # Dossiers waiting for the prefecture; one waiting for the applicant's complements is not in
 # the queue, or unanswered requests would push new dossiers out of it.
@@ -91,13 +96,12 @@ def authenticate(ctx: PlatformContext, db: Session, token: str | None) -> Agent:
         raise Unauthorized("not_authenticated", "Veuillez vous connecter.")
     hashed = token_hash(token)
     now = utcnow()
-    found = db.execute(
-        SESSION_AGENT, {"token_hash": hashed, "now": now, "idle_since": sessions.idle_since(ctx.settings, now)}
-    ).first()
+    found = SESSION_AGENT.first_with_rest(
+        db, {"token_hash": hashed, "now": now, "idle_since": sessions.idle_since(ctx.settings, now)}
+    )
     if found is None:
         raise Unauthorized("session_expired", "Votre session a expiré. Veuillez vous reconnecter.")
-    agent: Agent
-    agent, last_seen = found
+    agent, (last_seen,) = found
     if sessions.refresh_due(last_seen, ctx.settings, now):
         ctx.sessions_seen.note("back", hashed, now)  # written by keeper.SessionKeeper
     return agent
@@ -118,19 +122,21 @@ def queue(db: Session, agent: Agent, limit: int) -> list[DossierRecord]:
     )
 
 
-def get_dossier(db: Session, agent: Agent, dossier_id: str) -> DossierRecord:
-    dossier = get_row(db, DossierRecord, dossier_id, lock=locking(db))
+def get_dossier(db: Session, agent: Agent, dossier_id: str, *, snapshot: bool = False) -> DossierRecord:
+    """A dossier of the agent's prefecture; ``snapshot``: to read only (see ``common.read_row``)."""
+    fetch = read_row if snapshot else get_row
+    dossier = fetch(db, DossierRecord, dossier_id, lock=locking(db))
     if dossier is None or dossier.prefecture != agent.prefecture:
         raise NotFound("dossier_not_found", "Dossier introuvable dans votre préfecture.")
     return dossier
 
 
 def documents_of(db: Session, dossier: DossierRecord) -> list[DocumentRecord]:
-    return list(db.scalars(DOCUMENTS, {"dossier": dossier.id}))
+    return DOCUMENTS.all(db, {"dossier": dossier.id})
 
 
 def requests_of(db: Session, dossier: DossierRecord) -> list[AgentRequestRecord]:
-    return list(db.scalars(REQUESTS, {"dossier": dossier.id}))
+    return REQUESTS.all(db, {"dossier": dossier.id})
 
 
 def _move(ctx: PlatformContext, db: Session, dossier: DossierRecord, target: DossierState) -> None:

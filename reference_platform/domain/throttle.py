@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, bindparam, case, delete, or_, select
+from sqlalchemy import bindparam, case, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -28,6 +28,7 @@ from reference_platform.errors import Throttled, Unauthorized
 from reference_platform.settings import Settings
 from reference_platform.storage.common import ThrottleColumns, utcnow
 from reference_platform.storage.db import Store
+from reference_platform.storage.direct import Direct
 
 TOO_MANY = "Trop de tentatives de connexion. Réessayez dans quelques minutes."
 KEY_LENGTH = 254  # the column's length
@@ -61,21 +62,23 @@ def check(db: Session, table: type[ThrottleColumns], keys: Keys, settings: Setti
         stored_key(keys.account): settings.login_account_max_failures,
         stored_key(keys.client): settings.login_client_max_failures,
     }
-    rows = db.execute(_counters(table), {"keys": list(limits)}).all()
+    own, account, client = limits
+    rows = _counters(table).rows(db, {"own": own, "account": account, "client": client})
     if any(failures >= limits[key] and start >= since for key, failures, start in rows):
         raise Throttled("too_many_attempts", TOO_MANY)
     return any(key == stored_key(keys.own) for key, _, _ in rows)
 
 
-_COUNTERS: dict[str, Select[str, int, datetime]] = {}
+_COUNTERS: dict[str, Direct] = {}
 
 
-def _counters(table: type[ThrottleColumns]) -> Select[str, int, datetime]:
-    """The counters of some keys (parameter ``keys``), built once per table: on every login's path."""
+def _counters(table: type[ThrottleColumns]) -> Direct:
+    """The counters of three keys (parameters ``own``, ``account``, ``client``), built once per
+    table: on every login's path."""
     name = f"{table.__module__}.{table.__qualname__}"
     if name not in _COUNTERS:
-        keys = table.key.in_(bindparam("keys", expanding=True))
-        _COUNTERS[name] = select(table.key, table.failures, table.window_start).where(keys)
+        keys = table.key.in_([bindparam("own"), bindparam("account"), bindparam("client")])
+        _COUNTERS[name] = Direct(select(table.key, table.failures, table.window_start).where(keys))
     return _COUNTERS[name]
 
 

@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, DateTime, Insert, Integer, Select, String, Table, TypeDecorator, bindparam, insert, select
+from sqlalchemy import JSON, DateTime, Integer, Select, String, Table, TypeDecorator, bindparam, insert, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from reference_platform.storage.direct import Direct, Snapshots
 
 Row = TypeVar("Row")
 
@@ -73,8 +75,8 @@ class InboxColumns:
 
 
 @cache
-def _insert(table: Table) -> Insert:
-    return insert(table)
+def _insert(table: Table) -> Direct:
+    return Direct(insert(table))
 
 
 def insert_row(session: Session, row: Any) -> None:
@@ -92,7 +94,7 @@ def insert_row(session: Session, row: Any) -> None:
             setattr(row, column.key, value)
         if value is not None:  # a column left out is NULL, or numbered by the database
             values[column.key] = value
-    session.execute(_insert(table), values)
+    _insert(table).run(session, values)
 
 
 @cache
@@ -105,7 +107,21 @@ def _by_key(model: type[Any], lock: bool) -> Select[Any]:
 def get_row(session: Session, model: type[Row], key: str, *, lock: bool = False) -> Row | None:
     """``session.get(model, key)`` through a statement built once per model: ``Session.get`` builds
     its SELECT and that statement's cache key on every call, a third of a lookup's cost. ``lock``:
-    SELECT … FOR UPDATE (see ``db.locking``)."""
+    SELECT … FOR UPDATE (see ``db.locking``). The row is tracked: a change to it is written."""
     statement = _by_key(model, lock)  # type: ignore[arg-type]  # a mapped class is hashable
     found: Row | None = session.scalar(statement, {"key": key})
+    return found
+
+
+@cache
+def _snapshot_by_key(model: type[Any], lock: bool) -> Snapshots[Any]:
+    (key,) = model.__table__.primary_key.columns
+    statement = select(*model.__table__.columns).where(key == bindparam("key"))
+    return Snapshots(model, statement.with_for_update() if lock else statement)
+
+
+def read_row(session: Session, model: type[Row], key: str, *, lock: bool = False) -> Row | None:
+    """A row by its key as a snapshot (``direct.Snapshots``): for reading, at a fifth of
+    ``get_row``'s cost; a change to it is not written."""
+    found: Row | None = _snapshot_by_key(model, lock).first(session, {"key": key})  # type: ignore[arg-type]
     return found

@@ -15,7 +15,7 @@ from reference_platform.domain import prefecture
 from reference_platform.domain.procedures import STATE_LABELS, DossierState, Procedure
 from reference_platform.errors import NotFound
 from reference_platform.storage import back
-from reference_platform.storage.common import get_row
+from reference_platform.storage.common import get_row, read_row
 
 router = APIRouter(route_class=OneHopRoute, prefix="/api/agent", tags=["préfecture"], responses=ERRORS)
 
@@ -36,9 +36,9 @@ def logout(caller: ApiCaller, ctx: Context) -> None:
 
 
 def dossier_out(db: Session, dossier: back.DossierRecord) -> schemas.AgentDossierOut:
-    applicant = get_row(db, back.ApplicantRecord, dossier.applicant_id)
+    applicant = read_row(db, back.ApplicantRecord, dossier.applicant_id)
     assert applicant is not None
-    card = db.execute(prefecture.CARD, {"dossier": dossier.id}).scalar_one_or_none()
+    card = prefecture.CARD.first(db, {"dossier": dossier.id})
     return schemas.AgentDossierOut(
         id=dossier.id,
         procedure=Procedure(dossier.procedure),
@@ -70,7 +70,7 @@ def queue(
 def dossier(dossier_id: ObjectId, caller: ApiCaller, ctx: Context) -> schemas.AgentDossierOut:
     with ctx.stores.back.read() as db:
         agent = caller.agent(db)
-        return dossier_out(db, prefecture.get_dossier(db, agent, dossier_id))
+        return dossier_out(db, prefecture.get_dossier(db, agent, dossier_id, snapshot=True))
 
 
 @router.get(

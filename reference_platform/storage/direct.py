@@ -13,6 +13,9 @@ the session does not track (a change to one is not written; write with a stateme
 
 On PostgreSQL, whose cost per statement is the round trip, the same objects run the statement
 through SQLAlchemy as usual: both backends give the same values.
+
+A value written into the statement (``column == "x"``, ``.limit(1)``, ``.in_([...])``) is fixed
+when it is first compiled: what varies from call to call must be a ``bindparam``.
 """
 
 from __future__ import annotations

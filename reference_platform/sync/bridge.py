@@ -6,13 +6,14 @@ import logging
 from contextlib import nullcontext
 from datetime import datetime
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from reference_platform.context import PlatformContext
 from reference_platform.storage import back, front
 from reference_platform.storage.common import InboxColumns, OutboxColumns, utcnow
 from reference_platform.storage.db import Store
+from reference_platform.storage.direct import Snapshots
 from reference_platform.sync.handlers import HANDLERS, Deferred, Known
 from reference_platform.workers import PollingWorker
 
@@ -31,6 +32,9 @@ class SyncBridge(PollingWorker):
             (ctx.stores.front, front.Outbox, ctx.stores.back, back.Inbox),
             (ctx.stores.back, back.Outbox, ctx.stores.front, front.Inbox),
         )
+        self._due: dict[type[OutboxColumns], Snapshots[OutboxColumns]] = {
+            outbox: _due(outbox) for _, outbox, _, _ in self._routes
+        }
 
     def run_once(self) -> int:
         delivered = 0
@@ -51,15 +55,7 @@ class SyncBridge(PollingWorker):
         when the oldest message still waiting was written."""
         now = utcnow()
         with source.read() as session:
-            messages = list(
-                session.scalars(
-                    select(outbox)
-                    .where(outbox.delivered_at.is_(None))
-                    .where(or_(outbox.not_before.is_(None), outbox.not_before <= now))
-                    .order_by(outbox.seq)
-                    .limit(BATCH)
-                )
-            )
+            messages = self._due[outbox].all(session, {"now": now})
             # The first held-back message of each applicant: nothing after it may overtake it.
             held: dict[str | None, int] = (
                 {
@@ -146,6 +142,18 @@ class SyncBridge(PollingWorker):
                     session.scalar(select(func.count()).select_from(outbox).where(outbox.delivered_at.is_(None))) or 0
                 )
         return total
+
+
+def _due(outbox: type[OutboxColumns]) -> Snapshots[OutboxColumns]:
+    """The next batch of an outbox's messages due now (parameter ``now``), oldest first."""
+    return Snapshots(
+        outbox,
+        select(outbox)
+        .where(outbox.delivered_at.is_(None))
+        .where(or_(outbox.not_before.is_(None), outbox.not_before <= bindparam("now")))
+        .order_by(outbox.seq)
+        .limit(BATCH),
+    )
 
 
 def _oldest_waiting(session: Session, outbox: type[OutboxColumns]) -> datetime | None:

@@ -633,3 +633,27 @@ def test_password_reset_invalidates_existing_sessions(api: Api, smtp: SmtpSink) 
     for auth in sessions:
         assert api.http.get("/api/me", headers=auth).status_code == 401
     assert api.http.get("/api/me", headers=api.login(applicant, password=NEW_PASSWORD)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"%PDF-1.7\n" + bytes(300),
+        b"\xff\xd8\xff\xe0" + bytes(300),
+        b"\x89PNG\r\n\x1a\n" + bytes(300),
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(17) + b"\x00\x00\x00\x08acTL" + bytes(300),  # animated
+        b"GIF89a" + bytes(300),
+        b"PK\x03\x04" + bytes(300),
+        b"MZ" + bytes(300),
+        bytes(range(256)) * 2,
+    ],
+)
+def test_the_accepted_types_matched_first_give_the_full_guess(content: bytes) -> None:
+    """The upload check tries the accepted types' matchers first; its answer is the full guess's."""
+    import filetype
+
+    from reference_platform.domain.front_office import LIKELY_TYPES
+
+    fast = filetype.match(content, LIKELY_TYPES) or filetype.guess(content)
+    full = filetype.guess(content)
+    assert (fast.mime if fast else None) == (full.mime if full else None)

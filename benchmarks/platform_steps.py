@@ -12,7 +12,8 @@ and the sync bridge's and mail sender's work the step causes; a one-shot row cou
 has drained): where a step's cost lies. One worker runs on one core at a time, so while it is
 saturated the CPU shares and the throughput shares agree.
 
-    .venv/bin/python benchmarks/platform_steps.py [--seconds 8] [--applicants 2000] [--connections 32]
+    .venv/bin/python benchmarks/platform_steps.py [--seconds 8] [--applicants 1200] [--submit-room 0.6]
+        [--connections 32]
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import shutil
 import subprocess
 import sys
@@ -37,6 +39,9 @@ import psutil
 from benchmarks.support import Api, PlatformProcess, agent_seed, applicant_seed, pdf_bytes, smtp_sink
 
 START_TIMEOUT = 90.0  # seconds; a busy shared machine can take a while to import the platform
+# renewal.submit files one draft per request: enough drafts are prepared for it to reach this share
+# of the first /healthz row's throughput before it runs out (its req/s is only a floor then).
+SUBMIT_ROOM = 0.6
 
 LUA = """
 local function slurp(path)
@@ -209,9 +214,11 @@ def measure(
     connections: int = 32,
     database_url: str | None = None,
     worker_threads: int | None = None,
+    submit_room: float = SUBMIT_ROOM,
     progress: Callable[[str], None] | None = None,
 ) -> PlatformFigures:
-    """Start a platform, seed and prepare ``applicants``, then measure every row with wrk."""
+    """Start a platform, seed and prepare at least ``applicants`` (enough for ``renewal.submit``
+    to reach ``submit_room`` of the first /healthz row's throughput), then measure every row."""
     progress = progress or to_stderr
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is missing (apt-get install wrk)")
@@ -226,13 +233,14 @@ def measure(
             )
             try:  # a platform that did not answer in time is stopped too
                 platform.start(timeout=START_TIMEOUT)
-                steps, drained, warnings = measure_steps(
+                steps, drained, warnings, prepared = measure_steps(
                     platform,
                     seconds=seconds,
                     applicants=applicants,
                     connections=connections,
                     folder=folder,
                     progress=progress,
+                    submit_room=submit_room,
                 )
             finally:
                 platform.stop()
@@ -242,7 +250,7 @@ def measure(
         steps=tuple(steps),
         seconds=seconds,
         connections=connections,
-        applicants=applicants,
+        applicants=prepared,
         database="PostgreSQL" if database_url else "SQLite (WAL)",
         drained_s=drained,
         warnings=tuple(warnings),
@@ -252,7 +260,10 @@ def measure(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=8)
-    parser.add_argument("--applicants", type=int, default=2000)
+    parser.add_argument("--applicants", type=int, default=1200, help="at least this many (see --submit-room)")
+    parser.add_argument(
+        "--submit-room", type=float, default=SUBMIT_ROOM, help="drafts for renewal.submit up to this share of /healthz"
+    )
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--worker-threads", type=int, default=None)
@@ -265,6 +276,7 @@ def main() -> None:
         connections=args.connections,
         database_url=args.database_url,
         worker_threads=args.worker_threads,
+        submit_room=args.submit_room,
     )
     trivial = figures.trivial_rps
     print(
@@ -286,9 +298,40 @@ def measure_steps(
     connections: int,
     folder: Path,
     progress: Callable[[str], None],
-) -> tuple[list[StepFigures], float, list[str]]:
-    """Seed and prepare applicants on a running platform, then wrk every row; returns the rows,
-    the seconds the seam took to drain after the submissions, and warnings."""
+    submit_room: float = SUBMIT_ROOM,
+) -> tuple[list[StepFigures], float, list[str], int]:
+    """Measure /healthz, seed and prepare applicants (at least ``applicants``, and enough drafts for
+    renewal.submit to reach ``submit_room`` of /healthz), then wrk every row; returns the rows, the
+    seconds the seam took to drain after the submissions, warnings and the applicants prepared."""
+    rows: list[StepFigures] = []
+    warnings: list[str] = []
+    pid = platform.process.pid if platform.process else 0
+    drained = 0.0
+
+    def wrk_row(name: str, requests: list[Request], once: bool) -> StepFigures:
+        nonlocal drained
+        cpu_before = process_cpu_seconds(pid)
+        result = run_wrk(platform.url, requests, seconds=seconds, connections=connections, once=once, folder=folder)
+        if once:  # the step's work across the seam is its cost too
+            drained = drain(platform)
+            progress(f"  the seam drained {drained:.1f} s after the last submission")
+        cpu_after = process_cpu_seconds(pid)
+        row = StepFigures(
+            name=name,
+            rps=result["rps"],
+            p50_ms=result["p50_ms"],
+            p95_ms=result["p95_ms"],
+            errors=result["socket_errors"] + result["non_2xx"],
+            requests=result["requests"],
+            cpu_ms=None
+            if cpu_before is None or cpu_after is None
+            else (cpu_after - cpu_before) * 1000 / max(1, result["requests"]),
+        )
+        progress(f"  measured {name}: {row.rps:.0f} req/s")
+        return row
+
+    rows.append(wrk_row("trivial GET /healthz", [Request("GET", "/healthz", {})], False))
+    applicants = max(applicants, math.ceil(rows[0].rps * seconds * submit_room) + connections)
     with httpx.Client(base_url=platform.url, timeout=30) as client:
         api = Api(client)
         seeds = [applicant_seed() for _ in range(applicants)]
@@ -314,7 +357,6 @@ def measure_steps(
     json_headers = {"Content-Type": "application/json"}
     upload_body, upload_type = multipart("complement", pdf_bytes(200_000))
     plans: list[tuple[str, list[Request], bool]] = [
-        ("trivial GET /healthz", [Request("GET", "/healthz", {})], False),
         (
             "login.submit",
             [
@@ -354,34 +396,6 @@ def measure_steps(
             True,
         ),
     ]
-    rows: list[StepFigures] = []
-    warnings: list[str] = []
-
-    pid = platform.process.pid if platform.process else 0
-    drained = 0.0
-
-    def wrk_row(name: str, requests: list[Request], once: bool) -> StepFigures:
-        nonlocal drained
-        cpu_before = process_cpu_seconds(pid)
-        result = run_wrk(platform.url, requests, seconds=seconds, connections=connections, once=once, folder=folder)
-        if once:  # the step's work across the seam is its cost too
-            drained = drain(platform)
-            progress(f"  the seam drained {drained:.1f} s after the last submission")
-        cpu_after = process_cpu_seconds(pid)
-        row = StepFigures(
-            name=name,
-            rps=result["rps"],
-            p50_ms=result["p50_ms"],
-            p95_ms=result["p95_ms"],
-            errors=result["socket_errors"] + result["non_2xx"],
-            requests=result["requests"],
-            cpu_ms=None
-            if cpu_before is None or cpu_after is None
-            else (cpu_after - cpu_before) * 1000 / max(1, result["requests"]),
-        )
-        progress(f"  measured {name}: {row.rps:.0f} req/s")
-        return row
-
     for name, requests, once in plans:
         rows.append(wrk_row(name, requests, once))
         # wrk stops a one-shot list with a request in flight on each connection: a row within
@@ -401,7 +415,7 @@ def measure_steps(
     ):
         rows.append(wrk_row(name, requests, False))
     rows.append(wrk_row("trivial GET /healthz (again)", [Request("GET", "/healthz", {})], False))
-    return rows, drained, warnings
+    return rows, drained, warnings, applicants
 
 
 if __name__ == "__main__":

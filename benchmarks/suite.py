@@ -30,6 +30,7 @@ def platform(quick: bool, progress: Progress) -> list[Figure]:
     measured = platform_steps.measure(
         seconds=size.platform_seconds,
         applicants=size.platform_applicants,
+        submit_room=size.platform_submit_room,
         connections=size.platform_connections,
         progress=progress,
     )

@@ -18,7 +18,8 @@ class Sizes:
     """How big each part runs."""
 
     platform_seconds: float
-    platform_applicants: int
+    platform_applicants: int  # at least; the default size prepares enough for renewal.submit too
+    platform_submit_room: float  # see platform_steps.SUBMIT_ROOM; 0: only platform_applicants
     platform_connections: int
     population_seed: int
     population_generate: int
@@ -47,7 +48,8 @@ class Sizes:
 
 DEFAULT = Sizes(
     platform_seconds=4,
-    platform_applicants=1200,  # drafts enough for renewal.submit's 4 s at up to ~300 req/s
+    platform_applicants=1200,
+    platform_submit_room=0.6,  # drafts for renewal.submit's 4 s at up to 60 % of /healthz
     platform_connections=32,
     population_seed=100_000,
     population_generate=50_000,
@@ -76,6 +78,7 @@ DEFAULT = Sizes(
 QUICK = Sizes(
     platform_seconds=1,
     platform_applicants=60,
+    platform_submit_room=0.0,
     platform_connections=8,
     population_seed=3_000,
     population_generate=3_000,

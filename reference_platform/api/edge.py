@@ -44,7 +44,11 @@ class EdgeMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        route = self.route_template(scope)
+        faulty = not scope["path"].startswith(EXEMPT_PREFIXES) and self._http_faults()
+        # The route's template, for the metrics and the faults' ledger: found here only when an
+        # HTTP fault may fire; otherwise the router's own match is read afterwards (a second
+        # walk through every route costs more than most routes' work).
+        route = self.route_template(scope) if faulty else None
         status_holder = {"status": 500}
 
         async def send_wrapper(message: Message) -> None:
@@ -57,21 +61,27 @@ class EdgeMiddleware:
 
         try:
             with held_answer() as held:
-                if not scope["path"].startswith(EXEMPT_PREFIXES):
-                    handled = await self._inject(scope, route, send_wrapper)
+                if faulty:
+                    assert route is not None
+                    handled = await self._inject(scope, route, faulty, send_wrapper)
                     if handled:
                         return
                 await self.app(scope, receive, send_wrapper)
         finally:
+            if route is None:
+                matched = scope.get("route")
+                route = str(getattr(matched, "path", "")) or self.route_template(scope)
             metrics = self.ctx.metrics
             metrics.http_requests.labels(route, scope["method"], str(status_holder["status"])).inc()
             metrics.http_duration.labels(route).observe(time.perf_counter() - started)
 
-    async def _inject(self, scope: Scope, route: str, send: Send) -> bool:
+    def _http_faults(self) -> list[str]:
+        """The generic HTTP faults active now."""
         faults = self.ctx.faults
-        active = [fault_id for fault_id in HTTP_FAULTS if faults.specs(fault_id)]
-        if not active:
-            return False
+        return [fault_id for fault_id in HTTP_FAULTS if faults.specs(fault_id)]
+
+    async def _inject(self, scope: Scope, route: str, active: list[str], send: Send) -> bool:
+        faults = self.ctx.faults
         # The ledger names the applicant behind an authenticated request (sticky shares need it
         # too); looked up only while an HTTP fault is active.
         applicant = await self._applicant(scope)

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Executable, inspect
+from sqlalchemy import Executable, event, inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.base import manager_of_class
@@ -71,6 +71,27 @@ def _compile(statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...]) 
     return _Compiled(expanded.statement, tuple(slots), results)
 
 
+_DRIVER = "direct.driver"
+
+
+def _driver(session: Session) -> tuple[Any, Dialect] | None:
+    """The session's SQLite connection and dialect (None on another backend), kept in the session
+    until its transaction ends: ``Session.connection()`` costs more than a statement."""
+    found: tuple[Any, Dialect] | bool | None = session.info.get(_DRIVER, False)
+    if found is False:
+        connection = session.connection()
+        dialect = connection.dialect
+        found = (connection.connection.driver_connection, dialect) if dialect.name == "sqlite" else None
+        session.info[_DRIVER] = found
+    return found  # type: ignore[return-value]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_driver(session: Session, _transaction: Any) -> None:
+    """The connection goes back to the pool with the transaction: a later one may get another."""
+    session.info.pop(_DRIVER, None)
+
+
 class Direct:
     """A Core statement run on the driver's cursor (SQLite) or through SQLAlchemy (PostgreSQL)."""
 
@@ -97,14 +118,15 @@ class Direct:
 
     def _sqlite(self, session: Session, params: Mapping[str, Any]) -> tuple[Any, _Compiled] | None:
         """The DBAPI connection and the compiled statement, or None off SQLite."""
-        connection = session.connection()
-        if connection.dialect.name != "sqlite":
+        found = _driver(session)
+        if found is None:
             return None
+        driver, dialect = found
         keys = tuple(params)
         compiled = self._compiled.get(keys)
         if compiled is None:
-            compiled = self._compiled[keys] = _compile(self.statement, connection.dialect, keys)  # type: ignore[arg-type]
-        return connection.connection.driver_connection, compiled
+            compiled = self._compiled[keys] = _compile(self.statement, dialect, keys)  # type: ignore[arg-type]
+        return driver, compiled
 
     def rows(self, session: Session, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """Every row of a SELECT, converted as SQLAlchemy would."""

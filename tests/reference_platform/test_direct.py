@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
 
 from reference_platform.settings import Settings
 from reference_platform.storage.common import get_row, insert_row, read_row
@@ -126,3 +127,22 @@ def test_a_snapshot_is_not_written_and_unflushed_changes_are_read(stores: Stores
         stored = get_row(db, Applicant, person.id)
         assert stored is not None
         assert stored.city == "Paris"
+
+
+def test_a_session_s_connection_is_kept_for_one_transaction_only(stores: Stores) -> None:
+    """A session that commits and goes on gets its next connection from the pool: the statement
+    must not run on the one it gave back (which another session may hold by then)."""
+    person = applicant(stores)
+    emails = Direct(insert(Email.__table__))  # type: ignore[arg-type]
+    count = Direct(select(func.count()).select_from(Email.__table__))
+    writer = stores.front.engine.execution_options(sqlite_immediate=True)  # as Store.write's sessions
+    with Session(writer) as session:
+        emails.run(session, {"recipient": person.email, "subject": "s", "body": "b", "send_after": WHEN})
+        first = session.connection().connection.dbapi_connection
+        session.commit()
+        with stores.front.engine.connect() as other:  # takes the connection the session gave back
+            assert other.connection.dbapi_connection is first or stores.front.engine.dialect.name != "sqlite"
+            emails.run(session, {"recipient": person.email, "subject": "t", "body": "b", "send_after": WHEN})
+            assert other.connection.dbapi_connection is not session.connection().connection.dbapi_connection
+        session.rollback()
+        assert count.first(session) == (1,)

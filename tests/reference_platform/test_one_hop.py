@@ -5,14 +5,11 @@ event loop or once in the pool, its answer is validated on the loop, and no depe
 from __future__ import annotations
 
 import inspect
-import sys
 from collections.abc import Iterator
 
-import pytest
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from reference_platform import server
 from reference_platform.api.routes import admin, agent, applicant, ops, pages
 from reference_platform.app import create_app
 from reference_platform.settings import Settings
@@ -58,18 +55,3 @@ def test_a_sync_route_keeps_its_signature_and_its_errors(app_settings: Settings)
     ]
     schema = app.openapi()["paths"]["/api/auth/login"]["post"]
     assert schema["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/Credentials")
-
-
-def test_the_served_platform_hands_the_interpreter_over_within_a_millisecond(
-    app_settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Request threads let go of the GIL for each SQLite call; with CPython's 5 ms default they then
-    wait that long behind a busy event loop (``server.GIL_SWITCH_SECONDS``)."""
-    seen: list[float] = []
-    monkeypatch.setattr(server.uvicorn, "run", lambda *_args, **_kwargs: seen.append(sys.getswitchinterval()))
-    before = sys.getswitchinterval()
-    try:
-        server.serve(app_settings)
-    finally:
-        sys.setswitchinterval(before)
-    assert seen == [0.001]

@@ -4,8 +4,10 @@ Everything runs in one go on this machine, side by side, against one platform pr
 uvicorn worker, SQLite by default): `wrk` (Debian's package; C, so the load generator is not
 the limit) sends the requests from a generated Lua script that cycles through real tokens and
 dossiers of seeded applicants. The figure to read is each step's throughput as a share of the
-trivial endpoint's (target: at least 25 %), measured first and again last: the share is against the
-mean of the two, so a machine whose speed drifts during the run (a shared one) favours no row.
+trivial endpoint's (target: at least 25 %). The trivial endpoint is measured before and after
+every step, and each step's share is against the mean of its two neighbours: the speed of a shared
+machine drifts by a third within minutes, and a reference measured minutes away would carry that
+drift into the share.
 
 Each row also gives the platform's CPU time per request (its process, all its threads and its mail sender: the request,
 and the sync bridge's and mail sender's work the step causes; a one-shot row counts until the seam
@@ -29,7 +31,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -165,6 +167,12 @@ class StepFigures:
     errors: int
     requests: int
     cpu_ms: float | None = None  # the platform process's CPU time per request; None where unknown
+    reference_rps: float | None = None  # a step's: the trivial endpoint's mean just before and after
+
+    @property
+    def share(self) -> float | None:
+        """The step's throughput over the trivial endpoint's around it."""
+        return self.rps / self.reference_rps if self.reference_rps else None
 
 
 def process_cpu_seconds(pid: int) -> float | None:
@@ -194,13 +202,18 @@ class PlatformFigures:
     warnings: tuple[str, ...] = ()
 
     @property
+    def trivial_steps(self) -> tuple[StepFigures, ...]:
+        return tuple(step for step in self.steps if step.reference_rps is None)
+
+    @property
     def trivial_rps(self) -> float:
-        """The reference: the trivial endpoint's throughput, the mean of its first and last rows."""
-        return (self.steps[0].rps + self.steps[-1].rps) / 2
+        """The trivial endpoint's throughput over the run: the mean of its rows."""
+        rows = self.trivial_steps
+        return sum(row.rps for row in rows) / len(rows)
 
     @property
     def journey_steps(self) -> tuple[StepFigures, ...]:
-        return self.steps[1:-1]
+        return tuple(step for step in self.steps if step.reference_rps is not None)
 
 
 def to_stderr(line: str) -> None:
@@ -286,8 +299,9 @@ def main() -> None:
     print(f"{'endpoint':40} {'req/s':>8} {'share':>7} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7} {'CPU ms':>7}")
     for r in figures.steps:
         cpu = f"{r.cpu_ms:7.2f}" if r.cpu_ms is not None else f"{'?':>7}"
-        print(f"{r.name:40} {r.rps:8.0f} {r.rps / trivial:7.0%} {r.p50_ms:8.1f} {r.p95_ms:8.1f} {r.errors:7d} {cpu}")
-    print(f"share: of the trivial endpoint's mean, {trivial:.0f} req/s")
+        share = f"{r.share:7.0%}" if r.share is not None else f"{'':>7}"
+        print(f"{r.name:40} {r.rps:8.0f} {share} {r.p50_ms:8.1f} {r.p95_ms:8.1f} {r.errors:7d} {cpu}")
+    print(f"share: of the trivial endpoint's rows just before and after; its mean over the run, {trivial:.0f} req/s")
 
 
 def measure_steps(
@@ -330,7 +344,18 @@ def measure_steps(
         progress(f"  measured {name}: {row.rps:.0f} req/s")
         return row
 
-    rows.append(wrk_row("trivial GET /healthz", [Request("GET", "/healthz", {})], False))
+    def trivial_row() -> StepFigures:
+        return wrk_row("trivial GET /healthz", [Request("GET", "/healthz", {})], False)
+
+    def step_row(name: str, requests: list[Request], once: bool) -> StepFigures:
+        """The step, then the trivial endpoint again; the step's reference is its two neighbours."""
+        before = rows[-1]
+        step = wrk_row(name, requests, once)
+        after = trivial_row()
+        rows.extend([replace(step, reference_rps=(before.rps + after.rps) / 2), after])
+        return step
+
+    rows.append(trivial_row())
     applicants = max(applicants, math.ceil(rows[0].rps * seconds * submit_room) + connections)
     with httpx.Client(base_url=platform.url, timeout=30) as client:
         api = Api(client)
@@ -397,15 +422,15 @@ def measure_steps(
         ),
     ]
     for name, requests, once in plans:
-        rows.append(wrk_row(name, requests, once))
+        step = step_row(name, requests, once)
         # wrk stops a one-shot list with a request in flight on each connection: a row within
         # that many of its end ran out of drafts, and its req/s is only a floor.
-        if once and rows[-1].requests >= len(requests) - connections:
+        if once and step.requests >= len(requests) - connections:
             warnings.append(f"{name} used up its {len(requests)} drafts (req/s a floor); use more --applicants")
             progress(f"  warning: {warnings[-1]}")
     # wrk issues the one-shot list in order and every request sent completes, so the first
     # `requests` drafts are the submitted ones; the next rows read only those.
-    filed = list(zip(auths, drafts, strict=True))[: rows[-1].requests]
+    filed = list(zip(auths, drafts, strict=True))[: step.requests]
     for name, requests in (
         ("renewal.receipt", [Request("GET", f"/api/me/dossiers/{d}/receipt", bearer(a)) for a, d in filed]),
         (
@@ -413,8 +438,7 @@ def measure_steps(
             [Request("GET", f"/api/agent/dossiers/{d}", bearer(agent_auth)) for _, d in filed],
         ),
     ):
-        rows.append(wrk_row(name, requests, False))
-    rows.append(wrk_row("trivial GET /healthz (again)", [Request("GET", "/healthz", {})], False))
+        step_row(name, requests, False)
     return rows, drained, warnings, applicants
 
 

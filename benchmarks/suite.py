@@ -34,14 +34,16 @@ def platform(quick: bool, progress: Progress) -> list[Figure]:
         connections=size.platform_connections,
         progress=progress,
     )
-    first, last = measured.steps[0], measured.steps[-1]
+    trivial = measured.trivial_steps
+    first = trivial[0]
     rows = [
         Figure(
             "platform",
             f"GET /healthz (trivial), {measured.database}",
             measured.trivial_rps,
             "req/s",
-            note=f"mean of first {first.rps:,.0f} and last {last.rps:,.0f} req/s; {measured.connections} "
+            note=f"mean of its {len(trivial)} rows, one before and after each step ({min(t.rps for t in trivial):,.0f}"
+            f" to {max(t.rps for t in trivial):,.0f}); each step's share is against its two; {measured.connections} "
             f"connections, {measured.seconds:g} s per row; {_latency(first)}",
         )
     ]
@@ -52,11 +54,11 @@ def platform(quick: bool, progress: Progress) -> list[Figure]:
                 step.name,
                 step.rps,
                 "req/s",
-                reference=measured.trivial_rps,
+                reference=step.reference_rps,
                 reference_label="/healthz",
                 ratio_style="percent",
                 note="; ".join(
-                    [_latency(step) + _cpu_share(step, first, last)]
+                    [_latency(step) + _cpu_share(step, *trivial)]
                     + [w for w in measured.warnings if w.startswith(step.name)]
                 ),
             )
